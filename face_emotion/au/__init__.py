@@ -1,0 +1,1 @@
+"""Action Unit measurement: the AU table definition and the backends that fill it."""

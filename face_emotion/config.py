@@ -1,0 +1,184 @@
+"""Typed, validated view of ``params.yaml`` (composed from ``conf/`` by DVC's Hydra support)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from face_emotion.errors import UserError
+
+EMOTIONS = ("angry", "disgust", "happy", "neutral", "sad", "surprise")
+"""The six emotions this project knows; a configuration picks from these."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    """Where the faces are and which of them to use."""
+
+    root: str
+    classes: list[str]
+    val_fraction: float
+    max_per_class: int | None = None
+
+
+@dataclass(frozen=True)
+class AuParams:
+    """How Action Units are measured."""
+
+    backend: str
+    workers: int
+    pad: int
+    size: int
+    min_detection_confidence: float
+    min_presence_confidence: float
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class LogregParams:
+    """The explainable model: multinomial logistic regression on AU features."""
+
+    features: str
+    C: float
+    class_weight: str | None
+    max_iter: int
+
+
+@dataclass(frozen=True)
+class AugmentParams:
+    """On-the-fly augmentation of the CNN's training faces."""
+
+    flip: bool
+    shift: float
+    rotation: float
+    zoom: float
+
+
+@dataclass(frozen=True)
+class CnnParams:
+    """The reference CNN on raw 48x48 faces."""
+
+    arch: str
+    filters: list[int]
+    dense_units: int
+    dropout: float
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    patience: int
+    augment: AugmentParams
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class Params:
+    """All parameters of one experiment."""
+
+    seed: int
+    data: DataParams
+    au: AuParams
+    logreg: LogregParams
+    cnn: CnnParams
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` fits a simple type annotation (int, float, str, bool, list[x], x | None)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_matches(v, item) for v in value)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from mapping ``raw``, naming the offending key on any mismatch."""
+    if not isinstance(raw, dict):
+        raise UserError(f"params: '{where}' must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise UserError(f"params: unknown key '{where}.{unknown[0]}'")
+    values = {}
+    for f in dataclasses.fields(cls):
+        key = f"{where}.{f.name}"
+        if f.name not in raw:
+            if f.default is dataclasses.MISSING:
+                raise UserError(f"params: missing key '{key}'")
+            continue
+        value = raw[f.name]
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            values[f.name] = _build(hint, value, key)
+        elif not _matches(value, hint):
+            raise UserError(f"params: '{key}' = {value!r} is not of type {hint}")
+        else:
+            values[f.name] = float(value) if hint is float else value
+    return cls(**values)
+
+
+def _check(params: Params) -> None:
+    """Cross-field checks that types alone cannot express."""
+    data = params.data
+    unknown = [c for c in data.classes if c not in EMOTIONS]
+    if unknown:
+        raise UserError(f"params: unknown class '{unknown[0]}' in data.classes (known: {', '.join(EMOTIONS)})")
+    if len(set(data.classes)) != len(data.classes) or len(data.classes) < 2:
+        raise UserError("params: data.classes must name at least two distinct classes")
+    if not 0 < data.val_fraction < 1:
+        raise UserError(f"params: data.val_fraction must be between 0 and 1, got {data.val_fraction}")
+    if data.max_per_class is not None and data.max_per_class < 1:
+        raise UserError(f"params: data.max_per_class must be positive or null, got {data.max_per_class}")
+    if params.au.workers < 1:
+        raise UserError(f"params: au.workers must be at least 1, got {params.au.workers}")
+    if params.logreg.C <= 0:
+        raise UserError(f"params: logreg.C must be positive, got {params.logreg.C}")
+    if params.logreg.class_weight not in (None, "balanced"):
+        raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
+    if params.cnn.epochs < 1 or params.cnn.batch_size < 1:
+        raise UserError("params: cnn.epochs and cnn.batch_size must be at least 1")
+
+
+def parse_params(raw: Any) -> Params:
+    """Validate a raw parameter mapping and return it typed."""
+    if not isinstance(raw, dict):
+        raise UserError("params: the file must hold a mapping")
+    sections = {"data": DataParams, "au": AuParams, "logreg": LogregParams, "cnn": CnnParams}
+    missing = [name for name in ("seed", *sections) if name not in raw]
+    if missing:
+        raise UserError(f"params: missing key '{missing[0]}'")
+    unknown = sorted(set(raw) - {"seed", *sections})
+    if unknown:
+        raise UserError(f"params: unknown key '{unknown[0]}'")
+    if not _matches(raw["seed"], int):
+        raise UserError(f"params: 'seed' must be an integer, got {raw['seed']!r}")
+    built = {name: _build(cls, raw[name], name) for name, cls in sections.items()}
+    params = Params(seed=raw["seed"], **built)
+    _check(params)
+    return params
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate the experiment's parameters."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"params: {path} not found (run from the repository root)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise UserError(f"params: {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    return parse_params(raw)

@@ -1,0 +1,155 @@
+"""The prepare step: every file under the data folder accounted for, a seeded split, a quality report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from face_emotion.config import DataParams
+from face_emotion.errors import UserError
+from face_emotion.images import ImageRejected, is_image_name, read_image
+
+SOURCE_SPLITS = ("train", "test")
+MANIFEST_COLUMNS = ["path", "label", "split", "status", "reason", "md5", "pixel_md5", "bytes", "width", "height", "blank"]
+
+
+def _inspect(path: Path) -> dict[str, object]:
+    """Hash and decode one file; a failure becomes a rejection with its reason."""
+    content = path.read_bytes()
+    row: dict[str, object] = {"md5": hashlib.md5(content).hexdigest(), "bytes": len(content)}
+    if not is_image_name(path):
+        return {**row, "status": "rejected", "reason": f"not an image file ({path.suffix or 'no extension'})"}
+    try:
+        image = read_image(path)
+    except ImageRejected as exc:
+        return {**row, "status": "rejected", "reason": str(exc)}
+    pixels = np.asarray(image)
+    pixel_md5 = hashlib.md5(f"{pixels.shape}".encode() + pixels.tobytes()).hexdigest()
+    return {**row, "status": "ok", "reason": "", "pixel_md5": pixel_md5, "width": image.width,
+            "height": image.height, "blank": bool(pixels.min() == pixels.max())}
+
+
+def scan(params: DataParams) -> pd.DataFrame:
+    """One row per file under ``params.root``: used ('ok'), 'excluded' or 'rejected', with a reason."""
+    root = Path(params.root)
+    if not root.is_dir():
+        raise UserError(f"data folder '{root}' not found: run 'dvc pull' or set data.root")
+    missing = [s for s in SOURCE_SPLITS if not (root / s).is_dir()]
+    if missing:
+        raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder "
+                        f"(expected {root}/train/<class>/ and {root}/test/<class>/)")
+    rows = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        parts = path.relative_to(root).parts
+        split = parts[0]
+        label = parts[1] if len(parts) == 3 else ""
+        row: dict[str, object] = {"path": path.as_posix(), "label": label, "split": split}
+        if split not in SOURCE_SPLITS:
+            rows.append({**row, "status": "excluded", "reason": f"outside train/ and test/ ({split})"})
+        elif len(parts) != 3:
+            rows.append({**row, "status": "rejected", "reason": "not inside a class folder (<split>/<class>/<file>)"})
+        elif label not in params.classes:
+            rows.append({**row, "status": "excluded", "reason": f"class '{label}' not in data.classes"})
+        else:
+            rows.append({**row, **_inspect(path)})
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+
+
+def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
+    """Exclude all but a seeded sample of ``max_per_class`` usable files per class and split."""
+    if max_per_class is None:
+        return manifest
+    manifest = manifest.copy()
+    usable = manifest[manifest.status == "ok"]
+    for _, group in usable.groupby(["split", "label"]):
+        if len(group) > max_per_class:
+            dropped = group.sample(n=len(group) - max_per_class, random_state=seed).index
+            manifest.loc[dropped, ["status", "reason"]] = ["excluded", f"over data.max_per_class={max_per_class}"]
+    return manifest
+
+
+def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) -> pd.DataFrame:
+    """Move a seeded, class-stratified share of the usable training files to split 'val'."""
+    manifest = manifest.copy()
+    train = manifest[(manifest.status == "ok") & (manifest.split == "train")]
+    counts = train.label.value_counts()
+    if counts.empty or counts.min() < 2:
+        scarce = counts.idxmin() if not counts.empty else "any class"
+        raise UserError(f"too few usable training images for a validation split ({scarce})")
+    n_val = max(round(len(train) * val_fraction), len(counts))
+    _, val_index = train_test_split(train.index, test_size=n_val, stratify=train.label, random_state=seed)
+    manifest.loc[val_index, "split"] = "val"
+    return manifest
+
+
+def _mark_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Flag val images with an exact pixel copy in train, and test images with one in train or val."""
+    manifest = manifest.copy()
+    ok = manifest.status == "ok"
+    fit_hashes = set(manifest.loc[ok & (manifest.split == "train"), "pixel_md5"])
+    source_hashes = fit_hashes | set(manifest.loc[ok & (manifest.split == "val"), "pixel_md5"])
+    in_fit = (manifest.split == "val") & manifest.pixel_md5.isin(fit_hashes)
+    in_source = (manifest.split == "test") & manifest.pixel_md5.isin(source_hashes)
+    manifest["in_train"] = ok & (in_fit | in_source)
+    return manifest
+
+
+def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
+    """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
+    manifest = scan(params)
+    usable = manifest[manifest.status == "ok"]
+    for split in SOURCE_SPLITS:
+        present = set(usable.loc[usable.split == split, "label"])
+        absent = [c for c in params.classes if c not in present]
+        if absent:
+            raise UserError(f"no usable images of class '{absent[0]}' in {params.root}/{split}/")
+    manifest = _cap(manifest, params.max_per_class, seed)
+    manifest = _split_validation(manifest, params.val_fraction, seed)
+    return _mark_duplicates(manifest)
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read a manifest written by the prepare stage (empty reasons and labels stay empty strings)."""
+    return pd.read_csv(path).fillna({"reason": "", "label": "", "md5": "", "pixel_md5": ""})
+
+
+def quality_report(manifest: pd.DataFrame) -> dict[str, object]:
+    """Counts per split and class, rejections and exclusions by reason, and duplicates."""
+    ok = manifest[manifest.status == "ok"]
+    counts = {split: {label: int(n) for label, n in group.label.value_counts().sort_index().items()}
+              for split, group in ok.groupby("split")}
+    within = {split: int(group.pixel_md5.duplicated().sum()) for split, group in ok.groupby("split")}
+    return {
+        "files": len(manifest),
+        "used": len(ok),
+        "rejected": int((manifest.status == "rejected").sum()),
+        "excluded": int((manifest.status == "excluded").sum()),
+        "counts": counts,
+        "rejected_reasons": dict(Counter(manifest.loc[manifest.status == "rejected", "reason"])),
+        "excluded_reasons": dict(Counter(manifest.loc[manifest.status == "excluded", "reason"])),
+        "duplicates_within_split": within,
+        "duplicates_of_train": {split: int(group.in_train.sum()) for split, group in ok.groupby("split") if split != "train"},
+        "blank_images": int(ok.blank.fillna(False).astype(bool).sum()),
+    }
+
+
+def quality_markdown(report: dict[str, object], manifest: pd.DataFrame) -> str:
+    """The quality report as a Markdown page, listing every rejected file."""
+    counts: dict[str, dict[str, int]] = report["counts"]  # type: ignore[assignment]
+    labels = sorted({label for per_split in counts.values() for label in per_split})
+    splits = [s for s in ("train", "val", "test") if s in counts]
+    lines = ["# Data quality", "",
+             f"{report['files']} files: {report['used']} used, {report['rejected']} rejected, {report['excluded']} excluded.", "",
+             "| class | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+    lines += [f"| {label} | " + " | ".join(str(counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
+    lines += ["", f"Exact duplicates within a split: {report['duplicates_within_split']}; "
+              f"images with an exact copy in train: {report['duplicates_of_train']}; blank images: {report['blank_images']}.", ""]
+    lines += ["## Excluded", ""] + [f"- {n} x {reason}" for reason, n in report["excluded_reasons"].items()]  # type: ignore[union-attr]
+    rejected = manifest[manifest.status == "rejected"]
+    lines += ["", "## Rejected", ""] + [f"- `{row.path}`: {row.reason}" for row in rejected.itertuples()]
+    return "\n".join(lines) + "\n"

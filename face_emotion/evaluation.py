@@ -1,0 +1,30 @@
+"""Scoring predictions the same way for every model: accuracy, macro-F1, per-class report, confusion pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+
+def scores(actual: Sequence[str], predicted: Sequence[str], classes: list[str]) -> dict[str, object]:
+    """Accuracy and macro-F1 over ``classes``; predictions outside them (e.g. 'no_face') count as errors."""
+    actual, predicted = list(actual), list(predicted)
+    if not actual:
+        return {"accuracy": 0.0, "macro_f1": 0.0, "n": 0, "per_class": {}}
+    precision, recall, f1, support = precision_recall_fscore_support(
+        actual, predicted, labels=classes, zero_division=0)
+    per_class = {c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s)}
+                 for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=False)}
+    return {
+        "accuracy": round(float(accuracy_score(actual, predicted)), 4),
+        "macro_f1": round(float(f1_score(actual, predicted, labels=classes, average="macro", zero_division=0)), 4),
+        "n": len(actual),
+        "per_class": per_class,
+    }
+
+
+def confusion_pairs(actual: Sequence[str], predicted: Sequence[str]) -> pd.DataFrame:
+    """One row per image (actual, predicted): the input of DVC's confusion-matrix template."""
+    return pd.DataFrame({"actual": list(actual), "predicted": list(predicted)})

@@ -1,0 +1,105 @@
+"""The explainable model: multinomial logistic regression on AU intensities, stored as a plain table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from face_emotion.atomic import write_json
+from face_emotion.au.mapping import AU_COLUMNS, describe
+from face_emotion.config import LogregParams
+from face_emotion.errors import UserError
+
+FEATURE_SETS: dict[str, tuple[str, ...]] = {"au17": AU_COLUMNS}
+
+
+@dataclass(frozen=True)
+class AuModel:
+    """Everything needed to recompute a prediction by hand: z = (x - mean) / scale, logit = coef @ z + intercept."""
+
+    classes: list[str]
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[list[float]]
+    intercept: list[float]
+
+    def standardise(self, values: np.ndarray) -> np.ndarray:
+        return (values - np.asarray(self.mean)) / np.asarray(self.scale)
+
+    def logits(self, values: np.ndarray) -> np.ndarray:
+        """Per-class logits for rows of raw feature values (n, n_features)."""
+        return self.standardise(values) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+
+    def predict_proba(self, values: np.ndarray) -> np.ndarray:
+        logits = self.logits(values)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(self.classes)[self.predict_proba(values).argmax(axis=1)]
+
+    def coefficient_table(self) -> pd.DataFrame:
+        """Emotion x feature coefficients (per standard deviation of the feature), with readable names."""
+        table = pd.DataFrame(self.coef, index=self.classes, columns=describe(self.features))
+        table.insert(0, "intercept", self.intercept)
+        return table.rename_axis("emotion").reset_index()
+
+    def save(self, path: str | Path) -> None:
+        write_json(asdict(self), path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AuModel:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -> np.ndarray:
+    """The feature columns of ``table`` as floats; a missing column or NaN value is a clear error."""
+    missing = [f for f in features if f not in table.columns]
+    if missing:
+        raise UserError(f"AU table has no column '{missing[0]}'")
+    values = table[list(features)].to_numpy(dtype=float)
+    bad = np.isnan(values).any(axis=1)
+    if bad.any():
+        first = table.iloc[int(np.argmax(bad))].get("path", "?")
+        raise UserError(f"AU table has {int(bad.sum())} measured rows with NaN features (first: {first})")
+    return values
+
+
+def fit(train: pd.DataFrame, classes: list[str], params: LogregParams, seed: int) -> AuModel:
+    """Fit on measured training rows (``success`` true) and return the model as plain numbers."""
+    if params.features not in FEATURE_SETS:
+        raise UserError(f"params: unknown logreg.features '{params.features}' (known: {', '.join(FEATURE_SETS)})")
+    features = FEATURE_SETS[params.features]
+    measured = train[train.success.astype(bool)]
+    absent = [c for c in classes if c not in set(measured.label)]
+    if absent:
+        raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
+    values = feature_matrix(measured, features)
+    scaler = StandardScaler().fit(values)
+    model = LogisticRegression(C=params.C, class_weight=params.class_weight, max_iter=params.max_iter, random_state=seed)
+    model.fit(scaler.transform(values), measured.label.to_numpy())
+    order = [list(model.classes_).index(c) for c in classes]
+    return AuModel(
+        classes=list(classes),
+        features=list(features),
+        mean=scaler.mean_.tolist(),
+        scale=scaler.scale_.tolist(),
+        coef=model.coef_[order].tolist(),
+        intercept=model.intercept_[order].tolist(),
+    )
+
+
+def predict_table(model: AuModel, table: pd.DataFrame, no_face: str = "no_face") -> pd.Series:
+    """Predicted emotion per row; rows without a measured face get ``no_face`` (counted as errors)."""
+    predictions = pd.Series(no_face, index=table.index, dtype=object)
+    measured = table.success.astype(bool)
+    if measured.any():
+        predictions[measured] = model.predict(feature_matrix(table[measured], model.features))
+    return predictions

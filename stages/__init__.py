@@ -1,0 +1,1 @@
+"""Thin entry points, one per dvc.yaml stage: ``python -m stages.<name>``."""

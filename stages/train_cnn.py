@@ -1,0 +1,29 @@
+"""Stage train_cnn: the reference Keras CNN on raw 48x48 faces, with per-epoch metrics from dvclive."""
+
+from face_emotion import cnn, dataset
+from face_emotion.atomic import atomic_path, write_json
+from face_emotion.config import Params
+from face_emotion.faces import load_faces, usable
+from face_emotion.stage import run_stage
+
+MANIFEST = "features/manifest.csv"
+MODEL = "models/cnn/model.keras"
+MODEL_INFO = "models/cnn/model_info.json"
+LIVE_DIR = "metrics/cnn_train"
+
+
+def main(params: Params) -> None:
+    manifest = dataset.read_manifest(MANIFEST)
+    classes = params.data.classes
+    train = load_faces(usable(manifest, "train"), classes)
+    val = load_faces(usable(manifest, "val"), classes)
+    model = cnn.train(train, val, len(classes), params.cnn, params.seed, LIVE_DIR)
+    with atomic_path(MODEL) as tmp:
+        model.save(tmp)
+    write_json({"classes": classes, "input": "48x48 grayscale, uint8 0-255 (the model rescales)",
+                "arch": params.cnn.arch, "params": model.count_params()}, MODEL_INFO)
+    print(f"train_cnn: {model.count_params()} parameters, saved to {MODEL}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

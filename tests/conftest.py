@@ -1,0 +1,87 @@
+"""Shared fixtures: real FER2013 faces (from the pulled data/), small folders built from them, a repo copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FER2013 = REPO / "data" / "fer2013"
+SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
+CLASSES = ["angry", "disgust", "happy", "neutral", "sad", "surprise"]
+
+
+def real_faces(split: str, label: str, count: int) -> list[Path]:
+    """The first ``count`` real FER2013 faces of one class (the data is restored by `make data`)."""
+    folder = FER2013 / split / label
+    if not folder.is_dir():
+        pytest.fail(f"{folder} missing: run 'make data' (dvc pull) first")
+    return sorted(folder.iterdir())[:count]
+
+
+def build_face_folder(root: Path, per_class: int, labels: list[str] = CLASSES) -> Path:
+    """A FER2013-layout folder (train/ and test/) with ``per_class`` real faces per class and split."""
+    for split in ("train", "test"):
+        for label in labels:
+            target = root / split / label
+            target.mkdir(parents=True, exist_ok=True)
+            for face in real_faces(split, label, per_class):
+                shutil.copy(face, target / face.name)
+    return root
+
+
+def add_bad_files(root: Path) -> dict[str, str]:
+    """Bad inputs a real folder can hold; returns path -> the reason word the manifest must give."""
+    happy = root / "train" / "happy"
+    (happy / "empty.jpg").write_bytes(b"")
+    good = next(happy.glob("*.jpg")).read_bytes()
+    (happy / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (happy / "notes.jpg").write_text("this is a text file named like an image\n")
+    (happy / "readme.txt").write_text("not an image\n")
+    (root / "train" / "stray.jpg").write_bytes(good)
+    (root / "train" / "hapy").mkdir()
+    (root / "train" / "hapy" / "typo.jpg").write_bytes(good)
+    return {
+        "train/happy/empty.jpg": "empty file",
+        "train/happy/truncated.jpg": "unreadable image",
+        "train/happy/notes.jpg": "not an image",
+        "train/happy/readme.txt": "not an image file",
+        "train/stray.jpg": "not inside a class folder",
+        "train/hapy/typo.jpg": "class 'hapy' not in data.classes",
+    }
+
+
+def project_env() -> dict[str, str]:
+    """Environment for subprocesses: this interpreter's bin first (so dvc.yaml's `python` is the venv's)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command, returning its output; on an unexpected failure show what it printed."""
+    result = subprocess.run(cmd, cwd=cwd, env=project_env(), capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def copy_project(target: Path) -> Path:
+    """The project's files as a fresh clone would have them (tracked and untracked, not ignored), in a new git repo."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file() and not name.startswith("data.dvc"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=target, check=True, capture_output=True)
+    return target

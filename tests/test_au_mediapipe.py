@@ -1,0 +1,82 @@
+"""The MediaPipe backend on real faces: AU intensities in range, blendshapes kept, failures with reasons."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from face_emotion.au import extract
+from face_emotion.au.mapping import ACTION_UNITS, AU_COLUMNS
+from face_emotion.au.mediapipe_backend import MediaPipeBackend, verified_model_path
+from face_emotion.config import AuParams
+from face_emotion.errors import UserError
+
+from .conftest import SHARED_FIXTURES, real_faces
+
+PARAMS = AuParams(backend="mediapipe", workers=1, pad=48, size=192, min_detection_confidence=0.3,
+                  min_presence_confidence=0.3, model_path=None)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with MediaPipeBackend(PARAMS) as opened:
+        yield opened
+
+
+def test_au_columns_follow_openface():
+    """The 17 intensities, in OpenFace's own column order (read from a real OpenFace output file)."""
+    header = (SHARED_FIXTURES / "openface" / "FaceLandmarkImg" / "face.csv").read_text().splitlines()[0]
+    openface = [c.strip() for c in header.split(",") if c.strip().endswith("_r")]
+    assert list(AU_COLUMNS) == openface
+    assert len({au.name for au in ACTION_UNITS}) == 17
+
+
+def test_real_happy_faces_smile(backend):
+    rows = [backend.measure(str(p)) for p in real_faces("test", "happy", 12)]
+    measured = [r for r in rows if r["success"]]
+    assert len(measured) >= 10
+    for row in measured:
+        assert all(0.0 <= row[c] <= 5.0 for c in AU_COLUMNS)
+        assert sum(k.startswith("bs_") for k in row) == 52
+    neutral = [backend.measure(str(p)) for p in real_faces("test", "neutral", 12)]
+    smile = np.mean([r["AU12_r"] for r in measured])
+    assert smile > np.mean([r["AU12_r"] for r in neutral if r["success"]]) + 0.5
+
+
+def test_no_face_and_unreadable_give_reasons(backend, tmp_path):
+    Image.new("L", (48, 48), 128).save(tmp_path / "blank.png")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    assert backend.measure(str(tmp_path / "blank.png")) == {"success": False, "failure_reason": "no face found"}
+    broken = backend.measure(str(tmp_path / "broken.jpg"))
+    assert not broken["success"] and "image" in broken["failure_reason"]
+
+
+def test_large_photo_is_measured(backend, tmp_path):
+    """A face in a larger colour photo (a FER2013 face placed on a 640x480 background)."""
+    face = Image.open(real_faces("test", "surprise", 1)[0]).convert("RGB").resize((200, 200), Image.Resampling.BICUBIC)
+    photo = Image.new("RGB", (640, 480), (90, 120, 160))
+    photo.paste(face, (300, 120))
+    photo.save(tmp_path / "photo.jpg")
+    assert backend.measure(str(tmp_path / "photo.jpg"))["success"]
+
+
+def test_altered_model_file_is_refused(tmp_path):
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(UserError, match="sha256"):
+        verified_model_path(str(fake))
+    with pytest.raises(UserError, match="not found"):
+        verified_model_path(str(tmp_path / "absent.task"))
+    assert verified_model_path(None).is_file()
+
+
+def test_two_workers_give_the_same_table_as_one(tmp_path):
+    paths = [str(p) for label in ("happy", "sad") for p in real_faces("test", label, 6)]
+    manifest = pd.DataFrame({"path": paths, "label": ["happy"] * 6 + ["sad"] * 6, "split": "test", "status": "ok"})
+    one = extract.extract(manifest, PARAMS)
+    two = extract.extract(manifest, AuParams(**{**PARAMS.__dict__, "workers": 2}))
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one.columns[:8]) == ["path", "label", "split", "success", "confidence", "failure_reason", "backend",
+                                     "backend_version"]
+    summary = extract.summary(one)
+    assert summary["images"] == 12 and summary["per_split"]["test"]["detected"] == summary["detected"]

@@ -1,0 +1,66 @@
+"""params.yaml: composed from conf/, validated with one-line errors."""
+
+import copy
+
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from face_emotion.config import EMOTIONS, load_params, parse_params
+from face_emotion.errors import UserError
+
+from .conftest import REPO
+
+
+def compose_conf(*overrides: str) -> dict:
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base=None):
+        return OmegaConf.to_container(compose(config_name="config", overrides=list(overrides)))
+
+
+def test_committed_params_match_conf():
+    """params.yaml is generated from conf/; a hand edit or a forgotten regeneration shows up here."""
+    assert yaml.safe_load((REPO / "params.yaml").read_text()) == compose_conf()
+
+
+def test_default_params_are_valid():
+    params = load_params(REPO / "params.yaml")
+    assert params.data.classes == list(EMOTIONS)
+    assert params.au.backend == "mediapipe"
+
+
+def test_quick_experiment_caps_data_and_epochs():
+    params = parse_params(compose_conf("experiment=quick"))
+    assert params.data.max_per_class == 40
+    assert params.cnn.epochs == 1
+
+
+@pytest.fixture
+def raw() -> dict:
+    return compose_conf()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["data"].update(classes=["happy", "joy"]), "unknown class 'joy'"),
+        (lambda r: r["data"].update(val_fraction=1.5), "data.val_fraction"),
+        (lambda r: r["logreg"].update(C="strong"), "'logreg.C' = 'strong'"),
+        (lambda r: r["logreg"].update(C=-1), "logreg.C must be positive"),
+        (lambda r: r["cnn"].update(epoch=3), "unknown key 'cnn.epoch'"),
+        (lambda r: r["au"].pop("workers"), "missing key 'au.workers'"),
+        (lambda r: r.pop("seed"), "missing key 'seed'"),
+        (lambda r: r["logreg"].update(class_weight="heavy"), "class_weight"),
+    ],
+)
+def test_bad_params_give_one_line(raw, change, message):
+    bad = copy.deepcopy(raw)
+    change(bad)
+    with pytest.raises(UserError, match=message) as excinfo:
+        parse_params(bad)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        load_params(tmp_path / "params.yaml")

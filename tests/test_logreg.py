@@ -1,0 +1,84 @@
+"""The explainable model: its plain table reproduces scikit-learn, and its bad inputs fail clearly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from face_emotion import logreg
+from face_emotion.au.mapping import AU_COLUMNS
+from face_emotion.config import LogregParams
+from face_emotion.errors import UserError
+
+CLASSES = ["happy", "sad", "surprise"]
+PARAMS = LogregParams(features="au17", C=1.0, class_weight="balanced", max_iter=1000)
+
+
+def synthetic_table(rows_per_class: int = 40, seed: int = 0) -> pd.DataFrame:
+    """AU rows where each class raises its own AUs (happy AU12, sad AU15, surprise AU26)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for label, au in zip(CLASSES, ("AU12_r", "AU15_r", "AU26_r"), strict=False):
+        values = rng.uniform(0, 1, size=(rows_per_class, len(AU_COLUMNS)))
+        frame = pd.DataFrame(values, columns=AU_COLUMNS)
+        frame[au] += 3
+        frame["label"] = label
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table["success"] = True
+    return table
+
+
+def test_table_reproduces_sklearn_and_learns_the_right_aus():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, PARAMS, seed=0)
+    values = table[list(AU_COLUMNS)].to_numpy()
+    scaler = StandardScaler().fit(values)
+    reference = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(values), table.label)
+    np.testing.assert_allclose(model.predict_proba(values), reference.predict_proba(scaler.transform(values)), atol=1e-6)
+    coefficients = model.coefficient_table().set_index("emotion")
+    assert coefficients.loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+    assert coefficients.loc["surprise"].drop("intercept").idxmax() == "AU26 jaw drop"
+
+
+def test_saved_json_round_trips(tmp_path):
+    model = logreg.fit(synthetic_table(), CLASSES, PARAMS, seed=0)
+    model.save(tmp_path / "model.json")
+    assert logreg.AuModel.load(tmp_path / "model.json") == model
+
+
+def test_unmeasured_faces_predict_no_face():
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, PARAMS, seed=0)
+    table.loc[[0, 1], "success"] = False
+    table.loc[[0, 1], list(AU_COLUMNS)] = np.nan
+    predicted = logreg.predict_table(model, table)
+    assert list(predicted[:2]) == ["no_face", "no_face"]
+    assert set(predicted[2:]) <= set(CLASSES)
+
+
+def test_constant_column_is_harmless():
+    table = synthetic_table()
+    table["AU45_r"] = 0.0
+    model = logreg.fit(table, CLASSES, PARAMS, seed=0)
+    assert np.isfinite(model.predict_proba(table[list(AU_COLUMNS)].to_numpy())).all()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda t: t.assign(AU06_r=np.where(t.index == 5, np.nan, t.AU06_r)), "NaN features"),
+        (lambda t: t.drop(columns="AU12_r"), r"no column 'AU12_r'"),
+        (lambda t: t[t.label != "sad"], "class 'sad'"),
+    ],
+)
+def test_bad_training_tables_fail_clearly(spoil, message):
+    with pytest.raises(UserError, match=message):
+        logreg.fit(spoil(synthetic_table()), CLASSES, PARAMS, seed=0)
+
+
+def test_unknown_feature_set():
+    with pytest.raises(UserError, match=r"unknown logreg\.features"):
+        logreg.fit(synthetic_table(), CLASSES, LogregParams("pixels", 1.0, None, 100), seed=0)

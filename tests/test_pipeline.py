@@ -1,0 +1,76 @@
+"""The real pipeline, end to end, with real DVC commands on a small folder of real FER2013 faces."""
+
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from .conftest import CLASSES, add_bad_files, build_face_folder, copy_project, run
+
+pytestmark = pytest.mark.pipeline
+QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
+
+
+def stages_run(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class."""
+    project = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
+    build_face_folder(project / "faces", per_class=10)
+    add_bad_files(project / "faces")
+    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
+    assert stages_run(result.stdout) == ["prepare", "extract_au", "train_logreg", "train_cnn", "evaluate"]
+    return project
+
+
+def test_metrics_for_both_models(project):
+    metrics = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=project).stdout)
+    evaluate = metrics["workspace"]["data"]["metrics/evaluate.json"]["data"]
+    assert set(evaluate) == {"logreg", "cnn"}
+    for scores in evaluate.values():
+        assert 0.0 <= scores["accuracy"] <= 1.0 and scores["n"] == 10 * len(CLASSES)
+        assert set(scores["per_class"]) == set(CLASSES)
+    assert evaluate["logreg"]["no_face"] >= 0
+
+
+def test_bad_files_are_rejected_and_the_run_goes_on(project):
+    manifest = pd.read_csv(project / "features" / "manifest.csv").fillna("")
+    rejected = manifest[manifest.status == "rejected"]
+    assert len(rejected) == 5
+    assert any("empty file" in r for r in rejected.reason) and any("unreadable image" in r for r in rejected.reason)
+    au = pd.read_csv(project / "features" / "au.csv")
+    assert len(au) == (manifest.status == "ok").sum()
+
+
+def test_outputs_are_complete(project):
+    coefficients = pd.read_csv(project / "models" / "logreg" / "coefficients.csv")
+    assert list(coefficients.emotion) == CLASSES and "AU12 lip corner puller" in coefficients.columns
+    assert (project / "models" / "cnn" / "model.keras").stat().st_size > 0
+    assert (project / "metrics" / "cnn_train" / "plots" / "metrics" / "train" / "loss.tsv").is_file()
+    confusion = pd.read_csv(project / "plots" / "confusion" / "logreg.csv")
+    assert list(confusion.columns) == ["actual", "predicted"] and len(confusion) == 60
+
+
+def test_repro_after_the_run_is_a_no_op(project):
+    result = run(["dvc", "repro"], cwd=project)
+    assert stages_run(result.stdout) == []
+    assert "up to date" in run(["dvc", "status"], cwd=project).stdout
+
+
+def test_changing_logreg_c_reruns_only_its_stages(project):
+    result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1"], cwd=project)
+    assert stages_run(result.stdout) == ["train_logreg", "evaluate"]
+    table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout))
+    runs = table.set_index("Experiment").loc[["first", "lowC"]]
+    assert list(runs["logreg.C"]) == [1.0, 0.1]
+    assert runs["logreg.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
+
+
+def test_plots_render(project, tmp_path):
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=project)
+    page = (tmp_path / "plots" / "index.html").read_text()
+    assert "AU logistic regression, test confusion" in page and "CNN, test confusion" in page
