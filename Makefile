@@ -24,12 +24,14 @@ install: $(BIN)/.installed  ## virtual environment with the pinned dependencies
 data: install  ## restore data/ from the default DVC remote
 	dvc pull --quiet data.dvc
 
+# `dvc exp run` composes conf/ into params.yaml before running (`dvc repro` would reuse whatever params.yaml holds),
+# so `make run` is always the default configuration, even after `make quick`.
 run: data  ## main job: the whole pipeline on the default configuration
-	dvc repro
+	dvc exp run
 	dvc metrics show
 
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
-	dvc exp run --name quick-$$(date +%H%M%S) -S experiment=quick
+	dvc exp run -S experiment=quick
 	dvc metrics show
 
 test: data  ## the test suite

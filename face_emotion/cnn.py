@@ -46,7 +46,8 @@ def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
     return keras.Model(inputs, outputs, name=f"cnn_{params.arch}")
 
 
-def _augmenter(params: CnnParams, seed: int):  # -> keras.Sequential
+def _augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None
+    """The configured random transforms, or None when augmentation is off."""
     from keras import Sequential, layers
 
     steps = []
@@ -58,7 +59,7 @@ def _augmenter(params: CnnParams, seed: int):  # -> keras.Sequential
         steps.append(layers.RandomRotation(params.augment.rotation, fill_mode="nearest", seed=seed))
     if params.augment.zoom:
         steps.append(layers.RandomZoom(params.augment.zoom, fill_mode="nearest", seed=seed))
-    return Sequential(steps, name="augment")
+    return Sequential(steps, name="augment") if steps else None
 
 
 def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], params: CnnParams, seed: int):
@@ -66,11 +67,16 @@ def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.nda
     import tensorflow as tf
 
     augment = _augmenter(params, seed)
+
+    def prepare(x, y):
+        x = tf.cast(x, tf.float32)
+        return (augment(x, training=True) if augment is not None else x), y
+
     train_ds = (
         tf.data.Dataset.from_tensor_slices(train)
         .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
         .batch(params.batch_size)
-        .map(lambda x, y: (augment(tf.cast(x, tf.float32), training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size * 2).prefetch(tf.data.AUTOTUNE)

@@ -138,6 +138,16 @@ def quality_report(manifest: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def quality_metrics(report: dict[str, object]) -> dict[str, int]:
+    """The headline numbers of the quality report, flat, for `dvc metrics show` and `dvc exp show`."""
+    keys = ("files", "used", "rejected", "excluded", "blank_images")
+    return {
+        **{k: report[k] for k in keys},  # type: ignore[misc]
+        "duplicates_within_split": sum(report["duplicates_within_split"].values()),  # type: ignore[union-attr]
+        "duplicates_of_train": sum(report["duplicates_of_train"].values()),  # type: ignore[union-attr]
+    }
+
+
 def quality_markdown(report: dict[str, object], manifest: pd.DataFrame) -> str:
     """The quality report as a Markdown page, listing every rejected file."""
     counts: dict[str, dict[str, int]] = report["counts"]  # type: ignore[assignment]

@@ -13,10 +13,10 @@ def scores(actual: Sequence[str], predicted: Sequence[str], classes: list[str]) 
     actual, predicted = list(actual), list(predicted)
     if not actual:
         return {"accuracy": 0.0, "macro_f1": 0.0, "n": 0, "per_class": {}}
-    precision, recall, f1, support = precision_recall_fscore_support(
+    precision, recall, f1, _ = precision_recall_fscore_support(
         actual, predicted, labels=classes, zero_division=0)
-    per_class = {c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s)}
-                 for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=False)}
+    per_class = {c: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4)}
+                 for c, p, r, f in zip(classes, precision, recall, f1, strict=True)}
     return {
         "accuracy": round(float(accuracy_score(actual, predicted)), 4),
         "macro_f1": round(float(f1_score(actual, predicted, labels=classes, average="macro", zero_division=0)), 4),

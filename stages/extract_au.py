@@ -8,7 +8,8 @@ from face_emotion.stage import run_stage
 
 MANIFEST = "features/manifest.csv"
 AU_TABLE = "features/au.csv"
-AU_SUMMARY = "metrics/au_summary.json"
+AU_SUMMARY = "reports/au_summary.json"
+AU_METRICS = "metrics/au_summary.json"
 
 
 def main(params: Params) -> None:
@@ -16,6 +17,7 @@ def main(params: Params) -> None:
     report = extract.summary(table)
     write_csv(table, AU_TABLE)
     write_json(report, AU_SUMMARY)
+    write_json(extract.summary_metrics(report), AU_METRICS)
     print(f"extract_au: face measured on {report['detected']} of {report['images']} images "
           f"({report['detection_rate']:.1%}); reasons: {report['failure_reasons']}")
 

@@ -7,6 +7,7 @@ from face_emotion.stage import run_stage
 
 MANIFEST = "features/manifest.csv"
 QUALITY_METRICS = "metrics/data_quality.json"
+QUALITY_DETAILS = "reports/data_quality.json"
 QUALITY_REPORT = "reports/data_quality.md"
 
 
@@ -14,7 +15,8 @@ def main(params: Params) -> None:
     manifest = dataset.build_manifest(params.data, params.seed)
     report = dataset.quality_report(manifest)
     write_csv(manifest, MANIFEST)
-    write_json(report, QUALITY_METRICS)
+    write_json(report, QUALITY_DETAILS)
+    write_json(dataset.quality_metrics(report), QUALITY_METRICS)
     write_text(dataset.quality_markdown(report, manifest), QUALITY_REPORT)
     print(f"prepare: {report['used']} images used, {report['rejected']} rejected, {report['excluded']} excluded "
           f"(see {QUALITY_REPORT})")

@@ -6,6 +6,8 @@ import json
 import pandas as pd
 import pytest
 
+from face_emotion.dataset import read_manifest
+
 from .conftest import CLASSES, add_bad_files, build_face_folder, copy_project, run
 
 pytestmark = pytest.mark.pipeline
@@ -28,8 +30,8 @@ def project(tmp_path_factory):
 
 
 def test_metrics_for_both_models(project):
-    metrics = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=project).stdout)
-    evaluate = metrics["workspace"]["data"]["metrics/evaluate.json"]["data"]
+    (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=project).stdout).values()
+    evaluate = workspace["data"]["metrics/evaluate.json"]["data"]
     assert set(evaluate) == {"logreg", "cnn"}
     for scores in evaluate.values():
         assert 0.0 <= scores["accuracy"] <= 1.0 and scores["n"] == 10 * len(CLASSES)
@@ -38,7 +40,7 @@ def test_metrics_for_both_models(project):
 
 
 def test_bad_files_are_rejected_and_the_run_goes_on(project):
-    manifest = pd.read_csv(project / "features" / "manifest.csv").fillna("")
+    manifest = read_manifest(project / "features" / "manifest.csv")
     rejected = manifest[manifest.status == "rejected"]
     assert len(rejected) == 5
     assert any("empty file" in r for r in rejected.reason) and any("unreadable image" in r for r in rejected.reason)

@@ -78,7 +78,7 @@ def extract(manifest: pd.DataFrame, params: AuParams) -> pd.DataFrame:
 
 
 def summary(table: pd.DataFrame) -> dict[str, object]:
-    """Detected and failed faces per split and class, and failure reasons: a DVC metric."""
+    """Detected and failed faces per split and class, and failure reasons."""
     per_split = {}
     for split, group in table.groupby("split"):
         per_split[split] = {
@@ -93,4 +93,15 @@ def summary(table: pd.DataFrame) -> dict[str, object]:
         "detection_rate": round(float(table.success.mean()), 4) if len(table) else 0.0,
         "per_split": per_split,
         "failure_reasons": dict(Counter(table.loc[~table.success, "failure_reason"])),
+    }
+
+
+def summary_metrics(report: dict[str, object]) -> dict[str, object]:
+    """Flat headline numbers of the summary, for `dvc metrics show` and `dvc exp show`."""
+    per_split: dict[str, dict] = report["per_split"]  # type: ignore[assignment]
+    return {
+        "images": report["images"],
+        "detected": report["detected"],
+        "detection_rate": report["detection_rate"],
+        **{f"detection_rate_{split}": values["detection_rate"] for split, values in per_split.items()},
     }
