@@ -28,11 +28,9 @@ data: install  ## restore data/ from the default DVC remote
 # so `make run` is always the default configuration, even after `make quick`.
 run: data  ## main job: the whole pipeline on the default configuration
 	dvc exp run
-	dvc metrics show
 
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
 	dvc exp run -S experiment=quick
-	dvc metrics show
 
 test: data  ## the test suite
 	$(BIN)/pytest

@@ -102,7 +102,7 @@ def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray,
     ]
     with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
         callbacks.append(DVCLiveCallback(live=live))
-        model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, verbose=2)
+        model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, shuffle=False, verbose=2)
     return model
 
 

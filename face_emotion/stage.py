@@ -12,7 +12,7 @@ from face_emotion.errors import UserError
 
 def run_stage(main: Callable[[Params], None], params_path: str = "params.yaml") -> None:
     """Call ``main`` with the validated params; a UserError ends the process with one line on stderr."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up banner
     try:
         main(load_params(params_path))
     except UserError as exc:

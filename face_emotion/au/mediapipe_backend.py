@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -59,6 +62,19 @@ def detection_views(image: Image.Image, params: AuParams) -> list[np.ndarray]:
     return views
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what MediaPipe's C++ code prints to file descriptor 2 while it loads (a dozen info lines per process)."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _largest_face(result: object) -> int:
     """Index of the face with the largest landmark bounding box."""
     areas = [np.ptp([p.x for p in face]) * np.ptp([p.y for p in face]) for face in result.face_landmarks]  # type: ignore[attr-defined]
@@ -81,20 +97,24 @@ class MediaPipeBackend:
         verified_model_path(params.model_path)
 
     def __init__(self, params: AuParams) -> None:
-        import mediapipe
-        from mediapipe.tasks.python import BaseOptions, vision
+        model_path = verified_model_path(params.model_path)
+        with _native_stderr_silenced():
+            import mediapipe
+            from mediapipe.tasks.python import BaseOptions, vision
 
+            options = vision.FaceLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(model_path)),
+                running_mode=vision.RunningMode.IMAGE,
+                num_faces=3,
+                min_face_detection_confidence=params.min_detection_confidence,
+                min_face_presence_confidence=params.min_presence_confidence,
+                output_face_blendshapes=True,
+            )
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            warm_up = np.full((params.size, params.size, 3), PAD_GREY, dtype=np.uint8)
+            self._landmarker.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=warm_up))
         self.params = params
         self._mp = mediapipe
-        self._options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(verified_model_path(params.model_path))),
-            running_mode=vision.RunningMode.IMAGE,
-            num_faces=3,
-            min_face_detection_confidence=params.min_detection_confidence,
-            min_face_presence_confidence=params.min_presence_confidence,
-            output_face_blendshapes=True,
-        )
-        self._landmarker = vision.FaceLandmarker.create_from_options(self._options)
 
     def __enter__(self) -> MediaPipeBackend:
         return self
