@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install data run quick test lint clean-outputs
+.PHONY: help install data run quick params test lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,10 @@ run: data  ## main job: the whole pipeline on the default configuration
 
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
 	dvc exp run -S experiment=quick
+
+params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
+	python -c "import os; from dvc.utils.hydra import compose_and_dump; \
+	compose_and_dump('params.yaml', os.path.abspath('conf'), None, 'config', os.getcwd(), [])"
 
 test: data  ## the test suite
 	$(BIN)/pytest

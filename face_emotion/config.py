@@ -45,8 +45,11 @@ class LogregParams:
     """The explainable model: multinomial logistic regression on AU features."""
 
     features: str
+    penalty: str
     C: float
+    l1_ratio: float
     class_weight: str | None
+    standardise: bool
     max_iter: int
 
 
@@ -147,6 +150,10 @@ def _check(params: Params) -> None:
         raise UserError(f"params: au.workers must be at least 1, got {params.au.workers}")
     if params.logreg.C <= 0:
         raise UserError(f"params: logreg.C must be positive, got {params.logreg.C}")
+    if params.logreg.penalty not in ("l2", "l1", "elasticnet"):
+        raise UserError(f"params: logreg.penalty must be l2, l1 or elasticnet, got {params.logreg.penalty!r}")
+    if not 0 <= params.logreg.l1_ratio <= 1:
+        raise UserError(f"params: logreg.l1_ratio must be between 0 and 1, got {params.logreg.l1_ratio}")
     if params.logreg.class_weight not in (None, "balanced"):
         raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
     if params.cnn.epochs < 1 or params.cnn.batch_size < 1:

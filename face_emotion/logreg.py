@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.atomic import write_json
-from face_emotion.au.mapping import AU_COLUMNS, describe
+from face_emotion.au.mapping import AU_COLUMNS, BLENDSHAPE_COLUMNS, describe
 from face_emotion.config import LogregParams
 from face_emotion.errors import UserError
 
-FEATURE_SETS: dict[str, tuple[str, ...]] = {"au17": AU_COLUMNS}
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "au17": AU_COLUMNS,
+    "blendshapes": BLENDSHAPE_COLUMNS,
+    "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
+}
+L1_RATIO = {"l2": 0.0, "l1": 1.0}
+"""scikit-learn >= 1.8 expresses the penalty as l1_ratio; elasticnet takes logreg.l1_ratio."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,8 @@ class AuModel:
         return np.asarray(self.classes)[self.predict_proba(values).argmax(axis=1)]
 
     def coefficient_table(self) -> pd.DataFrame:
-        """Emotion x feature coefficients (per standard deviation of the feature), with readable names."""
-        table = pd.DataFrame(self.coef, index=self.classes, columns=describe(self.features))
+        """Emotion x feature coefficients (per standard deviation when standardised), with readable names."""
+        table = pd.DataFrame(self.coef, index=self.classes, columns=[describe(f) for f in self.features])
         table.insert(0, "intercept", self.intercept)
         return table.rename_axis("emotion").reset_index()
 
@@ -82,15 +90,24 @@ def fit(train: pd.DataFrame, classes: list[str], params: LogregParams, seed: int
     if absent:
         raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
     values = feature_matrix(measured, features)
-    scaler = StandardScaler().fit(values)
-    model = LogisticRegression(C=params.C, class_weight=params.class_weight, max_iter=params.max_iter, random_state=seed)
-    model.fit(scaler.transform(values), measured.label.to_numpy())
+    scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(values)
+    l1_ratio = L1_RATIO.get(params.penalty, params.l1_ratio)
+    model = LogisticRegression(C=params.C, l1_ratio=l1_ratio, solver="lbfgs" if l1_ratio == 0 else "saga",
+                               class_weight=params.class_weight, max_iter=params.max_iter, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            model.fit(scaler.transform(values), measured.label.to_numpy())
+        except ConvergenceWarning:
+            raise UserError(f"logistic regression did not converge in logreg.max_iter={params.max_iter} iterations: "
+                            "raise it, or standardise the features") from None
     order = [list(model.classes_).index(c) for c in classes]
+    n_features = len(features)
     return AuModel(
         classes=list(classes),
         features=list(features),
-        mean=scaler.mean_.tolist(),
-        scale=scaler.scale_.tolist(),
+        mean=scaler.mean_.tolist() if params.standardise else [0.0] * n_features,
+        scale=scaler.scale_.tolist() if params.standardise else [1.0] * n_features,
         coef=model.coef_[order].tolist(),
         intercept=model.intercept_[order].tolist(),
     )

@@ -1,5 +1,7 @@
 """The explainable model: its plain table reproduces scikit-learn, and its bad inputs fail clearly."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,8 @@ from face_emotion.config import LogregParams
 from face_emotion.errors import UserError
 
 CLASSES = ["happy", "sad", "surprise"]
-PARAMS = LogregParams(features="au17", C=1.0, class_weight="balanced", max_iter=1000)
+PARAMS = LogregParams(features="au17", penalty="l2", C=1.0, l1_ratio=0.5, class_weight="balanced", standardise=True,
+                      max_iter=1000)
 
 
 def synthetic_table(rows_per_class: int = 40, seed: int = 0) -> pd.DataFrame:
@@ -25,6 +28,7 @@ def synthetic_table(rows_per_class: int = 40, seed: int = 0) -> pd.DataFrame:
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     table["success"] = True
+    table["path"] = [f"face_{i}.jpg" for i in range(len(table))]
     return table
 
 
@@ -81,4 +85,4 @@ def test_bad_training_tables_fail_clearly(spoil, message):
 
 def test_unknown_feature_set():
     with pytest.raises(UserError, match=r"unknown logreg\.features"):
-        logreg.fit(synthetic_table(), CLASSES, LogregParams("pixels", 1.0, None, 100), seed=0)
+        logreg.fit(synthetic_table(), CLASSES, dataclasses.replace(PARAMS, features="pixels"), seed=0)

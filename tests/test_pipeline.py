@@ -25,7 +25,9 @@ def project(tmp_path_factory):
     build_face_folder(project / "faces", per_class=10)
     add_bad_files(project / "faces")
     result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
-    assert stages_run(result.stdout) == ["prepare", "extract_au", "train_logreg", "train_cnn", "evaluate"]
+    ran = stages_run(result.stdout)
+    assert sorted(ran) == sorted(["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "evaluate"])
+    assert ran[0] == "prepare" and ran[-1] in ("evaluate", "explain")
     return project
 
 
@@ -65,7 +67,7 @@ def test_repro_after_the_run_is_a_no_op(project):
 
 def test_changing_logreg_c_reruns_only_its_stages(project):
     result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1"], cwd=project)
-    assert stages_run(result.stdout) == ["train_logreg", "evaluate"]
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "train_logreg"]
     table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout))
     runs = table.set_index("Experiment").loc[["first", "lowC"]]
     assert list(runs["logreg.C"]) == [1.0, 0.1]

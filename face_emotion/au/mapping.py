@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +50,29 @@ ACTION_UNITS: tuple[ActionUnit, ...] = (
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
 AU_NAMES: dict[str, str] = {au.column: au.name for au in ACTION_UNITS}
 
+BLENDSHAPES: tuple[str, ...] = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight",
+    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel", "mouthLeft",
+    "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
+    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
+)
+"""MediaPipe FaceLandmarker's 52 blendshape categories, in its output order."""
+BLENDSHAPE_COLUMNS: tuple[str, ...] = tuple(f"bs_{name}" for name in BLENDSHAPES)
+BLENDSHAPE_AU: dict[str, ActionUnit] = {f"bs_{name}": au for au in ACTION_UNITS for name in au.blendshapes}
+"""The AU each mapped blendshape column measures (for explanations and FACS agreement)."""
+
+
+def action_unit_of(column: str) -> int | None:
+    """The AU number a feature column measures ('AU12_r' -> 12, 'bs_mouthSmileLeft' -> 12), else None."""
+    if column in AU_NAMES:
+        return int(column[2:4])
+    au = BLENDSHAPE_AU.get(column)
+    return au.number if au else None
+
 # FaceLandmarker mesh indices: inner lip midpoints and outer eye corners.
 UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
@@ -72,6 +94,10 @@ def intensities(blendshapes: dict[str, float], landmarks: np.ndarray) -> dict[st
     return values
 
 
-def describe(columns: Sequence[str]) -> list[str]:
-    """Readable labels such as 'AU12 lip corner puller' for AU columns (other names pass through)."""
-    return [f"{c[:4]} {AU_NAMES[c]}" if c in AU_NAMES else c for c in columns]
+def describe(column: str) -> str:
+    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)', else the name."""
+    if column in AU_NAMES:
+        return f"{column[:4]} {AU_NAMES[column]}"
+    au = BLENDSHAPE_AU.get(column)
+    name = column.removeprefix("bs_")
+    return f"{name} (AU{au.number:02d} {au.name})" if au else name

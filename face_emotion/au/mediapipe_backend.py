@@ -14,7 +14,7 @@ from types import TracebackType
 import numpy as np
 from PIL import Image
 
-from face_emotion.au.mapping import intensities
+from face_emotion.au.mapping import BLENDSHAPES, intensities
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
 from face_emotion.images import ImageRejected, read_image
@@ -135,6 +135,6 @@ class MediaPipeBackend:
                 blendshapes = {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
                 height, width = view.shape[:2]
                 landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
-                blendshape_columns = {f"bs_{name}": score for name, score in blendshapes.items()}
+                blendshape_columns = {f"bs_{name}": blendshapes.get(name, 0.0) for name in BLENDSHAPES}
                 return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns}
         return {"success": False, "failure_reason": "no face found"}

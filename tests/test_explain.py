@@ -1,0 +1,73 @@
+"""Explanations: contributions add up to the logit, reasons in words, profiles and FACS agreement."""
+
+import numpy as np
+import pandas as pd
+
+from face_emotion import explain, logreg
+from face_emotion.au.mapping import AU_COLUMNS, BLENDSHAPE_COLUMNS
+
+from .test_logreg import CLASSES, PARAMS, synthetic_table
+
+
+def fitted():
+    table = synthetic_table()
+    return logreg.fit(table, CLASSES, PARAMS, seed=0), table
+
+
+def test_contributions_and_intercept_sum_to_the_logit():
+    model, table = fitted()
+    values = table[list(AU_COLUMNS)].to_numpy()
+    terms = explain.contributions(model, values)
+    np.testing.assert_allclose(terms.sum(axis=2) + np.asarray(model.intercept), model.logits(values), atol=1e-10)
+
+
+def test_reasons_name_the_au_that_drives_the_face():
+    model, table = fitted()
+    explained = explain.explain_table(model, table)
+    happy = explained[explained.label == "happy"]
+    assert (happy.predicted == "happy").mean() > 0.9
+    first = happy.reasons.iloc[0]
+    assert first.startswith("happy (0.") and "AU12 lip corner puller +" in first
+    probabilities = explained[[f"p_{c}" for c in CLASSES]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
+
+
+def test_unmeasured_faces_keep_their_reason():
+    model, table = fitted()
+    table["failure_reason"] = ""
+    table.loc[3, ["success", "failure_reason"]] = [False, "no face found"]
+    table.loc[3, list(AU_COLUMNS)] = np.nan
+    explained = explain.explain_table(model, table)
+    assert explained.loc[3, "predicted"] == "" and explained.loc[3, "reasons"] == "no face found"
+    assert np.isnan(explained.loc[3, "p_happy"])
+
+
+def test_profiles_list_raising_and_lowering_features():
+    model, _ = fitted()
+    profile = explain.profiles(model, count=2)
+    top = profile[(profile.emotion == "surprise") & (profile.direction == "raises") & (profile["rank"] == 1)]
+    assert top.feature.item() == "AU26_r" and top.description.item() == "AU26 jaw drop"
+    assert (profile[profile.direction == "lowers"].coefficient < 0).all()
+
+
+def test_facs_agreement_counts_prototype_aus_in_the_top_five():
+    model, _ = fitted()
+    agreement = explain.facs_agreement(model)
+    assert set(agreement) == {"happy", "sad", "surprise"}
+    assert 12 in agreement["happy"]["top_aus"] and agreement["happy"]["hits"] >= 1
+    assert agreement["surprise"]["measurable"] == [1, 2, 5, 26]
+    metrics = explain.agreement_metrics(agreement)
+    assert 0 <= metrics["mean_share"] <= 1 and metrics["happy"]["hits"] == agreement["happy"]["hits"]
+
+
+def test_blendshape_features_map_to_their_aus():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.uniform(0, 1, (90, len(BLENDSHAPE_COLUMNS))), columns=BLENDSHAPE_COLUMNS)
+    table["label"] = np.repeat(CLASSES, 30)
+    table.loc[table.label == "happy", ["bs_mouthSmileLeft", "bs_mouthSmileRight"]] += 2
+    table["success"] = True
+    table["path"] = [f"face_{i}.jpg" for i in range(len(table))]
+    params = PARAMS.__class__(**{**PARAMS.__dict__, "features": "blendshapes"})
+    model = logreg.fit(table, CLASSES, params, seed=0)
+    assert 12 in explain.facs_agreement(model)["happy"]["top_aus"]
+    assert "mouthSmileLeft (AU12 lip corner puller)" in explain.explain_table(model, table).reasons.iloc[0]
