@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,13 +61,16 @@ def evaluate_cnn(test: pd.DataFrame, model_path: str, classes: list[str]) -> Mod
 
 def compare(manifest: pd.DataFrame, au_table: pd.DataFrame, au_model: logreg.AuModel, cnn_path: str,
             classes: list[str]) -> dict[str, ModelResult]:
-    """Every model on the manifest's usable test images, keyed by model name."""
+    """Every trained model on the manifest's usable test images, keyed by model name (no CNN without images)."""
     test = usable(manifest, "test")
-    return {"logreg": evaluate_au_model(test, au_table, au_model), "cnn": evaluate_cnn(test, cnn_path, classes)}
+    results = {"logreg": evaluate_au_model(test, au_table, au_model)}
+    if Path(cnn_path).is_file():
+        results["cnn"] = evaluate_cnn(test, cnn_path, classes)
+    return results
 
 
-def comparison_markdown(metrics: dict[str, dict]) -> str:
-    """One table: a row per model, overall and de-duplicated scores, and per-class F1."""
+def comparison_markdown(metrics: dict[str, dict], reference: tuple[str, float] | None = None) -> str:
+    """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference."""
     classes = list(next(iter(metrics.values()))["per_class"])
     header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s",
               *[f"F1 {c}" for c in classes]]
@@ -76,7 +80,9 @@ def comparison_markdown(metrics: dict[str, dict]) -> str:
                  f"{m['dedup']['macro_f1']:.4f}", str(m.get("no_face", "-")), str(m["images_per_s"]),
                  *[f"{m['per_class'][c]['f1']:.3f}" for c in classes]]
         lines.append("| " + " | ".join(cells) + " |")
+    if reference:
+        lines.append(f"| {reference[0]} | {reference[1]:.4f} |" + " |" * (len(header) - 2))
     n = next(iter(metrics.values()))
-    lines += ["", f"{n['n']} test images; dedup: the {n['dedup']['n']} without an exact pixel copy in FER2013 training data. "
-              "'no face': images the AU model could not measure, counted as errors."]
+    lines += ["", f"{n['n']} test faces; dedup: the {n['dedup']['n']} without an exact copy in the training data. "
+              "'no face': faces the AU model could not measure, counted as errors."]
     return "\n".join(lines) + "\n"

@@ -19,12 +19,19 @@ EMOTIONS = ("angry", "disgust", "happy", "neutral", "sad", "surprise")
 
 @dataclass(frozen=True)
 class DataParams:
-    """Where the faces are and which of them to use."""
+    """Where the faces (or a table of their AUs) are, and which of them to use."""
 
     root: str
     classes: list[str]
     val_fraction: float
     max_per_class: int | None = None
+    kind: str = "images"
+    """images: <root>/{train,test}/<class>/ folders; au_table: one CSV of AU rows with a label column."""
+    label_column: str | None = None
+    label_codes: list[str] | None = None
+    test_fraction: float | None = None
+    reference_model: str | None = None
+    reference_accuracy: float | None = None
 
 
 @dataclass(frozen=True)
@@ -33,11 +40,12 @@ class AuParams:
 
     backend: str
     workers: int
-    pad: int
-    size: int
-    min_detection_confidence: float
-    min_presence_confidence: float
+    pad: int = 48
+    size: int = 192
+    min_detection_confidence: float = 0.3
+    min_presence_confidence: float = 0.3
     model_path: str | None = None
+    csv_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,10 +150,16 @@ def _check(params: Params) -> None:
         raise UserError(f"params: unknown class '{unknown[0]}' in data.classes (known: {', '.join(EMOTIONS)})")
     if len(set(data.classes)) != len(data.classes) or len(data.classes) < 2:
         raise UserError("params: data.classes must name at least two distinct classes")
-    if not 0 < data.val_fraction < 1:
-        raise UserError(f"params: data.val_fraction must be between 0 and 1, got {data.val_fraction}")
+    if not 0 <= data.val_fraction < 1:
+        raise UserError(f"params: data.val_fraction must be at least 0 and below 1, got {data.val_fraction}")
     if data.max_per_class is not None and data.max_per_class < 1:
         raise UserError(f"params: data.max_per_class must be positive or null, got {data.max_per_class}")
+    if data.kind not in ("images", "au_table"):
+        raise UserError(f"params: data.kind must be images or au_table, got {data.kind!r}")
+    if data.kind == "au_table" and not (data.label_column and data.label_codes and data.test_fraction):
+        raise UserError("params: data.kind=au_table needs data.label_column, data.label_codes and data.test_fraction")
+    if data.test_fraction is not None and not 0 < data.test_fraction < 1:
+        raise UserError(f"params: data.test_fraction must be between 0 and 1, got {data.test_fraction}")
     if params.au.workers < 1:
         raise UserError(f"params: au.workers must be at least 1, got {params.au.workers}")
     if params.logreg.C <= 0:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from face_emotion.au.mapping import AU_COLUMNS
+from face_emotion.au.openface_csv import read_openface_csv
 from face_emotion.config import DataParams
 from face_emotion.errors import UserError
 from face_emotion.images import ImageRejected, is_image_name, read_image
@@ -74,7 +76,9 @@ def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.Dat
 
 
 def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) -> pd.DataFrame:
-    """Move a seeded, class-stratified share of the usable training files to split 'val'."""
+    """Move a seeded, class-stratified share of the usable training files to split 'val' (none for 0)."""
+    if val_fraction == 0:
+        return manifest
     manifest = manifest.copy()
     train = manifest[(manifest.status == "ok") & (manifest.split == "train")]
     counts = train.label.value_counts()
@@ -99,9 +103,58 @@ def _mark_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
     return manifest
 
 
+def table_row_path(table: str | Path, row: int) -> str:
+    """The manifest path of row ``row`` (0-based) of an AU table: '<table>#<row>'."""
+    return f"{Path(table).as_posix()}#{row}"
+
+
+def scan_au_table(params: DataParams) -> pd.DataFrame:
+    """One manifest row per AU-table row; unusable rows (NaN, out of range, unknown label) rejected with a reason."""
+    root = Path(params.root)
+    if not root.is_file():
+        raise UserError(f"AU table '{root}' not found: run 'dvc pull' or set data.root")
+    table = read_openface_csv(root)
+    column, codes = params.label_column, params.label_codes or []
+    if column not in table:
+        raise UserError(f"AU table '{root}' has no label column '{column}'")
+    code = pd.to_numeric(table[column], errors="coerce")
+    known = code.isin(range(len(codes)))
+    labels = code.where(known, 0).astype(int).map(dict(enumerate(codes))).where(known, "")
+    values = table[list(AU_COLUMNS)].round(4).astype(str).agg(",".join, axis=1)
+    row_hash = values.map(lambda text: hashlib.md5(text.encode()).hexdigest())
+    manifest = pd.DataFrame({
+        "path": [table_row_path(root, i) for i in range(len(table))],
+        "label": labels,
+        "split": "train",
+        "status": "ok",
+        "reason": table.failure_reason,
+        "md5": row_hash,
+        "pixel_md5": row_hash,
+        "blank": False,
+    }, columns=MANIFEST_COLUMNS)
+    manifest.loc[~known, "reason"] = [f"unknown label code {table[column].iloc[i]!r} in '{column}'"
+                                      for i in np.flatnonzero(~known)]
+    manifest.loc[manifest.reason != "", "status"] = "rejected"
+    unused = (manifest.status == "ok") & ~manifest.label.isin(params.classes)
+    manifest.loc[unused, ["status", "reason"]] = ["excluded", "class not in data.classes"]
+    return manifest
+
+
+def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> pd.DataFrame:
+    """A seeded random (not stratified) test hold-out of the usable rows, the original project's protocol."""
+    manifest = manifest.copy()
+    usable = manifest.index[manifest.status == "ok"]
+    _, test_index = train_test_split(usable, test_size=test_fraction, random_state=seed)
+    manifest.loc[test_index, "split"] = "test"
+    return manifest
+
+
 def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
     """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
-    manifest = scan(params)
+    if params.kind == "au_table":
+        manifest = _hold_out_test(scan_au_table(params), params.test_fraction or 0.25, seed)
+    else:
+        manifest = scan(params)
     usable = manifest[manifest.status == "ok"]
     for split in SOURCE_SPLITS:
         present = set(usable.loc[usable.split == split, "label"])

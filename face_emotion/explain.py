@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from face_emotion.au.mapping import action_unit_of, describe
+from face_emotion.au.mapping import action_units_of, describe
 from face_emotion.logreg import AuModel, feature_matrix
 
 FACS_PROTOTYPES: dict[str, tuple[int, ...]] = {
@@ -75,14 +75,14 @@ def profiles(model: AuModel, count: int = 5) -> pd.DataFrame:
 
 def facs_agreement(model: AuModel, count: int = 5) -> dict[str, dict[str, object]]:
     """For each emotion with a FACS prototype: which prototype AUs are among its top positive features."""
-    measurable = {action_unit_of(f) for f in model.features} - {None}
+    measurable = {au for f in model.features for au in action_units_of(f)}
     agreement = {}
     for k, emotion in enumerate(model.classes):
         if emotion not in FACS_PROTOTYPES:
             continue
         coef = np.asarray(model.coef[k])
         top = [j for j in np.argsort(-coef) if coef[j] > 0][:count]
-        top_aus = sorted({au for j in top if (au := action_unit_of(model.features[j])) is not None})
+        top_aus = sorted({au for j in top for au in action_units_of(model.features[j])})
         prototype = [au for au in FACS_PROTOTYPES[emotion] if au in measurable]
         hits = [au for au in prototype if au in top_aus]
         agreement[emotion] = {

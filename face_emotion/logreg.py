@@ -14,12 +14,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.atomic import write_json
-from face_emotion.au.mapping import AU_COLUMNS, BLENDSHAPE_COLUMNS, describe
+from face_emotion.au.mapping import AU_COLUMNS, AU_PAIRS, BLENDSHAPE_COLUMNS, PAIR_SEPARATOR, describe
 from face_emotion.config import LogregParams
 from face_emotion.errors import UserError
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "au17": AU_COLUMNS,
+    "au17_pairs": AU_COLUMNS + AU_PAIRS,
     "blendshapes": BLENDSHAPE_COLUMNS,
     "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
 }
@@ -68,11 +69,14 @@ class AuModel:
 
 
 def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The feature columns of ``table`` as floats; a missing column or NaN value is a clear error."""
-    missing = [f for f in features if f not in table.columns]
+    """The features of ``table`` as floats (pairs 'A*B' as products); a missing column or NaN value is a clear error."""
+    columns = list(dict.fromkeys(part for f in features for part in f.split(PAIR_SEPARATOR)))
+    missing = [c for c in columns if c not in table.columns]
     if missing:
         raise UserError(f"AU table has no column '{missing[0]}'")
-    values = table[list(features)].to_numpy(dtype=float)
+    base = table[columns].to_numpy(dtype=float)
+    position = {c: i for i, c in enumerate(columns)}
+    values = np.column_stack([np.prod(base[:, [position[p] for p in f.split(PAIR_SEPARATOR)]], axis=1) for f in features])
     bad = np.isnan(values).any(axis=1)
     if bad.any():
         first = table.iloc[int(np.argmax(bad))].get("path", "?")

@@ -1,9 +1,8 @@
 """Stage evaluate: every model on the same test images; metrics, confusion matrices, comparison table."""
 
-import pandas as pd
-
 from face_emotion import dataset, logreg
 from face_emotion.atomic import write_csv, write_json, write_text
+from face_emotion.au.table import read_au_table
 from face_emotion.comparison import compare, comparison_markdown
 from face_emotion.config import Params
 from face_emotion.stage import run_stage
@@ -11,7 +10,7 @@ from face_emotion.stage import run_stage
 MANIFEST = "features/manifest.csv"
 AU_TABLE = "features/au.csv"
 LOGREG_MODEL = "models/logreg/model.json"
-CNN_MODEL = "models/cnn/model.keras"
+CNN_MODEL = "models/cnn/model.keras"  # absent when the data has no images
 METRICS = "metrics/evaluate.json"
 CONFUSION = "plots/confusion/{model}.csv"
 COMPARISON = "reports/comparison.md"
@@ -19,14 +18,17 @@ COMPARISON = "reports/comparison.md"
 
 def main(params: Params) -> None:
     manifest = dataset.read_manifest(MANIFEST)
-    au_table = pd.read_csv(AU_TABLE).fillna({"failure_reason": ""})
+    au_table = read_au_table(AU_TABLE)
     results = compare(manifest, au_table, logreg.AuModel.load(LOGREG_MODEL), CNN_MODEL, params.data.classes)
     for name, result in results.items():
         write_csv(result.confusion, CONFUSION.format(model=name))
     metrics = {name: result.metrics for name, result in results.items()}
     write_json(metrics, METRICS)
-    write_text(comparison_markdown(metrics), COMPARISON)
-    print(comparison_markdown(metrics))
+    data = params.data
+    reference = (data.reference_model, data.reference_accuracy) if data.reference_model and data.reference_accuracy else None
+    markdown = comparison_markdown(metrics, reference)
+    write_text(markdown, COMPARISON)
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """Stage explain: per-emotion AU profiles, a heatmap, FACS agreement, and a reason for every test face."""
 
-import pandas as pd
-
 from face_emotion import explain, logreg
 from face_emotion.atomic import write_csv, write_json
+from face_emotion.au.table import read_au_table
 from face_emotion.config import Params
 from face_emotion.figures import profile_heatmap
 from face_emotion.stage import run_stage
@@ -19,7 +18,7 @@ AGREEMENT_METRICS = "metrics/facs_agreement.json"
 
 def main(params: Params) -> None:
     model = logreg.AuModel.load(MODEL)
-    table = pd.read_csv(AU_TABLE).fillna({"failure_reason": ""})
+    table = read_au_table(AU_TABLE)
     write_csv(explain.profiles(model), PROFILES)
     profile_heatmap(model, HEATMAP)
     agreement = explain.facs_agreement(model)

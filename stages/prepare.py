@@ -18,7 +18,7 @@ def main(params: Params) -> None:
     write_json(report, QUALITY_DETAILS)
     write_json(dataset.quality_metrics(report), QUALITY_METRICS)
     write_text(dataset.quality_markdown(report, manifest), QUALITY_REPORT)
-    print(f"prepare: {report['used']} images used, {report['rejected']} rejected, {report['excluded']} excluded "
+    print(f"prepare: {report['used']} faces used, {report['rejected']} rejected, {report['excluded']} excluded "
           f"(see {QUALITY_REPORT})")
 
 

@@ -1,9 +1,8 @@
 """Stage train_logreg: the explainable AU model, saved as plain JSON and a readable coefficient table."""
 
-import pandas as pd
-
 from face_emotion import logreg
 from face_emotion.atomic import write_csv, write_json
+from face_emotion.au.table import read_au_table
 from face_emotion.config import Params
 from face_emotion.evaluation import scores
 from face_emotion.stage import run_stage
@@ -15,15 +14,16 @@ TRAIN_METRICS = "metrics/logreg_train.json"
 
 
 def main(params: Params) -> None:
-    table = pd.read_csv(AU_TABLE).fillna({"failure_reason": ""})
+    table = read_au_table(AU_TABLE)
     model = logreg.fit(table[table.split == "train"], params.data.classes, params.logreg, params.seed)
     model.save(MODEL)
     write_csv(model.coefficient_table().round(4), COEFFICIENTS)
     val = table[table.split == "val"]
     val_scores = scores(val.label, logreg.predict_table(model, val), params.data.classes)
-    write_json({"val": {k: val_scores[k] for k in ("accuracy", "macro_f1")}}, TRAIN_METRICS)
-    print(f"train_logreg: validation accuracy {val_scores['accuracy']:.3f}, macro-F1 {val_scores['macro_f1']:.3f} "
-          f"(unmeasured faces counted wrong); coefficients in {COEFFICIENTS}")
+    write_json({"val": {k: val_scores[k] for k in ("accuracy", "macro_f1", "n")}}, TRAIN_METRICS)
+    quality = (f"validation accuracy {val_scores['accuracy']:.3f}, macro-F1 {val_scores['macro_f1']:.3f} "
+               "(unmeasured faces counted wrong)" if len(val) else "no validation split")
+    print(f"train_logreg: {quality}; coefficients in {COEFFICIENTS}")
 
 
 if __name__ == "__main__":

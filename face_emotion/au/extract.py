@@ -12,23 +12,24 @@ from tqdm import tqdm
 
 from face_emotion.au.mapping import AU_COLUMNS
 from face_emotion.au.mediapipe_backend import MediaPipeBackend
+from face_emotion.au.openface_csv_backend import OpenFaceCsvBackend
+from face_emotion.au.table import ID_COLUMNS, STATUS_COLUMNS
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
 
-BACKENDS = {"mediapipe": MediaPipeBackend}
-ID_COLUMNS = ["path", "label", "split"]
-STATUS_COLUMNS = ["success", "confidence", "failure_reason", "backend", "backend_version"]
+Backend = MediaPipeBackend | OpenFaceCsvBackend
+BACKENDS: dict[str, type[Backend]] = {"mediapipe": MediaPipeBackend, "openface_csv": OpenFaceCsvBackend}
 
-_worker_backend: MediaPipeBackend | None = None
+_worker_backend: Backend | None = None
 
 
-def _backend_class(params: AuParams) -> type[MediaPipeBackend]:
+def _backend_class(params: AuParams) -> type[Backend]:
     if params.backend not in BACKENDS:
         raise UserError(f"params: unknown au.backend '{params.backend}' (known: {', '.join(BACKENDS)})")
     return BACKENDS[params.backend]
 
 
-def _open_backend(params: AuParams) -> MediaPipeBackend:
+def _open_backend(params: AuParams) -> Backend:
     return _backend_class(params)(params)
 
 

@@ -66,12 +66,19 @@ BLENDSHAPE_AU: dict[str, ActionUnit] = {f"bs_{name}": au for au in ACTION_UNITS 
 """The AU each mapped blendshape column measures (for explanations and FACS agreement)."""
 
 
-def action_unit_of(column: str) -> int | None:
-    """The AU number a feature column measures ('AU12_r' -> 12, 'bs_mouthSmileLeft' -> 12), else None."""
+PAIR_SEPARATOR = "*"
+AU_PAIRS: tuple[str, ...] = tuple(f"{a}{PAIR_SEPARATOR}{b}" for i, a in enumerate(AU_COLUMNS) for b in AU_COLUMNS[i + 1:])
+"""All 136 products of two AU intensities, e.g. 'AU06_r*AU12_r' (cheek raiser together with lip corner puller)."""
+
+
+def action_units_of(column: str) -> tuple[int, ...]:
+    """The AU numbers a feature measures: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'AU06_r*AU12_r' -> (6, 12)."""
+    if PAIR_SEPARATOR in column:
+        return tuple(n for part in column.split(PAIR_SEPARATOR) for n in action_units_of(part))
     if column in AU_NAMES:
-        return int(column[2:4])
+        return (int(column[2:4]),)
     au = BLENDSHAPE_AU.get(column)
-    return au.number if au else None
+    return (au.number,) if au else ()
 
 # FaceLandmarker mesh indices: inner lip midpoints and outer eye corners.
 UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
@@ -95,7 +102,9 @@ def intensities(blendshapes: dict[str, float], landmarks: np.ndarray) -> dict[st
 
 
 def describe(column: str) -> str:
-    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)', else the name."""
+    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)', 'AU06 ... x AU12 ...'."""
+    if PAIR_SEPARATOR in column:
+        return " x ".join(describe(part) for part in column.split(PAIR_SEPARATOR))
     if column in AU_NAMES:
         return f"{column[:4]} {AU_NAMES[column]}"
     au = BLENDSHAPE_AU.get(column)
