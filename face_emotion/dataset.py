@@ -120,8 +120,8 @@ def scan_au_table(params: DataParams) -> pd.DataFrame:
     code = pd.to_numeric(table[column], errors="coerce")
     known = code.isin(range(len(codes)))
     labels = code.where(known, 0).astype(int).map(dict(enumerate(codes))).where(known, "")
-    values = table[list(AU_COLUMNS)].round(4).astype(str).agg(",".join, axis=1)
-    row_hash = values.map(lambda text: hashlib.md5(text.encode()).hexdigest())
+    row_hash = [hashlib.md5(",".join(f"{v:.4f}" for v in values).encode()).hexdigest()
+                for values in table[list(AU_COLUMNS)].to_numpy()]
     manifest = pd.DataFrame({
         "path": [table_row_path(root, i) for i in range(len(table))],
         "label": labels,
@@ -132,7 +132,7 @@ def scan_au_table(params: DataParams) -> pd.DataFrame:
         "pixel_md5": row_hash,
         "blank": False,
     }, columns=MANIFEST_COLUMNS)
-    manifest.loc[~known, "reason"] = [f"unknown label code {table[column].iloc[i]!r} in '{column}'"
+    manifest.loc[~known, "reason"] = [f"unknown label code {str(table[column].iloc[i])!r} in '{column}'"
                                       for i in np.flatnonzero(~known)]
     manifest.loc[manifest.reason != "", "status"] = "rejected"
     unused = (manifest.status == "ok") & ~manifest.label.isin(params.classes)
@@ -160,7 +160,7 @@ def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
         present = set(usable.loc[usable.split == split, "label"])
         absent = [c for c in params.classes if c not in present]
         if absent:
-            raise UserError(f"no usable images of class '{absent[0]}' in {params.root}/{split}/")
+            raise UserError(f"no usable {split} faces of class '{absent[0]}' in {params.root}")
     manifest = _cap(manifest, params.max_per_class, seed)
     manifest = _split_validation(manifest, params.val_fraction, seed)
     return _mark_duplicates(manifest)

@@ -85,3 +85,16 @@ def copy_project(target: Path) -> Path:
                 ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=target, check=True, capture_output=True)
     return target
+
+
+SEED_TABLE = REPO / "data" / "openface" / "seed_emotion.csv"
+
+
+def seed_table_sample(target: Path, rows: int) -> Path:
+    """``rows`` evenly spaced real rows of the original project's OpenFace AU table (sorted by emotion), as CRLF CSV."""
+    if not SEED_TABLE.is_file():
+        pytest.fail(f"{SEED_TABLE} missing: run 'make data' (dvc pull) first")
+    header, *body = [line for line in SEED_TABLE.read_bytes().split(b"\r\n") if line]
+    step = max(1, len(body) // rows)
+    target.write_bytes(b"\r\n".join([header, *body[::step][:rows]]) + b"\r\n")
+    return target

@@ -8,7 +8,7 @@ import pytest
 
 from face_emotion.dataset import read_manifest
 
-from .conftest import CLASSES, add_bad_files, build_face_folder, copy_project, run
+from .conftest import CLASSES, add_bad_files, build_face_folder, copy_project, run, seed_table_sample
 
 pytestmark = pytest.mark.pipeline
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
@@ -78,3 +78,16 @@ def test_plots_render(project, tmp_path):
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=project)
     page = (tmp_path / "plots" / "index.html").read_text()
     assert "AU logistic regression, test confusion" in page and "CNN, test confusion" in page
+
+
+def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
+    """`dvc exp run -S experiment=seed_reproduction` on 800 real rows of the original project's AU table."""
+    project = copy_project(tmp_path / "project")
+    seed_table_sample(project / "seed.csv", 800)
+    result = run(["dvc", "exp", "run", "-S", "experiment=seed_reproduction", "-S", "data.root=seed.csv"], cwd=project)
+    assert "train_cnn: skipped" in result.stdout
+    evaluate = json.loads((project / "metrics" / "evaluate.json").read_text())
+    assert set(evaluate) == {"logreg"} and evaluate["logreg"]["n"] == 200
+    assert evaluate["logreg"]["accuracy"] > 0.5
+    assert "0.7551" in (project / "reports" / "comparison.md").read_text()
+    assert stages_run(run(["dvc", "repro"], cwd=project).stdout) == []
