@@ -46,6 +46,7 @@ class AuParams:
     min_presence_confidence: float = 0.3
     model_path: str | None = None
     csv_dir: str | None = None
+    docker_image: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ MANIFEST = "features/manifest.csv"
 AU_TABLE = "features/au.csv"
 AU_SUMMARY = "reports/au_summary.json"
 AU_METRICS = "metrics/au_summary.json"
+CACHE_DIR = "cache/au"
 
 
 def main(params: Params) -> None:
-    table = extract.extract(dataset.read_manifest(MANIFEST), params.au)
+    table = extract.extract(dataset.read_manifest(MANIFEST), params.au, CACHE_DIR)
     report = extract.summary(table)
     write_csv(table, AU_TABLE)
     write_json(report, AU_SUMMARY)

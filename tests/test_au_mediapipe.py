@@ -1,5 +1,8 @@
 """The MediaPipe backend on real faces: AU intensities in range, blendshapes kept, failures with reasons."""
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,9 +73,14 @@ def test_altered_model_file_is_refused(tmp_path):
     assert verified_model_path(None).is_file()
 
 
+def manifest_of(paths: list[str], label: str = "happy") -> pd.DataFrame:
+    md5 = [hashlib.md5(Path(p).read_bytes()).hexdigest() for p in paths]
+    return pd.DataFrame({"path": paths, "label": label, "split": "test", "status": "ok", "md5": md5})
+
+
 def test_two_workers_give_the_same_table_as_one(tmp_path):
     paths = [str(p) for label in ("happy", "sad") for p in real_faces("test", label, 6)]
-    manifest = pd.DataFrame({"path": paths, "label": ["happy"] * 6 + ["sad"] * 6, "split": "test", "status": "ok"})
+    manifest = manifest_of(paths)
     one = extract.extract(manifest, PARAMS)
     two = extract.extract(manifest, AuParams(**{**PARAMS.__dict__, "workers": 2}))
     pd.testing.assert_frame_equal(one, two)
@@ -80,3 +88,20 @@ def test_two_workers_give_the_same_table_as_one(tmp_path):
                                      "backend_version"]
     summary = extract.summary(one)
     assert summary["images"] == 12 and summary["per_split"]["test"]["detected"] == summary["detected"]
+
+
+def test_cache_measures_only_new_images(tmp_path):
+    """A second run reuses cached rows (proved by a marker written into the cache) and measures the new faces."""
+    faces = [str(p) for p in real_faces("test", "surprise", 6)]
+    first = extract.extract(manifest_of(faces[:4]), PARAMS, tmp_path / "cache")
+    (cache_file,) = (tmp_path / "cache").iterdir()
+    cached = pd.read_csv(cache_file)
+    cached["AU26_r"] = 4.321
+    cached.to_csv(cache_file, index=False)
+    second = extract.extract(manifest_of(faces), PARAMS, tmp_path / "cache")
+    assert list(second.AU26_r[:4]) == [4.321] * 4
+    assert (second.AU26_r[4:] != 4.321).all() and second.success[4:].any()
+    assert len(pd.read_csv(cache_file)) == 6
+    other = extract.extract(manifest_of(faces[:1]), AuParams(**{**PARAMS.__dict__, "pad": 24}), tmp_path / "cache")
+    assert other.AU26_r.iloc[0] != 4.321 and len(list((tmp_path / "cache").iterdir())) == 2
+    assert first.path.tolist() == faces[:4]

@@ -6,19 +6,26 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
+from face_emotion.au.cache import AuCache
 from face_emotion.au.mapping import AU_COLUMNS
 from face_emotion.au.mediapipe_backend import MediaPipeBackend
 from face_emotion.au.openface_csv_backend import OpenFaceCsvBackend
+from face_emotion.au.openface_docker import OpenFaceDockerBackend
 from face_emotion.au.table import ID_COLUMNS, STATUS_COLUMNS
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
 
-Backend = MediaPipeBackend | OpenFaceCsvBackend
-BACKENDS: dict[str, type[Backend]] = {"mediapipe": MediaPipeBackend, "openface_csv": OpenFaceCsvBackend}
+Backend = MediaPipeBackend | OpenFaceCsvBackend | OpenFaceDockerBackend
+BACKENDS: dict[str, type[Backend]] = {
+    "mediapipe": MediaPipeBackend,
+    "openface": OpenFaceDockerBackend,
+    "openface_csv": OpenFaceCsvBackend,
+}
 
 _worker_backend: Backend | None = None
 
@@ -46,7 +53,11 @@ def _measure_in_worker(path: str) -> dict[str, object]:
 
 
 def _measure_all(paths: list[str], params: AuParams) -> Iterator[dict[str, object]]:
-    """Rows in the order of ``paths``, from ``params.workers`` processes (or this one)."""
+    """Rows in the order of ``paths``: one container run for batch backends, else ``params.workers`` processes."""
+    if _backend_class(params) is OpenFaceDockerBackend:
+        with _open_backend(params) as backend:
+            yield from backend.measure_many(paths)
+        return
     if params.workers == 1:
         with _open_backend(params) as backend:
             yield from (backend.measure(p) for p in paths)
@@ -56,18 +67,38 @@ def _measure_all(paths: list[str], params: AuParams) -> Iterator[dict[str, objec
         yield from pool.imap(_measure_in_worker, paths, chunksize=32)
 
 
-def extract(manifest: pd.DataFrame, params: AuParams) -> pd.DataFrame:
-    """One row per usable manifest image: AU intensities, blendshapes, success and failure reason."""
-    backend = _backend_class(params)
-    backend.check(params)
-    images = manifest.loc[manifest.status == "ok", ID_COLUMNS].reset_index(drop=True)
+def _measure_new(images: pd.DataFrame, params: AuParams) -> pd.DataFrame:
+    """Measure one image per content hash in ``images``, with a progress bar; rows indexed by md5."""
+    unique = images.drop_duplicates("md5")
     rows = []
-    progress = tqdm(total=len(images), desc=f"extract_au ({params.backend})", unit="img", mininterval=2.0)
+    progress = tqdm(total=len(unique), desc=f"extract_au ({params.backend})", unit="img", mininterval=2.0)
     with progress:
-        for row in _measure_all(images.path.tolist(), params):
+        for row in _measure_all(unique.path.tolist(), params):
             rows.append(row)
             progress.update()
-    measured = pd.DataFrame(rows)
+    return pd.DataFrame(rows, index=pd.Index(unique.md5, name="md5"))
+
+
+def extract(manifest: pd.DataFrame, params: AuParams, cache_dir: str | Path | None = None) -> pd.DataFrame:
+    """One row per usable manifest image: AU intensities, blendshapes, success and failure reason.
+
+    With ``cache_dir``, images whose content was measured before with the same settings are not measured again.
+    """
+    backend = _backend_class(params)
+    backend.check(params)
+    images = manifest.loc[manifest.status == "ok", [*ID_COLUMNS, "md5"]].reset_index(drop=True)
+    cache = AuCache(cache_dir, params, backend.version()) if cache_dir is not None else None
+    known = cache.load() if cache else pd.DataFrame(index=pd.Index([], name="md5"))
+    fresh = _measure_new(images[~images.md5.isin(known.index)], params)
+    if not fresh.empty or known.empty:
+        known = pd.concat([known, fresh]) if not known.empty else fresh
+        if cache:
+            cache.save(known)
+    reused = len(images) - int(images.md5.isin(fresh.index).sum())
+    if cache and reused:
+        print(f"extract_au: {reused} images reused from {cache.path}")
+    measured = known.loc[images.md5].reset_index(drop=True)
+    images = images.drop(columns="md5")
     for column in (*AU_COLUMNS, "confidence"):
         if column not in measured:
             measured[column] = float("nan")
