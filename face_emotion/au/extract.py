@@ -70,6 +70,8 @@ def _measure_all(paths: list[str], params: AuParams) -> Iterator[dict[str, objec
 def _measure_new(images: pd.DataFrame, params: AuParams) -> pd.DataFrame:
     """Measure one image per content hash in ``images``, with a progress bar; rows indexed by md5."""
     unique = images.drop_duplicates("md5")
+    if unique.empty:
+        return pd.DataFrame(index=pd.Index([], name="md5"))
     rows = []
     progress = tqdm(total=len(unique), desc=f"extract_au ({params.backend})", unit="img", mininterval=2.0)
     with progress:
