@@ -47,6 +47,10 @@ class AuParams:
     model_path: str | None = None
     csv_dir: str | None = None
     docker_image: str | None = None
+    executor: str = "processes"
+    """processes: a local process pool of ``workers``; dask: dask.distributed (a local cluster of ``workers``
+    processes, or the cluster at ``scheduler_address``)."""
+    scheduler_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,8 @@ def _check(params: Params) -> None:
         raise UserError("params: data.kind=au_table needs data.label_column, data.label_codes and data.test_fraction")
     if data.test_fraction is not None and not 0 < data.test_fraction < 1:
         raise UserError(f"params: data.test_fraction must be between 0 and 1, got {data.test_fraction}")
+    if params.au.executor not in ("processes", "dask"):
+        raise UserError(f"params: au.executor must be processes or dask, got {params.au.executor!r}")
     if params.au.workers < 1:
         raise UserError(f"params: au.workers must be at least 1, got {params.au.workers}")
     if params.logreg.C <= 0:

@@ -72,13 +72,17 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
+RUN_OUTPUTS = ("features/", "models/", "metrics/", "plots/", "reports/", "dvc.lock", "data.dvc")
+"""What a pipeline run leaves in the working tree: never copied, so a test starts as a fresh clone does."""
+
+
 def copy_project(target: Path) -> Path:
     """The project's files as a fresh clone would have them (tracked and untracked, not ignored), in a new git repo."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
         source = REPO / name
-        if source.is_file() and not name.startswith("data.dvc"):
+        if source.is_file() and not name.startswith(RUN_OUTPUTS):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"],

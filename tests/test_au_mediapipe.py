@@ -105,3 +105,12 @@ def test_cache_measures_only_new_images(tmp_path):
     other = extract.extract(manifest_of(faces[:1]), AuParams(**{**PARAMS.__dict__, "pad": 24}), tmp_path / "cache")
     assert other.AU26_r.iloc[0] != 4.321 and len(list((tmp_path / "cache").iterdir())) == 2
     assert first.path.tolist() == faces[:4]
+
+
+def test_dask_local_cluster_gives_the_same_table_as_the_process_pool():
+    """A real dask.distributed LocalCluster of two worker processes on loopback."""
+    paths = [str(p) for label in ("angry", "happy") for p in real_faces("test", label, 5)]
+    manifest = manifest_of(paths)
+    pool = extract.extract(manifest, AuParams(**{**PARAMS.__dict__, "workers": 2}))
+    dask = extract.extract(manifest, AuParams(**{**PARAMS.__dict__, "workers": 2, "executor": "dask"}))
+    pd.testing.assert_frame_equal(pool, dask)

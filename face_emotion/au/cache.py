@@ -12,7 +12,7 @@ import pandas as pd
 from face_emotion.atomic import write_csv
 from face_emotion.config import AuParams
 
-NOT_PART_OF_KEY = ("workers",)
+NOT_PART_OF_KEY = ("workers", "executor", "scheduler_address")
 """Settings that change how fast, not what, is measured."""
 
 

@@ -28,6 +28,8 @@ BACKENDS: dict[str, type[Backend]] = {
 }
 
 _worker_backend: Backend | None = None
+DASK_SHARD = 128
+"""Images per Dask task: large enough to amortise scheduling, small enough to spread over workers."""
 
 
 def _backend_class(params: AuParams) -> type[Backend]:
@@ -52,8 +54,40 @@ def _measure_in_worker(path: str) -> dict[str, object]:
     return _worker_backend.measure(path)
 
 
+def _measure_shard(paths: list[str], params: AuParams) -> list[dict[str, object]]:
+    """Measure a shard of images in a Dask worker process, opening the backend once per process."""
+    global _worker_backend
+    if _worker_backend is None:
+        _init_worker(params)
+    return [_measure_in_worker(p) for p in paths]
+
+
+def _measure_with_dask(paths: list[str], params: AuParams) -> Iterator[dict[str, object]]:
+    """Rows in the order of ``paths``, measured in shards on a dask.distributed cluster."""
+    from distributed import Client, LocalCluster
+
+    if params.scheduler_address:
+        cluster, client = None, Client(params.scheduler_address)
+    else:
+        cluster = LocalCluster(n_workers=params.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        shards = [paths[i:i + DASK_SHARD] for i in range(0, len(paths), DASK_SHARD)]
+        futures = client.map(_measure_shard, shards, params=params, pure=False)
+        for future in futures:
+            yield from future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def _measure_all(paths: list[str], params: AuParams) -> Iterator[dict[str, object]]:
     """Rows in the order of ``paths``: one container run for batch backends, else ``params.workers`` processes."""
+    if params.executor == "dask":
+        yield from _measure_with_dask(paths, params)
+        return
     if _backend_class(params) is OpenFaceDockerBackend:
         with _open_backend(params) as backend:
             yield from backend.measure_many(paths)
