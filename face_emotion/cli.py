@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from face_emotion.atomic import write_csv
 from face_emotion.errors import UserError
 from face_emotion.fer_csv import import_fer2013_csv
 
@@ -19,6 +20,22 @@ def _import_csv(args: argparse.Namespace) -> int:
     return 0 if result["written"] else 1
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from face_emotion.predict import input_files, load_predictor, predict_files
+
+    predictor = load_predictor(args.model)
+    files = input_files(args.paths)
+    if not files:
+        raise UserError(f"no image files in {' '.join(args.paths)}")
+    table = predict_files(predictor, files)
+    write_csv(table, args.output)
+    done = int((table.emotion != "").sum())
+    print(f"predicted {done} of {len(table)} files -> {args.output}")
+    for reason, count in table.loc[table.emotion == "", "reason"].value_counts().items():
+        print(f"  {count} x {reason}", file=sys.stderr)
+    return 0 if done else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="face-emotion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -26,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("table", help="path of fer2013.csv")
     importer.add_argument("out", help="folder to write <split>/<class>/*.png into, e.g. data_local/fer2013")
     importer.set_defaults(handler=_import_csv)
+    predictor = commands.add_parser("predict", help="emotions for image files or folders, with a trained model")
+    predictor.add_argument("--model", required=True, help="a model directory: models/logreg (AU model) or models/cnn")
+    predictor.add_argument("--output", required=True, help="CSV to write, one row per input file")
+    predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    predictor.set_defaults(handler=_predict)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

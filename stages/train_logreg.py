@@ -1,5 +1,7 @@
 """Stage train_logreg: the explainable AU model, saved as plain JSON and a readable coefficient table."""
 
+import dataclasses
+
 from face_emotion import logreg
 from face_emotion.atomic import write_csv, write_json
 from face_emotion.au.table import read_au_table
@@ -9,6 +11,7 @@ from face_emotion.stage import run_stage
 
 AU_TABLE = "features/au.csv"
 MODEL = "models/logreg/model.json"
+AU_SETTINGS = "models/logreg/au_settings.json"
 COEFFICIENTS = "models/logreg/coefficients.csv"
 TRAIN_METRICS = "metrics/logreg_train.json"
 
@@ -17,6 +20,9 @@ def main(params: Params) -> None:
     table = read_au_table(AU_TABLE)
     model = logreg.fit(table[table.split == "train"], params.data.classes, params.logreg, params.seed)
     model.save(MODEL)
+    # how the training faces were measured, for `face-emotion predict` (any change to it changes features/au.csv)
+    write_json({k: v for k, v in dataclasses.asdict(params.au).items() if k not in ("workers", "executor", "scheduler_address")},
+               AU_SETTINGS)
     write_csv(model.coefficient_table().round(4), COEFFICIENTS)
     val = table[table.split == "val"]
     val_scores = scores(val.label, logreg.predict_table(model, val), params.data.classes)

@@ -26,6 +26,8 @@ TIGHT_CROP_MAX_SIDE = 96
 """Images no larger than this are taken as tight face crops (FER2013 style) and padded before detection."""
 PHOTO_MAX_SIDE = 1280
 PAD_GREY = 128
+FER_FRAMING = 1.15
+"""FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
 
 
 def packaged_model_path() -> Path:
@@ -122,19 +124,48 @@ class MediaPipeBackend:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._landmarker.close()
 
+    def _detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
+        """Landmarks (in pixels of ``image``) and blendshapes of its most prominent face, or None."""
+        for view in detection_views(image, self.params):
+            result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
+            if result.face_landmarks:
+                face = _largest_face(result)
+                height, width = view.shape[:2]
+                landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
+                if max(image.size) > TIGHT_CROP_MAX_SIDE:
+                    landmarks *= image.width / width
+                return landmarks, {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
+        return None
+
+    def measure_image(self, image: Image.Image) -> dict[str, object]:
+        """AU intensities and the 52 blendshapes of the most prominent face in a decoded image."""
+        found = self._detect(image)
+        if found is None:
+            return {"success": False, "failure_reason": "no face found"}
+        landmarks, blendshapes = found
+        blendshape_columns = {f"bs_{name}": blendshapes.get(name, 0.0) for name in BLENDSHAPES}
+        return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns}
+
     def measure(self, path: str) -> dict[str, object]:
         """AU intensities and the 52 blendshapes of the most prominent face in ``path``."""
         try:
             image = read_image(path)
         except ImageRejected as exc:
             return {"success": False, "failure_reason": str(exc)}
-        for view in detection_views(image, self.params):
-            result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
-            if result.face_landmarks:
-                face = _largest_face(result)
-                blendshapes = {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
-                height, width = view.shape[:2]
-                landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
-                blendshape_columns = {f"bs_{name}": blendshapes.get(name, 0.0) for name in BLENDSHAPES}
-                return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns}
-        return {"success": False, "failure_reason": "no face found"}
+        return self.measure_image(image)
+
+    def face_box(self, image: Image.Image) -> tuple[int, int, int, int] | None:
+        """A square box (left, top, right, bottom) around the most prominent face, framed like a FER2013 crop.
+
+        A tight face crop (FER2013 size) is its own box, once a face is confirmed in it.
+        """
+        found = self._detect(image)
+        if found is not None and max(image.size) <= TIGHT_CROP_MAX_SIDE:
+            return (0, 0, image.width, image.height)
+        if found is None:
+            return None
+        points = found[0][:, :2]
+        (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
+        side = FER_FRAMING * max(right - left, bottom - top)
+        centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+        return (round(centre_x - side / 2), round(centre_y - side / 2), round(centre_x + side / 2), round(centre_y + side / 2))

@@ -1,0 +1,116 @@
+"""Predicting emotions for any face images with a model directory the pipeline wrote (AU model or CNN)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from face_emotion.au.mediapipe_backend import MediaPipeBackend
+from face_emotion.config import AuParams
+from face_emotion.errors import UserError
+from face_emotion.explain import contributions, reason_text, top_reasons
+from face_emotion.images import ImageRejected, is_image_name, read_image, to_gray_face
+from face_emotion.logreg import AuModel, feature_matrix
+
+AU_SETTINGS = "au_settings.json"
+"""Written beside the AU model by train_logreg: how its training faces were measured, so predict measures alike."""
+DEFAULT_DETECTOR = AuParams(backend="mediapipe", workers=1)
+
+
+def input_files(inputs: list[str]) -> list[Path]:
+    """Named files as given (whatever their extension), and image files found recursively in named folders."""
+    files: list[Path] = []
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and is_image_name(p))
+        else:
+            files.append(path)
+    return files
+
+
+class AuPredictor:
+    """The explainable model: MediaPipe AUs, logistic regression, and the AUs behind each answer."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model = AuModel.load(model_dir / "model.json")
+        settings_file = model_dir / AU_SETTINGS
+        settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
+        self.au = dataclasses.replace(DEFAULT_DETECTOR, **settings, workers=1)
+        if self.au.backend != "mediapipe":
+            raise UserError(f"{model_dir} was trained on '{self.au.backend}' AUs; predict measures faces with MediaPipe only")
+        self.backend = MediaPipeBackend(self.au)
+        self.classes = self.model.classes
+
+    def predict(self, path: Path) -> dict[str, object]:
+        row = self.backend.measure(str(path))
+        if not row["success"]:
+            return {"reason": row["failure_reason"]}
+        values = feature_matrix(pd.DataFrame([row]), self.model.features)
+        probabilities = self.model.predict_proba(values)[0]
+        emotion = self.classes[int(probabilities.argmax())]
+        reasons = top_reasons(self.model, contributions(self.model, values)[0], emotion)
+        return {"emotion": emotion, "probabilities": probabilities,
+                "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
+
+
+class CnnPredictor:
+    """The CNN: the face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
+
+    def __init__(self, model_dir: Path) -> None:
+        import keras
+
+        self._keras = keras
+        self.model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
+        self.classes = json.loads((model_dir / "model_info.json").read_text())["classes"]
+        self.detector = MediaPipeBackend(DEFAULT_DETECTOR)
+
+    def predict(self, path: Path) -> dict[str, object]:
+        try:
+            image = read_image(path)
+        except ImageRejected as exc:
+            return {"reason": str(exc)}
+        box = self.detector.face_box(image)
+        if box is None:
+            return {"reason": "no face found"}
+        face = to_gray_face(image.crop(box))[None, :, :, None].astype(np.float32)
+        probabilities = self._keras.ops.convert_to_numpy(self.model(face, training=False))[0]
+        return {"emotion": self.classes[int(probabilities.argmax())], "probabilities": probabilities}
+
+
+def load_predictor(model_dir: str | Path) -> AuPredictor | CnnPredictor:
+    """The predictor for a model directory written by train_logreg (model.json) or train_cnn (model.keras)."""
+    model_dir = Path(model_dir)
+    if (model_dir / "model.json").is_file():
+        return AuPredictor(model_dir)
+    if (model_dir / "model.keras").is_file():
+        return CnnPredictor(model_dir)
+    raise UserError(f"{model_dir} holds no model.json (AU model) or model.keras (CNN): train one with 'make run'")
+
+
+def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path]) -> pd.DataFrame:
+    """One row per file: emotion (empty when none), confidence, reason, the class probabilities, AU reasons."""
+    rows = []
+    for path in tqdm(files, desc="predict", unit="img", mininterval=2.0, disable=len(files) < 50):
+        if not path.exists():
+            result: dict[str, object] = {"reason": "file not found"}
+        else:
+            try:
+                result = predictor.predict(path)
+            except (OSError, ValueError) as exc:
+                result = {"reason": f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})"}
+        probabilities = result.get("probabilities")
+        row = {"path": str(path), "emotion": result.get("emotion", ""),
+               "confidence": round(float(np.max(probabilities)), 4) if probabilities is not None else np.nan,
+               "reason": result.get("reason", "")}
+        for i, emotion in enumerate(predictor.classes):
+            row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
+        if isinstance(predictor, AuPredictor):
+            row["au_reasons"] = result.get("au_reasons", "")
+        rows.append(row)
+    return pd.DataFrame(rows)
