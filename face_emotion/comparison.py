@@ -59,6 +59,13 @@ def evaluate_cnn(test: pd.DataFrame, model_path: str, classes: list[str]) -> Mod
     return _result(test, predicted, classes, time.perf_counter() - start)
 
 
+def size_mb(path: str | Path) -> float:
+    """Size on disk of a model file, or of every file in a model folder, in MB."""
+    path = Path(path)
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 1e6, 3)
+
+
 def compare(manifest: pd.DataFrame, au_table: pd.DataFrame, au_model: logreg.AuModel, cnn_path: str,
             classes: list[str]) -> dict[str, ModelResult]:
     """Every trained model on the manifest's usable test images, keyed by model name (no CNN without images)."""
@@ -72,12 +79,12 @@ def compare(manifest: pd.DataFrame, au_table: pd.DataFrame, au_model: logreg.AuM
 def comparison_markdown(metrics: dict[str, dict], reference: tuple[str, float] | None = None) -> str:
     """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference."""
     classes = list(next(iter(metrics.values()))["per_class"])
-    header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s",
+    header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s", "size (MB)",
               *[f"F1 {c}" for c in classes]]
     lines = ["# Model comparison (test split)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, m in metrics.items():
         cells = [name, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}", f"{m['dedup']['accuracy']:.4f}",
-                 f"{m['dedup']['macro_f1']:.4f}", str(m.get("no_face", "-")), str(m["images_per_s"]),
+                 f"{m['dedup']['macro_f1']:.4f}", str(m.get("no_face", "-")), str(m["images_per_s"]), str(m.get("size_mb", "-")),
                  *[f"{m['per_class'][c]['f1']:.3f}" for c in classes]]
         lines.append("| " + " | ".join(cells) + " |")
     if reference:

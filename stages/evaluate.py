@@ -3,7 +3,7 @@
 from face_emotion import dataset, logreg
 from face_emotion.atomic import write_csv, write_json, write_text
 from face_emotion.au.table import read_au_table
-from face_emotion.comparison import compare, comparison_markdown
+from face_emotion.comparison import compare, comparison_markdown, size_mb
 from face_emotion.config import Params
 from face_emotion.stage import run_stage
 
@@ -23,6 +23,9 @@ def main(params: Params) -> None:
     for name, result in results.items():
         write_csv(result.confusion, CONFUSION.format(model=name))
     metrics = {name: result.metrics for name, result in results.items()}
+    metrics["logreg"]["size_mb"] = size_mb(LOGREG_MODEL)
+    if "cnn" in metrics:
+        metrics["cnn"]["size_mb"] = size_mb(CNN_MODEL)
     write_json(metrics, METRICS)
     data = params.data
     reference = (data.reference_model, data.reference_accuracy) if data.reference_model and data.reference_accuracy else None

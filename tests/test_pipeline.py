@@ -39,6 +39,7 @@ def test_metrics_for_both_models(project):
         assert 0.0 <= scores["accuracy"] <= 1.0 and scores["n"] == 10 * len(CLASSES)
         assert set(scores["per_class"]) == set(CLASSES)
     assert evaluate["logreg"]["no_face"] >= 0
+    assert 0 < evaluate["logreg"]["size_mb"] < evaluate["cnn"]["size_mb"]
 
 
 def test_bad_files_are_rejected_and_the_run_goes_on(project):
