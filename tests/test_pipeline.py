@@ -92,3 +92,13 @@ def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
     assert evaluate["logreg"]["accuracy"] > 0.5
     assert "0.7551" in (project / "reports" / "comparison.md").read_text()
     assert stages_run(run(["dvc", "repro"], cwd=project).stdout) == []
+
+
+def test_sparse_pair_model_shows_its_facs_agreement(project):
+    """`-S logreg.penalty=l1 -S logreg.C=0.1 -S logreg.features=au17_pairs`, compared in `dvc exp show`."""
+    result = run(["dvc", "exp", "run", "--name", "l1-pairs", *QUICK, "-S", "logreg.penalty=l1", "-S", "logreg.C=0.1",
+                  "-S", "logreg.features=au17_pairs"], cwd=project)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "train_logreg"]
+    table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout)).set_index("Experiment")
+    assert table.loc["l1-pairs", "logreg.penalty"] == "l1"
+    assert 0 <= float(table.loc["l1-pairs", "mean_share"]) <= 1 and "happy.hits" in table.columns
