@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from face_emotion.atomic import write_csv
 from face_emotion.errors import UserError
@@ -36,6 +37,18 @@ def _predict(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def _export_teachable_machine(args: argparse.Namespace) -> int:
+    from face_emotion.dataset import read_manifest
+    from face_emotion.teachable_machine import export_training_images
+
+    if not Path(args.manifest).is_file():
+        raise UserError(f"{args.manifest} not found: run 'dvc repro prepare' first")
+    counts = export_training_images(read_manifest(args.manifest), args.output, args.max_per_class, args.seed)
+    print(f"wrote {sum(counts.values())} training images to {args.output}: {counts}")
+    print("In Teachable Machine (Image Project), make one class per folder and upload that folder's images.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="face-emotion", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     predictor.add_argument("--output", required=True, help="CSV to write, one row per input file")
     predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
+    exporter = commands.add_parser("export-teachable-machine",
+                                   help="the training images in Teachable Machine's upload layout, a folder per class")
+    exporter.add_argument("--output", required=True, help="a new (or empty) folder to write <class>/ folders into")
+    exporter.add_argument("--manifest", default="features/manifest.csv", help="the prepare stage's manifest")
+    exporter.add_argument("--max-per-class", type=int, default=None,
+                          help="a seeded sample of at most this many images per class (the browser trains slowly)")
+    exporter.add_argument("--seed", type=int, default=42, help="seed of that sample")
+    exporter.set_defaults(handler=_export_teachable_machine)
     args = parser.parse_args(argv)
     try:
         return args.handler(args)

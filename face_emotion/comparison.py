@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pandas as pd
 
 from face_emotion import cnn, logreg
 from face_emotion.evaluation import confusion_pairs, scores
-from face_emotion.faces import load_faces, usable
+from face_emotion.faces import load_faces
+from face_emotion.masking import MEASURABLE_R
 
 NO_FACE = "no_face"
 
@@ -47,15 +49,22 @@ def evaluate_au_model(test: pd.DataFrame, au_table: pd.DataFrame, model: logreg.
     return result
 
 
-def evaluate_cnn(test: pd.DataFrame, model_path: str, classes: list[str]) -> ModelResult:
-    """The CNN on the same test images (loaded in Keras safe mode)."""
+FaceModel = Callable[[np.ndarray], np.ndarray]
+"""A model on raw faces: (n, 48, 48, 1) uint8 faces in, n class names out."""
+
+
+def cnn_face_model(model_path: str | Path, classes: list[str]) -> FaceModel:
+    """The pipeline's CNN (loaded in Keras safe mode) as a FaceModel."""
     import keras
 
     model = keras.saving.load_model(model_path, safe_mode=True)
-    faces, _ = load_faces(test, classes)
+    return lambda faces: np.asarray(classes)[cnn.predict_proba(model, faces).argmax(axis=1)]
+
+
+def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel, classes: list[str]) -> ModelResult:
+    """A model on raw faces, on the test images decoded once into ``faces``."""
     start = time.perf_counter()
-    probabilities = cnn.predict_proba(model, faces)
-    predicted = np.asarray(classes)[probabilities.argmax(axis=1)]
+    predicted = model(faces)
     return _result(test, predicted, classes, time.perf_counter() - start)
 
 
@@ -66,18 +75,20 @@ def size_mb(path: str | Path) -> float:
     return round(sum(f.stat().st_size for f in files) / 1e6, 3)
 
 
-def compare(manifest: pd.DataFrame, au_table: pd.DataFrame, au_model: logreg.AuModel, cnn_path: str,
+def compare(test: pd.DataFrame, au_table: pd.DataFrame, au_model: logreg.AuModel, face_models: dict[str, FaceModel],
             classes: list[str]) -> dict[str, ModelResult]:
-    """Every trained model on the manifest's usable test images, keyed by model name (no CNN without images)."""
-    test = usable(manifest, "test")
+    """Every model on the same test images (manifest rows), keyed by model name, the AU model first."""
     results = {"logreg": evaluate_au_model(test, au_table, au_model)}
-    if Path(cnn_path).is_file():
-        results["cnn"] = evaluate_cnn(test, cnn_path, classes)
+    if face_models:
+        faces, _ = load_faces(test, classes)
+        results.update({name: evaluate_face_model(test, faces, model, classes) for name, model in face_models.items()})
     return results
 
 
-def comparison_markdown(metrics: dict[str, dict], reference: tuple[str, float] | None = None) -> str:
-    """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference."""
+def comparison_markdown(metrics: dict[str, dict], reference: tuple[str, float] | None = None,
+                        masked: dict[str, object] | None = None) -> str:
+    """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference;
+    then the same models on masked faces and the AUs that survive the mask."""
     classes = list(next(iter(metrics.values()))["per_class"])
     header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s", "size (MB)",
               *[f"F1 {c}" for c in classes]]
@@ -92,4 +103,23 @@ def comparison_markdown(metrics: dict[str, dict], reference: tuple[str, float] |
     n = next(iter(metrics.values()))
     lines += ["", f"{n['n']} test faces; dedup: the {n['dedup']['n']} without an exact copy in the training data. "
               "'no face': faces the AU model could not measure, counted as errors."]
+    if masked:
+        lines += ["", *masked_markdown(metrics, masked)]
     return "\n".join(lines) + "\n"
+
+
+def masked_markdown(metrics: dict[str, dict], masked: dict[str, object]) -> list[str]:
+    """The masked comparison: each model's scores with the lower face covered, and which AUs stay measurable."""
+    models: dict[str, dict] = masked["models"]  # type: ignore[assignment]
+    lines = [f"## With the lower face masked ({masked['shape']} mask over {masked['height']:.0%} of the face)", "",
+             "| model | accuracy | macro-F1 | accuracy change | no face |", "|---|---|---|---|---|"]
+    for name, m in models.items():
+        change = m["accuracy"] - metrics[name]["accuracy"]
+        lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {change:+.4f} | {m.get('no_face', '-')} |")
+    au_r: dict[str, float] = masked["au_r"]  # type: ignore[assignment]
+    kept = [au for au, r in au_r.items() if r >= MEASURABLE_R]
+    lost = [au for au, r in au_r.items() if r < MEASURABLE_R]
+    lines += ["", f"AUs still measurable under the mask (masked vs unmasked intensity, r >= {MEASURABLE_R}): "
+              f"{', '.join(kept) or 'none'}; lost: {', '.join(lost) or 'none'}.", "",
+              "| AU | r |", "|---|---|", *[f"| {au} | {r:.3f} |" for au, r in au_r.items()]]
+    return lines

@@ -15,6 +15,7 @@ from face_emotion.errors import UserError
 
 EMOTIONS = ("angry", "disgust", "happy", "neutral", "sad", "surprise")
 """The six emotions this project knows; a configuration picks from these."""
+MASK_SHAPES = ("surgical", "band")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,24 @@ class CnnParams:
 
 
 @dataclass(frozen=True)
+class MaskParams:
+    """The synthetic mask drawn over the lower face of every test image (seeded per image)."""
+
+    shape: str
+    height: float
+    """Share of the image height covered, from the bottom edge up."""
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """How every model is compared on the test split."""
+
+    mask: MaskParams
+    teachable_machine_dir: str
+    """Teachable Machine exports (keras_model.h5 + labels.txt), one per subfolder, join the comparison."""
+
+
+@dataclass(frozen=True)
 class Params:
     """All parameters of one experiment."""
 
@@ -101,6 +120,7 @@ class Params:
     au: AuParams
     logreg: LogregParams
     cnn: CnnParams
+    evaluate: EvaluateParams
 
 
 def _matches(value: Any, annotation: Any) -> bool:
@@ -179,13 +199,18 @@ def _check(params: Params) -> None:
         raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
     if params.cnn.epochs < 1 or params.cnn.batch_size < 1:
         raise UserError("params: cnn.epochs and cnn.batch_size must be at least 1")
+    mask = params.evaluate.mask
+    if mask.shape not in MASK_SHAPES:
+        raise UserError(f"params: evaluate.mask.shape must be one of {', '.join(MASK_SHAPES)}, got {mask.shape!r}")
+    if not 0 < mask.height < 1:
+        raise UserError(f"params: evaluate.mask.height must be between 0 and 1, got {mask.height}")
 
 
 def parse_params(raw: Any) -> Params:
     """Validate a raw parameter mapping and return it typed."""
     if not isinstance(raw, dict):
         raise UserError("params: the file must hold a mapping")
-    sections = {"data": DataParams, "au": AuParams, "logreg": LogregParams, "cnn": CnnParams}
+    sections = {"data": DataParams, "au": AuParams, "logreg": LogregParams, "cnn": CnnParams, "evaluate": EvaluateParams}
     missing = [name for name in ("seed", *sections) if name not in raw]
     if missing:
         raise UserError(f"params: missing key '{missing[0]}'")

@@ -168,7 +168,8 @@ def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """Read a manifest written by the prepare stage (empty reasons and labels stay empty strings)."""
-    return pd.read_csv(path).fillna({"reason": "", "label": "", "md5": "", "pixel_md5": ""})
+    text_columns = ("reason", "label", "md5", "pixel_md5")
+    return pd.read_csv(path, dtype=dict.fromkeys(text_columns, str)).fillna(dict.fromkeys(text_columns, ""))
 
 
 def quality_report(manifest: pd.DataFrame) -> dict[str, object]:

@@ -1,35 +1,84 @@
-"""Stage evaluate: every model on the same test images; metrics, confusion matrices, comparison table."""
+"""Stage evaluate: every model on the same test images, unmasked and masked; metrics, confusion matrices, table."""
+
+from pathlib import Path
 
 from face_emotion import dataset, logreg
-from face_emotion.atomic import write_csv, write_json, write_text
+from face_emotion.atomic import atomic_dir, write_csv, write_json, write_text
+from face_emotion.au.mapping import AU_COLUMNS
 from face_emotion.au.table import read_au_table
-from face_emotion.comparison import compare, comparison_markdown, size_mb
+from face_emotion.comparison import FaceModel, ModelResult, cnn_face_model, compare, comparison_markdown, size_mb
 from face_emotion.config import Params
+from face_emotion.faces import usable
+from face_emotion.masking import au_survival
 from face_emotion.stage import run_stage
+from face_emotion.teachable_machine import MODEL_FILE, find_exports, load_export
+from stages.mask_test import MASKED_AU_TABLE, MASKED_MANIFEST
 
 MANIFEST = "features/manifest.csv"
 AU_TABLE = "features/au.csv"
 LOGREG_MODEL = "models/logreg/model.json"
 CNN_MODEL = "models/cnn/model.keras"  # absent when the data has no images
 METRICS = "metrics/evaluate.json"
-CONFUSION = "plots/confusion/{model}.csv"
+CONFUSION_DIR = "plots/confusion"
 COMPARISON = "reports/comparison.md"
+COMPARISON_JSON = "reports/comparison.json"
+PREDICTIONS = "reports/predictions.csv"
+
+
+def face_models(params: Params) -> tuple[dict[str, FaceModel], dict[str, float]]:
+    """The models on raw faces (the CNN, any Teachable Machine exports) and their sizes in MB."""
+    models: dict[str, FaceModel] = {}
+    sizes = {"logreg": size_mb(LOGREG_MODEL)}
+    if Path(CNN_MODEL).is_file():
+        models["cnn"] = cnn_face_model(CNN_MODEL, params.data.classes)
+        sizes["cnn"] = size_mb(CNN_MODEL)
+    for folder in find_exports(params.evaluate.teachable_machine_dir):
+        export = load_export(folder)
+        unknown = sorted(set(export.labels) - set(params.data.classes))
+        if unknown:
+            print(f"evaluate: {export.name} also predicts {', '.join(unknown)}; those answers count as errors")
+        models[export.name] = export.predict_labels
+        sizes[export.name] = size_mb(folder / MODEL_FILE)
+    return models, sizes
+
+
+def _metrics(results: dict[str, ModelResult]) -> dict[str, dict]:
+    return {name: result.metrics for name, result in results.items()}
 
 
 def main(params: Params) -> None:
-    manifest = dataset.read_manifest(MANIFEST)
+    au_model = logreg.AuModel.load(LOGREG_MODEL)
     au_table = read_au_table(AU_TABLE)
-    results = compare(manifest, au_table, logreg.AuModel.load(LOGREG_MODEL), CNN_MODEL, params.data.classes)
-    for name, result in results.items():
-        write_csv(result.confusion, CONFUSION.format(model=name))
-    metrics = {name: result.metrics for name, result in results.items()}
-    metrics["logreg"]["size_mb"] = size_mb(LOGREG_MODEL)
-    if "cnn" in metrics:
-        metrics["cnn"]["size_mb"] = size_mb(CNN_MODEL)
-    write_json(metrics, METRICS)
+    models, sizes = face_models(params)
+    classes = params.data.classes
+    test = usable(dataset.read_manifest(MANIFEST), "test")
+    results = compare(test, au_table, au_model, models, classes)
+    predictions = test[["path", "label"]].assign(**{name: r.confusion.predicted.to_numpy() for name, r in results.items()})
+    metrics = _metrics(results)
+    for name, size in sizes.items():
+        metrics[name]["size_mb"] = size
+    masked_test = dataset.read_manifest(MASKED_MANIFEST)
+    masked = None
+    if not masked_test.empty:
+        masked_table = read_au_table(MASKED_AU_TABLE)
+        masked_results = compare(masked_test, masked_table, au_model, models, classes)
+        survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
+        masked = {"shape": params.evaluate.mask.shape, "height": params.evaluate.mask.height,
+                  "models": _metrics(masked_results), "au_r": dict(zip(survival.au, survival.r, strict=True))}
+        masked_results = {f"masked_{name}": result for name, result in masked_results.items()}
+        predictions = predictions.merge(
+            masked_test[["source_path"]].assign(**{name: r.confusion.predicted.to_numpy() for name, r in masked_results.items()}),
+            left_on="path", right_on="source_path", how="left", validate="one_to_one").drop(columns="source_path")
+        results.update(masked_results)
+    with atomic_dir(CONFUSION_DIR) as folder:
+        for name, result in results.items():
+            write_csv(result.confusion, folder / f"{name}.csv")
+    write_json({**metrics, **({"masked": masked} if masked else {})}, METRICS)
+    write_json({"models": metrics, "masked": masked}, COMPARISON_JSON)
+    write_csv(predictions, PREDICTIONS)
     data = params.data
     reference = (data.reference_model, data.reference_accuracy) if data.reference_model and data.reference_accuracy else None
-    markdown = comparison_markdown(metrics, reference)
+    markdown = comparison_markdown(metrics, reference, masked)
     write_text(markdown, COMPARISON)
     print(markdown)
 

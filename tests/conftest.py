@@ -72,7 +72,8 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     return result
 
 
-RUN_OUTPUTS = ("features/", "models/", "metrics/", "plots/", "reports/", "dvc.lock", "data.dvc")
+RUN_OUTPUTS = ("features/", "models/logreg/", "models/cnn/", "models/.gitignore", "metrics/", "plots/", "reports/",
+               "dvc.lock", "data.dvc")
 """What a pipeline run leaves in the working tree: never copied, so a test starts as a fresh clone does."""
 
 
@@ -102,3 +103,48 @@ def seed_table_sample(target: Path, rows: int) -> Path:
     step = max(1, len(body) // rows)
     target.write_bytes(b"\r\n".join([header, *body[::step][:rows]]) + b"\r\n")
     return target
+
+
+def _as_tf_keras2(node: object) -> object:
+    """A Keras 3 model config rewritten the way tf.keras 2 (Teachable Machine's exporter) wrote it."""
+    if isinstance(node, list):
+        return [_as_tf_keras2(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("class_name") == "DTypePolicy":
+        return node["config"]["name"]
+    out = {k: _as_tf_keras2(v) for k, v in node.items()}
+    if out.get("class_name") == "InputLayer":
+        out["config"]["batch_input_shape"] = out["config"].pop("batch_shape")
+        out["config"].pop("optional", None)
+    if out.get("class_name") == "DepthwiseConv2D":
+        out["config"]["groups"] = 1  # the argument Keras 3 rejects
+    return out
+
+
+def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 0) -> Path:
+    """A small model with a Teachable Machine export's structure and file format, in ``folder``.
+
+    Like a real export: a Sequential of a MobileNet-like feature Sequential (with DepthwiseConv2D) and a dense
+    head, 224x224x3 input, saved as keras_model.h5 in tf.keras 2's config format, and labels.txt ('0 Name').
+    """
+    import json
+
+    import h5py
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    features = keras.Sequential([keras.Input((224, 224, 3)), layers.Conv2D(8, 3, strides=4, activation="relu"),
+                                 layers.DepthwiseConv2D(3, strides=2), layers.BatchNormalization(), layers.ReLU(6.0),
+                                 layers.GlobalAveragePooling2D()], name="sequential_1")
+    head = keras.Sequential([keras.Input((8,)), layers.Dense(16, activation="relu", name="dense_Dense1"),
+                             layers.Dense(len(labels), activation="softmax", name="dense_Dense2")], name="sequential_3")
+    model = keras.Sequential([keras.Input((224, 224, 3)), features, head], name="sequential_4")
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "keras_model.h5")
+    with h5py.File(folder / "keras_model.h5", "r+") as h5:
+        h5.attrs["model_config"] = json.dumps(_as_tf_keras2(json.loads(h5.attrs["model_config"])))
+        h5.attrs["keras_version"] = "2.4.0"
+    (folder / "labels.txt").write_text("".join(f"{i} {name}\n" for i, name in enumerate(labels)))
+    return folder

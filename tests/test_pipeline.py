@@ -8,7 +8,15 @@ import pytest
 
 from face_emotion.dataset import read_manifest
 
-from .conftest import CLASSES, add_bad_files, build_face_folder, copy_project, run, seed_table_sample
+from .conftest import (
+    CLASSES,
+    add_bad_files,
+    build_face_folder,
+    build_teachable_machine_export,
+    copy_project,
+    run,
+    seed_table_sample,
+)
 
 pytestmark = pytest.mark.pipeline
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
@@ -20,26 +28,33 @@ def stages_run(output: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class."""
+    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class,
+    with a Teachable Machine export placed where the config says."""
     project = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
     build_face_folder(project / "faces", per_class=10)
     add_bad_files(project / "faces")
+    build_teachable_machine_export(project / "models" / "teachable_machine" / "classroom", [c.title() for c in CLASSES])
     result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
     ran = stages_run(result.stdout)
-    assert sorted(ran) == sorted(["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "evaluate"])
+    assert sorted(ran) == sorted(["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "mask_test", "evaluate"])
     assert ran[0] == "prepare" and ran[-1] in ("evaluate", "explain")
     return project
 
 
-def test_metrics_for_both_models(project):
+def test_metrics_for_every_model_unmasked_and_masked(project):
     (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=project).stdout).values()
     evaluate = workspace["data"]["metrics/evaluate.json"]["data"]
-    assert set(evaluate) == {"logreg", "cnn"}
-    for scores in evaluate.values():
+    masked = evaluate.pop("masked")
+    assert set(evaluate) == set(masked["models"]) == {"logreg", "cnn", "tm_classroom"}
+    for scores in [*evaluate.values(), *masked["models"].values()]:
         assert 0.0 <= scores["accuracy"] <= 1.0 and scores["n"] == 10 * len(CLASSES)
         assert set(scores["per_class"]) == set(CLASSES)
-    assert evaluate["logreg"]["no_face"] >= 0
+    assert evaluate["logreg"]["no_face"] >= 0 and masked["models"]["logreg"]["no_face"] >= evaluate["logreg"]["no_face"]
     assert 0 < evaluate["logreg"]["size_mb"] < evaluate["cnn"]["size_mb"]
+    assert masked["shape"] == "surgical" and set(masked["au_r"]) >= {"AU01_r", "AU12_r", "AU45_r"}
+    table = (project / "reports" / "comparison.md").read_text()
+    assert "| tm_classroom |" in table and "With the lower face masked" in table and "AUs still measurable" in table
+    assert len(list((project / "features" / "masked_test").rglob("*.png"))) == 10 * len(CLASSES)
 
 
 def test_bad_files_are_rejected_and_the_run_goes_on(project):
@@ -78,7 +93,8 @@ def test_changing_logreg_c_reruns_only_its_stages(project):
 def test_plots_render(project, tmp_path):
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=project)
     page = (tmp_path / "plots" / "index.html").read_text()
-    assert "AU logistic regression, test confusion" in page and "CNN, test confusion" in page
+    for model in ("logreg", "cnn", "tm_classroom", "masked_logreg", "masked_cnn"):
+        assert f"plots/confusion/{model}.csv" in page
 
 
 def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
@@ -87,6 +103,7 @@ def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
     seed_table_sample(project / "seed.csv", 800)
     result = run(["dvc", "exp", "run", "-S", "experiment=seed_reproduction", "-S", "data.root=seed.csv"], cwd=project)
     assert "train_cnn: skipped" in result.stdout
+    assert "the masked comparison is skipped" in result.stdout
     evaluate = json.loads((project / "metrics" / "evaluate.json").read_text())
     assert set(evaluate) == {"logreg"} and evaluate["logreg"]["n"] == 200
     assert evaluate["logreg"]["accuracy"] > 0.5
