@@ -1,0 +1,211 @@
+"""The experiment's explanation page: one self-contained, accessible HTML file built from the stage outputs."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from face_emotion.au.mapping import AU_NAMES
+from face_emotion.explain import FACS_PROTOTYPES
+from face_emotion.images import ImageRejected, read_image
+
+EXAMPLES_PER_KIND = 2
+"""Per emotion: this many correctly and this many wrongly classified test faces (the AU model's most confident)."""
+FACE_PIXELS = 144
+
+STYLE = """
+body { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 62rem; margin: 0 auto; padding: 1rem; color: #111; }
+h1 { font-size: 1.6rem; } h2 { border-bottom: 2px solid #111; margin-top: 2.5rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
+th, td { border: 1px solid #555; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+caption { text-align: left; font-weight: bold; padding: 0.25rem 0; }
+.scroll { overflow-x: auto; }
+.faces { display: flex; flex-wrap: wrap; gap: 1rem; }
+figure.face { margin: 0; padding: 0.5rem; border: 1px solid #555; width: 20rem; max-width: 100%; box-sizing: border-box; }
+figure.face img { width: 9rem; height: 9rem; image-rendering: pixelated; margin-right: 0.25rem; }
+figure.face .verdict { font-weight: bold; }
+td.diagonal { font-weight: bold; text-decoration: underline; }
+img.plot { max-width: 100%; height: auto; }
+pre { background: #f3f3f3; padding: 0.75rem; overflow-x: auto; font-size: 0.85rem; }
+"""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the page shows, as the pipeline's stages wrote it."""
+
+    title: str
+    comparison: dict
+    profiles: pd.DataFrame
+    agreement: dict
+    explanations: pd.DataFrame
+    predictions: pd.DataFrame
+    masked_paths: dict[str, str]
+    """Unmasked test image path -> its masked copy."""
+    heatmap: Path | None
+    quality: dict
+    params_text: str
+    classes: list[str]
+
+
+def _data_uri(image: Image.Image, size: int = FACE_PIXELS) -> str:
+    """A PNG data URI of ``image`` scaled up to ``size`` pixels (the page needs no other file)."""
+    buffer = io.BytesIO()
+    image.convert("L").resize((size, size), Image.Resampling.NEAREST).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _file_uri(path: Path) -> str:
+    return f"data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _table(frame: pd.DataFrame, caption: str, diagonal: bool = False) -> str:
+    """An HTML table with a caption and header cells; on a confusion matrix the diagonal is bold and underlined."""
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for j, value in enumerate(row):
+            if j == 0:
+                cells.append(f'<th scope="row">{escape(str(value))}</th>')
+            else:
+                marked = diagonal and frame.columns[j] == row[0]
+                cells.append(f'<td{" class=diagonal" if marked else ""}>{escape(str(value))}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<div class="scroll"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def comparison_section(comparison: dict, classes: list[str]) -> str:
+    """Every model's scores on the test faces, then on the same faces masked."""
+    models: dict[str, dict] = comparison["models"]
+    rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",
+             "no face": m.get("no_face", "-"), "images/s": m.get("images_per_s", "-"), "size (MB)": m.get("size_mb", "-"),
+             **{f"F1 {c}": f"{m['per_class'][c]['f1']:.2f}" for c in classes}} for name, m in models.items()]
+    parts = ["<h2 id=comparison>Models compared</h2>",
+             f"<p>All models on the same {next(iter(models.values()))['n']} test faces. 'No face': faces the AU model "
+             "could not measure, counted as wrong.</p>", _table(pd.DataFrame(rows), "Test scores, unmasked faces")]
+    masked = comparison.get("masked")
+    if masked:
+        masked_rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",
+                        "change in accuracy": f"{m['accuracy'] - models[name]['accuracy']:+.3f}",
+                        "no face": m.get("no_face", "-")} for name, m in masked["models"].items()]
+        kept = [au for au, r in masked["au_r"].items() if r >= 0.5]
+        parts += [f"<h3>With the lower face masked</h3><p>The same faces with a {escape(masked['shape'])} mask over the "
+                  f"lower {masked['height']:.0%}, as children saw faces during the pandemic.</p>",
+                  _table(pd.DataFrame(masked_rows), "Test scores, masked faces"),
+                  "<p>Facial movements the AU model can still measure under the mask: "
+                  f"{escape(', '.join(f'{au[:4]} {AU_NAMES[au]}' for au in kept) or 'none')}.</p>"]
+    return "\n".join(parts)
+
+
+def _au_list(numbers: list[int]) -> str:
+    return ", ".join(f"AU{n} {AU_NAMES.get(f'AU{n:02d}_r', 'not measured here')}" for n in numbers)
+
+
+def profiles_section(inputs: ReportInputs) -> str:
+    """Per emotion: the movements that raise and lower its odds, and how they match the FACS prototype."""
+    parts = ["<h2 id=profiles>What each emotion looks like to the AU model</h2>",
+             "<p>The logistic regression gives each facial movement (FACS Action Unit) a weight per emotion. "
+             "Positive weights raise the emotion's odds, negative weights lower them.</p>"]
+    for emotion in inputs.classes:
+        rows = inputs.profiles[inputs.profiles.emotion == emotion]
+        raises = ", ".join(f"{r.description} ({r.coefficient:+.2f})" for r in rows[rows.direction == "raises"].itertuples())
+        lowers = ", ".join(f"{r.description} ({r.coefficient:+.2f})" for r in rows[rows.direction == "lowers"].itertuples())
+        parts.append(f"<h3>{escape(emotion)}</h3><ul><li><strong>Raised by:</strong> {escape(raises or 'nothing')}</li>"
+                     f"<li><strong>Lowered by:</strong> {escape(lowers or 'nothing')}</li>")
+        found = inputs.agreement.get(emotion)
+        if found:
+            parts.append(f"<li><strong>FACS prototype:</strong> {escape(_au_list(found['prototype']))}; "
+                         f"{found['hits']} of the {len(found['measurable'])} measurable ones are among the five "
+                         "strongest raisers.</li>")
+        elif emotion not in FACS_PROTOTYPES:
+            parts.append("<li>FACS names no prototype for this emotion.</li>")
+        parts.append("</ul>")
+    if inputs.heatmap and inputs.heatmap.is_file():
+        parts.append(f'<img class="plot" src="{_file_uri(inputs.heatmap)}" alt="Heatmap of the weight of each facial '
+                     'movement for each emotion; the same numbers as the lists above.">')
+    return "\n".join(parts)
+
+
+def _face_figure(row: pd.Series, inputs: ReportInputs, other_models: list[str]) -> str:
+    """One test face (and its masked copy), the AU model's answer with its reasons, and the other models' answers."""
+    verdict = "correct" if row.predicted == row.label else "wrong"
+    images = []
+    for path, what in ((row.path, "Test face"), (inputs.masked_paths.get(row.path), "The same face masked")):
+        if path and Path(path).is_file():
+            try:
+                images.append(f'<img src="{_data_uri(read_image(path))}" alt="{what}, labelled {escape(row.label)}">')
+            except ImageRejected:
+                continue
+    answers = {name: row[name] for name in other_models if name in row and pd.notna(row[name])}
+    unmasked = [f"{escape(name)}: {escape(str(v))}" for name, v in answers.items() if not name.startswith("masked_")]
+    masked = [f"{escape(name.removeprefix('masked_'))}: {escape(str(v))}" for name, v in answers.items()
+              if name.startswith("masked_")]
+    lines = [f"Other models: {', '.join(unmasked)}." if unmasked else "",
+             f"Masked: {', '.join(masked)}." if masked else ""]
+    return (f'<figure class="face">{"".join(images)}<figcaption><div class="verdict">{verdict.upper()}: labelled '
+            f"{escape(row.label)}</div><div>AU model: {escape(row.reasons)}</div>"
+            + "".join(f"<div>{line}</div>" for line in lines if line) + "</figcaption></figure>")
+
+
+def examples_section(inputs: ReportInputs) -> str:
+    """Per emotion: the AU model's most confident right and wrong answers on test faces, with their reasons."""
+    faces = inputs.explanations.merge(inputs.predictions.drop(columns=["label"]), on="path", how="left")
+    faces = faces[faces.predicted != ""].sort_values("probability", ascending=False)
+    other_models = [c for c in inputs.predictions.columns if c not in ("path", "label", "logreg")]  # logreg: the reasons
+    parts = ["<h2 id=examples>Example test faces</h2>",
+             "<p>For each emotion, the AU model's most confident correct and wrong answers, with the movements "
+             "behind them (weight x standardised intensity), the other models' answers, and the masked answers.</p>"]
+    for emotion in inputs.classes:
+        mine = faces[faces.label == emotion]
+        chosen = pd.concat([mine[mine.predicted == emotion].head(EXAMPLES_PER_KIND),
+                            mine[mine.predicted != emotion].head(EXAMPLES_PER_KIND)])
+        figures = "".join(_face_figure(row, inputs, other_models) for _, row in chosen.iterrows())
+        parts.append(f"<h3>{escape(emotion)}</h3><div class=faces>{figures or '<p>No measured test faces.</p>'}</div>")
+    return "\n".join(parts)
+
+
+def confusion_section(predictions: pd.DataFrame, classes: list[str]) -> str:
+    """A confusion matrix per model as a table: rows the true label, columns the answer."""
+    parts = ["<h2 id=confusion>Confusion matrices</h2>",
+             "<p>Rows: the true label; columns: the model's answer. The diagonal (bold, underlined) counts correct "
+             "answers; 'no_face' means the AU model could not measure the face.</p>"]
+    for model in [c for c in predictions.columns if c not in ("path", "label")]:
+        answers = predictions[model].fillna("not scored")
+        columns = classes + sorted(set(answers) - set(classes))
+        matrix = pd.crosstab(predictions.label, answers).reindex(index=classes, columns=columns, fill_value=0)
+        parts.append(_table(matrix.reset_index().rename(columns={"label": "true label"}), f"{model}", diagonal=True))
+    return "\n".join(parts)
+
+
+def quality_section(quality: dict, params_text: str) -> str:
+    """The data behind the experiment and its parameters."""
+    counts = pd.DataFrame(quality["counts"]).fillna(0).astype(int).reset_index().rename(columns={"index": "class"})
+    return "\n".join([
+        "<h2 id=data>Data and parameters</h2>",
+        f"<p>{quality['files']} files: {quality['used']} used, {quality['rejected']} rejected, "
+        f"{quality['excluded']} excluded. Exact duplicates of a training image among test faces: "
+        f"{quality['duplicates_of_train'].get('test', 0)}.</p>",
+        _table(counts, "Faces used per class and split"),
+        f"<h3>Parameters</h3><pre>{escape(params_text)}</pre>",
+    ])
+
+
+def render(inputs: ReportInputs) -> str:
+    """The whole page."""
+    sections = [comparison_section(inputs.comparison, inputs.classes), profiles_section(inputs),
+                examples_section(inputs), confusion_section(inputs.predictions, inputs.classes),
+                quality_section(inputs.quality, inputs.params_text)]
+    contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#profiles">Emotion profiles</a> · '
+                '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · <a href="#data">Data</a></nav>')
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(inputs.title)}</title>'
+            f"<style>{STYLE}</style></head><body><header><h1>{escape(inputs.title)}</h1>{contents}</header><main>"
+            + "\n".join(sections) + "</main></body></html>\n")
