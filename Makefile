@@ -7,7 +7,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help install data run quick params test lint
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+.PHONY: help install data run quick report params browser test lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,11 +34,20 @@ run: data  ## main job: the whole pipeline on the default configuration
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
 	dvc exp run -S experiment=quick
 
+report: data  ## the explanation page of the experiment in the workspace (reports/report.html); opens nothing
+	dvc repro report
+	@echo "report: $(CURDIR)/reports/report.html"
+
 params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
 	python -c "import os; from dvc.utils.hydra import compose_and_dump; \
 	compose_and_dump('params.yaml', os.path.abspath('conf'), None, 'config', os.getcwd(), [])"
 
-test: data  ## the test suite
+browser:  ## headless Chromium for the report's browser test (Debian's package; that test is skipped without it)
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) sh -c 'export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)' >/dev/null 2>&1 \
+	  || echo "chromium could not be installed: the report's browser test will be skipped"
+
+test: data browser  ## the test suite
 	$(BIN)/pytest
 
 lint:  ## ruff

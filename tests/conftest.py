@@ -148,3 +148,26 @@ def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 
         h5.attrs["keras_version"] = "2.4.0"
     (folder / "labels.txt").write_text("".join(f"{i} {name}\n" for i, name in enumerate(labels)))
     return folder
+
+
+QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
+ALL_STAGES = ["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "mask_test", "evaluate", "report"]
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages a dvc command ran, in order, from what it printed."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+@pytest.fixture(scope="session")
+def quick_project(tmp_path_factory):
+    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class,
+    bad files among them, with a Teachable Machine export placed where the config says."""
+    project = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
+    build_face_folder(project / "faces", per_class=10)
+    add_bad_files(project / "faces")
+    build_teachable_machine_export(project / "models" / "teachable_machine" / "classroom", [c.title() for c in CLASSES])
+    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
+    ran = stages_run(result.stdout)
+    assert sorted(ran) == sorted(ALL_STAGES) and ran[0] == "prepare" and ran[-1] == "report"
+    return project

@@ -8,37 +8,14 @@ import pytest
 
 from face_emotion.dataset import read_manifest
 
-from .conftest import (
-    CLASSES,
-    add_bad_files,
-    build_face_folder,
-    build_teachable_machine_export,
-    copy_project,
-    run,
-    seed_table_sample,
-)
+from .conftest import CLASSES, QUICK, copy_project, run, seed_table_sample, stages_run
 
 pytestmark = pytest.mark.pipeline
-QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
 
 
-def stages_run(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class,
-    with a Teachable Machine export placed where the config says."""
-    project = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
-    build_face_folder(project / "faces", per_class=10)
-    add_bad_files(project / "faces")
-    build_teachable_machine_export(project / "models" / "teachable_machine" / "classroom", [c.title() for c in CLASSES])
-    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
-    ran = stages_run(result.stdout)
-    assert sorted(ran) == sorted(["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "mask_test", "evaluate"])
-    assert ran[0] == "prepare" and ran[-1] in ("evaluate", "explain")
-    return project
+@pytest.fixture
+def project(quick_project):
+    return quick_project
 
 
 def test_metrics_for_every_model_unmasked_and_masked(project):
@@ -83,7 +60,7 @@ def test_repro_after_the_run_is_a_no_op(project):
 
 def test_changing_logreg_c_reruns_only_its_stages(project):
     result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1"], cwd=project)
-    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "train_logreg"]
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_logreg"]
     table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout))
     runs = table.set_index("Experiment").loc[["first", "lowC"]]
     assert list(runs["logreg.C"]) == [1.0, 0.1]
@@ -108,6 +85,8 @@ def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
     assert set(evaluate) == {"logreg"} and evaluate["logreg"]["n"] == 200
     assert evaluate["logreg"]["accuracy"] > 0.5
     assert "0.7551" in (project / "reports" / "comparison.md").read_text()
+    page = (project / "reports" / "report.html").read_text()
+    assert "What each emotion looks like" in page and "<img src=" not in page  # an AU table has no face images
     assert stages_run(run(["dvc", "repro"], cwd=project).stdout) == []
 
 
@@ -115,7 +94,7 @@ def test_sparse_pair_model_shows_its_facs_agreement(project):
     """`-S logreg.penalty=l1 -S logreg.C=0.1 -S logreg.features=au17_pairs`, compared in `dvc exp show`."""
     result = run(["dvc", "exp", "run", "--name", "l1-pairs", *QUICK, "-S", "logreg.penalty=l1", "-S", "logreg.C=0.1",
                   "-S", "logreg.features=au17_pairs"], cwd=project)
-    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "train_logreg"]
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_logreg"]
     table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout)).set_index("Experiment")
     assert table.loc["l1-pairs", "logreg.penalty"] == "l1"
     assert 0 <= float(table.loc["l1-pairs", "mean_share"]) <= 1 and "happy.hits" in table.columns
