@@ -68,6 +68,11 @@ def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel,
     return _result(test, predicted, classes, time.perf_counter() - start)
 
 
+def answers(paths: pd.Series, results: dict[str, ModelResult]) -> pd.DataFrame:
+    """One row per test face, keyed by ``paths`` (of the unmasked originals): each model's answer."""
+    return pd.DataFrame({"path": paths.to_numpy(), **{name: r.confusion.predicted.to_numpy() for name, r in results.items()}})
+
+
 def size_mb(path: str | Path) -> float:
     """Size on disk of a model file, or of every file in a model folder, in MB."""
     path = Path(path)

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import pandas as pd
+
 from face_emotion import dataset, logreg
 from face_emotion.atomic import atomic_dir, write_csv, write_json, write_text
 from face_emotion.au.mapping import AU_COLUMNS
 from face_emotion.au.table import read_au_table
-from face_emotion.comparison import FaceModel, ModelResult, cnn_face_model, compare, comparison_markdown, size_mb
+from face_emotion.comparison import FaceModel, ModelResult, answers, cnn_face_model, compare, comparison_markdown, size_mb
 from face_emotion.config import Params
 from face_emotion.faces import usable
 from face_emotion.masking import au_survival
@@ -46,32 +48,35 @@ def _metrics(results: dict[str, ModelResult]) -> dict[str, dict]:
     return {name: result.metrics for name, result in results.items()}
 
 
+def masked_comparison(params: Params, au_model: logreg.AuModel, au_table: pd.DataFrame, models: dict[str, FaceModel]
+                      ) -> tuple[dict | None, dict[str, ModelResult], pd.DataFrame]:
+    """Every model on the masked test faces, the AUs that survive the mask, and each face's answers."""
+    masked_test = dataset.read_manifest(MASKED_MANIFEST)
+    if masked_test.empty:
+        return None, {}, pd.DataFrame(columns=["path"])
+    masked_table = read_au_table(MASKED_AU_TABLE)
+    results = compare(masked_test, masked_table, au_model, models, params.data.classes)
+    survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
+    summary = {"shape": params.evaluate.mask.shape, "height": params.evaluate.mask.height,
+               "models": _metrics(results), "au_r": dict(zip(survival.au, survival.r, strict=True))}
+    results = {f"masked_{name}": result for name, result in results.items()}
+    return summary, results, answers(masked_test.source_path, results)
+
+
 def main(params: Params) -> None:
     au_model = logreg.AuModel.load(LOGREG_MODEL)
     au_table = read_au_table(AU_TABLE)
     models, sizes = face_models(params)
-    classes = params.data.classes
     test = usable(dataset.read_manifest(MANIFEST), "test")
-    results = compare(test, au_table, au_model, models, classes)
-    predictions = test[["path", "label"]].assign(**{name: r.confusion.predicted.to_numpy() for name, r in results.items()})
+    results = compare(test, au_table, au_model, models, params.data.classes)
     metrics = _metrics(results)
     for name, size in sizes.items():
         metrics[name]["size_mb"] = size
-    masked_test = dataset.read_manifest(MASKED_MANIFEST)
-    masked = None
-    if not masked_test.empty:
-        masked_table = read_au_table(MASKED_AU_TABLE)
-        masked_results = compare(masked_test, masked_table, au_model, models, classes)
-        survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
-        masked = {"shape": params.evaluate.mask.shape, "height": params.evaluate.mask.height,
-                  "models": _metrics(masked_results), "au_r": dict(zip(survival.au, survival.r, strict=True))}
-        masked_results = {f"masked_{name}": result for name, result in masked_results.items()}
-        predictions = predictions.merge(
-            masked_test[["source_path"]].assign(**{name: r.confusion.predicted.to_numpy() for name, r in masked_results.items()}),
-            left_on="path", right_on="source_path", how="left", validate="one_to_one").drop(columns="source_path")
-        results.update(masked_results)
+    masked, masked_results, masked_answers = masked_comparison(params, au_model, au_table, models)
+    predictions = answers(test.path, results).merge(masked_answers, on="path", how="left", validate="one_to_one")
+    predictions.insert(1, "label", test.label.to_numpy())
     with atomic_dir(CONFUSION_DIR) as folder:
-        for name, result in results.items():
+        for name, result in {**results, **masked_results}.items():
             write_csv(result.confusion, folder / f"{name}.csv")
     write_json({**metrics, **({"masked": masked} if masked else {})}, METRICS)
     write_json({"models": metrics, "masked": masked}, COMPARISON_JSON)
