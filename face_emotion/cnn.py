@@ -1,4 +1,4 @@
-"""The reference CNN on raw 48x48 grayscale faces (Keras), trained with a tf.data pipeline."""
+"""The reference CNN on raw 48x48 grayscale faces (Keras): two architectures, a tf.data pipeline, seeded training."""
 
 from __future__ import annotations
 
@@ -8,30 +8,27 @@ from pathlib import Path
 import numpy as np
 
 from face_emotion.config import CnnParams
-from face_emotion.errors import UserError
 from face_emotion.images import FACE_SIZE
 
-ARCHITECTURES = ("vgg",)
+
+def available_cores() -> int:
+    """The cores this process may run on (what `nproc` prints), not every core of the machine."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def configure_threads(threads: int) -> None:
-    """Give TensorFlow ``threads`` intra-op threads (0: every core of this machine)."""
+    """Give TensorFlow ``threads`` intra-op threads (0: the available cores)."""
     import tensorflow as tf
 
-    count = threads or os.cpu_count() or 1
+    count = threads or available_cores()
     tf.config.threading.set_intra_op_parallelism_threads(count)
     tf.config.threading.set_inter_op_parallelism_threads(min(count, 2))
 
 
-def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
-    """A compact VGG-style net: per entry of ``filters`` two 3x3 convs, batch norm, max-pool, dropout."""
-    import keras
+def _vgg(x, params: CnnParams):
+    """Per entry of ``filters``: two 3x3 convs with batch norm, max-pool, dropout; then a dense layer."""
     from keras import layers
 
-    if params.arch not in ARCHITECTURES:
-        raise UserError(f"params: unknown cnn.arch '{params.arch}' (known: {', '.join(ARCHITECTURES)})")
-    inputs = keras.Input(shape=(FACE_SIZE, FACE_SIZE, 1), name="face")
-    x = layers.Rescaling(1.0 / 255.0)(inputs)
     for width in params.filters:
         for _ in range(2):
             x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
@@ -41,32 +38,73 @@ def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
         x = layers.Dropout(params.dropout / 2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(params.dense_units, activation="relu")(x)
-    x = layers.Dropout(params.dropout)(x)
+    return layers.Dropout(params.dropout)(x)
+
+
+def _xception(x, params: CnnParams):
+    """Mini-Xception: two plain 3x3 convs, then per entry of ``filters`` a residual module of two depthwise-separable
+    convs and a strided max-pool beside a strided 1x1 shortcut; global average pooling."""
+    from keras import layers
+
+    for _ in range(2):
+        x = layers.Conv2D(params.filters[0] // 2, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    for width in params.filters:
+        shortcut = layers.Conv2D(width, 1, strides=2, padding="same", use_bias=False)(x)
+        shortcut = layers.BatchNormalization()(shortcut)
+        for step in range(2):
+            x = layers.SeparableConv2D(width, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            if step == 0:
+                x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Add()([x, shortcut])
+    x = layers.GlobalAveragePooling2D()(x)
+    if params.dense_units:
+        x = layers.Dense(params.dense_units, activation="relu")(x)
+    return layers.Dropout(params.dropout)(x)
+
+
+BODIES = {"vgg": _vgg, "xception": _xception}
+
+
+def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
+    """The configured architecture on (48, 48, 1) uint8-valued input (the model rescales), softmax over classes."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    x = BODIES[params.arch](x, params)
     outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     return keras.Model(inputs, outputs, name=f"cnn_{params.arch}")
 
 
-def _augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None
+def augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None
     """The configured random transforms, or None when augmentation is off."""
     from keras import Sequential, layers
 
+    aug = params.augment
     steps = []
-    if params.augment.flip:
+    if aug.flip:
         steps.append(layers.RandomFlip("horizontal", seed=seed))
-    if params.augment.shift:
-        steps.append(layers.RandomTranslation(params.augment.shift, params.augment.shift, fill_mode="nearest", seed=seed))
-    if params.augment.rotation:
-        steps.append(layers.RandomRotation(params.augment.rotation, fill_mode="nearest", seed=seed))
-    if params.augment.zoom:
-        steps.append(layers.RandomZoom(params.augment.zoom, fill_mode="nearest", seed=seed))
+    if aug.shift:
+        steps.append(layers.RandomTranslation(aug.shift, aug.shift, fill_mode="nearest", seed=seed))
+    if aug.rotation:
+        steps.append(layers.RandomRotation(aug.rotation, fill_mode="nearest", seed=seed))
+    if aug.zoom:
+        steps.append(layers.RandomZoom(aug.zoom, fill_mode="nearest", seed=seed))
+    if aug.brightness:
+        steps.append(layers.RandomBrightness(aug.brightness, value_range=(0.0, 255.0), seed=seed))
     return Sequential(steps, name="augment") if steps else None
 
 
 def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], params: CnnParams, seed: int):
-    """Shuffled, augmented, batched and prefetched training data; batched validation data."""
+    """Shuffled, batched, augmented on the fly and prefetched training data; batched validation data."""
     import tensorflow as tf
 
-    augment = _augmenter(params, seed)
+    augment = augmenter(params, seed)
 
     def prepare(x, y):
         x = tf.cast(x, tf.float32)
@@ -83,29 +121,58 @@ def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.nda
     return train_ds, val_ds
 
 
-def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray, np.ndarray], n_classes: int,
-          params: CnnParams, seed: int, live_dir: str | Path):  # -> keras.Model
-    """Fit with early stopping on validation loss (best epoch restored); per-epoch metrics via dvclive."""
+def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
+    """scikit-learn's 'balanced': n / (n_classes x count of the class); 0 for a class with no faces."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    return {k: float(len(labels) / (n_classes * counts[k])) if counts[k] else 0.0 for k in range(n_classes)}
+
+
+def _optimizer(params: CnnParams, steps_per_epoch: int):  # -> keras.optimizers.Optimizer
     import keras
+
+    rate = params.learning_rate
+    if params.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(params.learning_rate, decay_steps=params.epochs * steps_per_epoch)
+    if params.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=0.9, nesterov=True)
+    return keras.optimizers.Adam(learning_rate=rate)
+
+
+def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray, np.ndarray], n_classes: int,
+          params: CnnParams, seed: int, live_dir: str | Path | None):  # -> keras.Model
+    """Fit with early stopping on validation loss (best epoch restored), seeded and deterministic;
+    per-epoch metrics via dvclive into ``live_dir`` (None: no log)."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    configure_threads(params.threads)
+    model = build_model(params, n_classes)
+    steps = -(-len(train_data[0]) // params.batch_size)
+    model.compile(optimizer=_optimizer(params, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    train_ds, val_ds = datasets(train_data, val_data, params, seed)
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True)]
+    if params.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=max(1, params.patience // 2)))
+    weights = class_weights(train_data[1], n_classes) if params.class_weight == "balanced" else None
+    fit = dict(validation_data=val_ds, epochs=params.epochs, class_weight=weights, shuffle=False, verbose=2)
+    if live_dir is None:
+        model.fit(train_ds, callbacks=callbacks, **fit)
+        return model
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
-    keras.utils.set_random_seed(seed)
-    configure_threads(params.threads)
-    model = build_model(params, n_classes)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=params.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train_ds, val_ds = datasets(train_data, val_data, params, seed)
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(1, params.patience // 2)),
-    ]
     with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
-        callbacks.append(DVCLiveCallback(live=live))
-        model.fit(train_ds, validation_data=val_ds, epochs=params.epochs, callbacks=callbacks, shuffle=False, verbose=2)
+        model.fit(train_ds, callbacks=[*callbacks, DVCLiveCallback(live=live)], **fit)
     return model
 
 
-def predict_proba(model, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for (n, 48, 48, 1) uint8 faces."""
-    return model.predict(faces.astype(np.float32), batch_size=batch_size, verbose=0)
+def predict_proba(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
+    """Class probabilities for (n, 48, 48, 1) uint8 faces; with ``tta``, averaged with their mirror images."""
+    faces = faces.astype(np.float32)
+    probabilities = model.predict(faces, batch_size=batch_size, verbose=0)
+    if tta:
+        probabilities = (probabilities + model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probabilities

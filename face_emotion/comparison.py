@@ -53,12 +53,15 @@ FaceModel = Callable[[np.ndarray], np.ndarray]
 """A model on raw faces: (n, 48, 48, 1) uint8 faces in, n class names out."""
 
 
-def cnn_face_model(model_path: str | Path, classes: list[str]) -> FaceModel:
-    """The pipeline's CNN (loaded in Keras safe mode) as a FaceModel."""
+def cnn_face_models(model_path: str | Path, classes: list[str], tta: bool) -> dict[str, FaceModel]:
+    """The pipeline's CNN (loaded in Keras safe mode) as a FaceModel, and with ``tta`` also as 'cnn_tta'
+    (each face's prediction averaged with its mirror image's)."""
     import keras
 
     model = keras.saving.load_model(model_path, safe_mode=True)
-    return lambda faces: np.asarray(classes)[cnn.predict_proba(model, faces).argmax(axis=1)]
+    names = {"cnn": False, **({"cnn_tta": True} if tta else {})}
+    return {name: (lambda faces, flip=flip: np.asarray(classes)[cnn.predict_proba(model, faces, tta=flip).argmax(axis=1)])
+            for name, flip in names.items()}
 
 
 def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel, classes: list[str]) -> ModelResult:

@@ -16,6 +16,7 @@ from face_emotion.errors import UserError
 EMOTIONS = ("angry", "disgust", "happy", "neutral", "sad", "surprise")
 """The six emotions this project knows; a configuration picks from these."""
 MASK_SHAPES = ("surgical", "band")
+CNN_ARCHITECTURES = ("vgg", "xception")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class AugmentParams:
     shift: float
     rotation: float
     zoom: float
+    brightness: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,11 @@ class CnnParams:
     learning_rate: float
     patience: int
     augment: AugmentParams
+    optimizer: str = "adam"
+    schedule: str = "plateau"
+    class_weight: str | None = None
+    tta: bool = False
+    """Also score the mean prediction of each test face and its mirror image (cnn_tta)."""
     threads: int = 0
 
 
@@ -197,8 +204,20 @@ def _check(params: Params) -> None:
         raise UserError(f"params: logreg.l1_ratio must be between 0 and 1, got {params.logreg.l1_ratio}")
     if params.logreg.class_weight not in (None, "balanced"):
         raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
-    if params.cnn.epochs < 1 or params.cnn.batch_size < 1:
+    cnn = params.cnn
+    if cnn.epochs < 1 or cnn.batch_size < 1:
         raise UserError("params: cnn.epochs and cnn.batch_size must be at least 1")
+    if cnn.arch not in CNN_ARCHITECTURES:
+        raise UserError(f"params: cnn.arch must be one of {', '.join(CNN_ARCHITECTURES)}, got {cnn.arch!r}")
+    if cnn.optimizer not in ("adam", "sgd"):
+        raise UserError(f"params: cnn.optimizer must be adam or sgd, got {cnn.optimizer!r}")
+    if cnn.schedule not in ("plateau", "cosine"):
+        raise UserError(f"params: cnn.schedule must be plateau or cosine, got {cnn.schedule!r}")
+    if cnn.class_weight not in (None, "balanced"):
+        raise UserError(f"params: cnn.class_weight must be 'balanced' or null, got {cnn.class_weight!r}")
+    if not cnn.filters or min(cnn.filters) < 1 or cnn.learning_rate <= 0 or not 0 <= cnn.dropout < 1:
+        raise UserError("params: cnn.filters must list positive widths, cnn.learning_rate be positive and "
+                        "cnn.dropout be at least 0 and below 1")
     mask = params.evaluate.mask
     if mask.shape not in MASK_SHAPES:
         raise UserError(f"params: evaluate.mask.shape must be one of {', '.join(MASK_SHAPES)}, got {mask.shape!r}")

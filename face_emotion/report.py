@@ -86,11 +86,14 @@ def comparison_section(comparison: dict, classes: list[str]) -> str:
     """Every model's scores on the test faces, then on the same faces masked."""
     models: dict[str, dict] = comparison["models"]
     rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",
-             "no face": m.get("no_face", "-"), "images/s": m.get("images_per_s", "-"), "size (MB)": m.get("size_mb", "-"),
+             "no face": m.get("no_face", "-"), "images/s": f"{m['images_per_s']:,.0f}" if m.get("images_per_s") else "-",
+             "size (MB)": m.get("size_mb", "-"),
              **{f"F1 {c}": f"{m['per_class'][c]['f1']:.2f}" for c in classes}} for name, m in models.items()]
     parts = ["<h2 id=comparison>Models compared</h2>",
              f"<p>All models on the same {next(iter(models.values()))['n']} test faces. 'No face': faces the AU model "
-             "could not measure, counted as wrong.</p>", _table(pd.DataFrame(rows), "Test scores, unmasked faces")]
+             "could not measure, counted as wrong. Images/s: the model alone on decoded faces; for the AU model, "
+             "on measured AUs (measuring them is the extract_au stage's work).</p>",
+             _table(pd.DataFrame(rows), "Test scores, unmasked faces")]
     masked = comparison.get("masked")
     if masked:
         masked_rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",

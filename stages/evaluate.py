@@ -8,7 +8,7 @@ from face_emotion import dataset, logreg
 from face_emotion.atomic import atomic_dir, write_csv, write_json, write_text
 from face_emotion.au.mapping import AU_COLUMNS
 from face_emotion.au.table import read_au_table
-from face_emotion.comparison import FaceModel, ModelResult, answers, cnn_face_model, compare, comparison_markdown, size_mb
+from face_emotion.comparison import FaceModel, ModelResult, answers, cnn_face_models, compare, comparison_markdown, size_mb
 from face_emotion.config import Params
 from face_emotion.faces import usable
 from face_emotion.masking import au_survival
@@ -32,8 +32,8 @@ def face_models(params: Params) -> tuple[dict[str, FaceModel], dict[str, float]]
     models: dict[str, FaceModel] = {}
     sizes = {"logreg": size_mb(LOGREG_MODEL)}
     if Path(CNN_MODEL).is_file():
-        models["cnn"] = cnn_face_model(CNN_MODEL, params.data.classes)
-        sizes["cnn"] = size_mb(CNN_MODEL)
+        models.update(cnn_face_models(CNN_MODEL, params.data.classes, params.cnn.tta))
+        sizes.update(dict.fromkeys(models, size_mb(CNN_MODEL)))
     for folder in find_exports(params.evaluate.teachable_machine_dir):
         export = load_export(folder)
         unknown = sorted(set(export.labels) - set(params.data.classes))

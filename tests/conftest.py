@@ -151,7 +151,8 @@ def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 
 
 
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
-ALL_STAGES = ["prepare", "extract_au", "train_logreg", "explain", "train_cnn", "mask_test", "evaluate", "report"]
+ALL_STAGES = ["prepare", "extract_au", "train_logreg", "explain", "cache_faces", "train_cnn", "mask_test", "evaluate",
+              "report"]
 
 
 def stages_run(output: str) -> list[str]:

@@ -29,6 +29,11 @@ def test_default_params_are_valid():
     assert params.au.backend == "mediapipe"
 
 
+def test_cnn_architectures_compose():
+    params = parse_params(compose_conf("cnn=xception", "experiment=quick"))
+    assert params.cnn.arch == "xception" and params.cnn.epochs == 1 and params.cnn.schedule == "cosine"
+
+
 def test_quick_experiment_caps_data_and_epochs():
     params = parse_params(compose_conf("experiment=quick"))
     assert params.data.max_per_class == 40
@@ -48,6 +53,11 @@ def raw() -> dict:
         (lambda r: r["logreg"].update(C="strong"), "'logreg.C' = 'strong'"),
         (lambda r: r["logreg"].update(C=-1), "logreg.C must be positive"),
         (lambda r: r["cnn"].update(epoch=3), "unknown key 'cnn.epoch'"),
+        (lambda r: r["cnn"].update(arch="resnet"), "cnn.arch must be one of vgg, xception"),
+        (lambda r: r["cnn"].update(optimizer="rmsprop"), "cnn.optimizer must be adam or sgd"),
+        (lambda r: r["cnn"].update(schedule="step"), "cnn.schedule must be plateau or cosine"),
+        (lambda r: r["cnn"].update(dropout=1.0), "cnn.dropout be at least 0 and below 1"),
+        (lambda r: r["cnn"].update(filters=[]), "cnn.filters must list positive widths"),
         (lambda r: r["au"].pop("workers"), "missing key 'au.workers'"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r["logreg"].update(class_weight="heavy"), "class_weight"),

@@ -22,7 +22,7 @@ def test_metrics_for_every_model_unmasked_and_masked(project):
     (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=project).stdout).values()
     evaluate = workspace["data"]["metrics/evaluate.json"]["data"]
     masked = evaluate.pop("masked")
-    assert set(evaluate) == set(masked["models"]) == {"logreg", "cnn", "tm_classroom"}
+    assert set(evaluate) == set(masked["models"]) == {"logreg", "cnn", "cnn_tta", "tm_classroom"}
     for scores in [*evaluate.values(), *masked["models"].values()]:
         assert 0.0 <= scores["accuracy"] <= 1.0 and scores["n"] == 10 * len(CLASSES)
         assert set(scores["per_class"]) == set(CLASSES)
@@ -65,6 +65,19 @@ def test_changing_logreg_c_reruns_only_its_stages(project):
     runs = table.set_index("Experiment").loc[["first", "lowC"]]
     assert list(runs["logreg.C"]) == [1.0, 0.1]
     assert runs["logreg.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
+
+
+def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project):
+    """`-S cnn=xception -S cnn.learning_rate=0.005 -S cnn.tta=false`: only the CNN retrains (the face cache stays)."""
+    result = run(["dvc", "exp", "run", "--name", "xception", *QUICK, "-S", "cnn=xception", "-S", "cnn.learning_rate=0.005",
+                  "-S", "cnn.tta=false"], cwd=project)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "report", "train_cnn"]
+    table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout)).set_index("Experiment")
+    assert table.loc["first", "cnn.arch"] == "vgg" and table.loc["xception", "cnn.arch"] == "xception"
+    assert float(table.loc["xception", "cnn.learning_rate"]) == 0.005
+    assert pd.notna(table.loc["first", "cnn_tta.accuracy"]) and pd.isna(table.loc["xception", "cnn_tta.accuracy"])
+    info = json.loads((project / "models" / "cnn" / "model_info.json").read_text())
+    assert info["arch"] == "xception" and info["classes"] == CLASSES and "preprocessing" in info
 
 
 def test_plots_render(project, tmp_path):
