@@ -17,6 +17,7 @@ FACS_PROTOTYPES: dict[str, tuple[int, ...]] = {
     "fear": (1, 2, 4, 5, 7, 20, 26),
 }
 """EMFACS prototypes (Friesen & Ekman): the AUs that make up each emotion's typical display."""
+LOW = " (low)"
 
 
 def contributions(model: AuModel, values: np.ndarray) -> np.ndarray:
@@ -26,15 +27,21 @@ def contributions(model: AuModel, values: np.ndarray) -> np.ndarray:
 
 
 def top_reasons(model: AuModel, row_contributions: np.ndarray, emotion: str, count: int = 3) -> list[tuple[str, float]]:
-    """The features that raise ``emotion``'s logit most for one face, largest first (positive terms only)."""
-    terms = row_contributions[model.classes.index(emotion)]
+    """The features that raise ``emotion``'s logit most for one face, largest first (positive terms only).
+
+    A feature whose coefficient for ``emotion`` is negative raises it by being *weaker* than on the average
+    training face; its name gets ' (low)': 'AU07 lid tightener (low) +1.1' for a surprised face's open eyes.
+    """
+    k = model.classes.index(emotion)
+    terms = row_contributions[k]
     order = np.argsort(-terms)[:count]
-    return [(model.features[j], float(terms[j])) for j in order if terms[j] > 0]
+    return [(f"{model.features[j]}{LOW if model.coef[k][j] < 0 else ''}", float(terms[j])) for j in order if terms[j] > 0]
 
 
 def reason_text(emotion: str, probability: float, reasons: list[tuple[str, float]]) -> str:
-    """'happy (0.91): AU12 lip corner puller +2.3, AU06 cheek raiser +1.1'."""
-    because = ", ".join(f"{describe(feature)} {value:+.1f}" for feature, value in reasons)
+    """'happy (0.91): AU12 lip corner puller +2.3, AU06 cheek raiser +1.1'; a weaker-than-average AU says '(low)'."""
+    because = ", ".join(f"{describe(feature.removesuffix(LOW))}{LOW if feature.endswith(LOW) else ''} {value:+.1f}"
+                        for feature, value in reasons)
     return f"{emotion} ({probability:.2f}): {because or 'no AU raises it above the baseline'}"
 
 

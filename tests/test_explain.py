@@ -32,6 +32,16 @@ def test_reasons_name_the_au_that_drives_the_face():
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
 
 
+def test_a_reason_from_a_weaker_than_average_au_says_low():
+    model, _ = fitted()
+    k, j = model.classes.index("happy"), model.features.index("AU12_r")
+    terms = np.zeros((len(model.classes), len(model.features)))
+    terms[k, j] = 1.5
+    model.coef[k][j] = -abs(model.coef[k][j])  # as if less smiling meant more happy
+    (reason,) = explain.top_reasons(model, terms, "happy")
+    assert explain.reason_text("happy", 0.5, [reason]) == "happy (0.50): AU12 lip corner puller (low) +1.5"
+
+
 def test_unmeasured_faces_keep_their_reason():
     model, table = fitted()
     table["failure_reason"] = ""
