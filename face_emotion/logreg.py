@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.atomic import write_json
-from face_emotion.au.mapping import AU_COLUMNS, AU_PAIRS, BLENDSHAPE_COLUMNS, PAIR_SEPARATOR, describe
+from face_emotion.au.mapping import AU_COLUMNS, AU_PAIRS, BLENDSHAPE_COLUMNS, PAIR_SEPARATOR, UPPER_FACE_COLUMNS, describe
 from face_emotion.config import LogregParams
 from face_emotion.errors import UserError
 
@@ -23,7 +23,9 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "au17_pairs": AU_COLUMNS + AU_PAIRS,
     "blendshapes": BLENDSHAPE_COLUMNS,
     "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
+    "upper_face": UPPER_FACE_COLUMNS,
 }
+"""upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible."""
 L1_RATIO = {"l2": 0.0, "l1": 1.0}
 """scikit-learn >= 1.8 expresses the penalty as l1_ratio; elasticnet takes logreg.l1_ratio."""
 

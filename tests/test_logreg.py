@@ -86,3 +86,12 @@ def test_bad_training_tables_fail_clearly(spoil, message):
 def test_unknown_feature_set():
     with pytest.raises(UserError, match=r"unknown logreg\.features"):
         logreg.fit(synthetic_table(), CLASSES, dataclasses.replace(PARAMS, features="pixels"), seed=0)
+
+
+def test_upper_face_model_uses_only_brow_lid_cheek_and_blink_aus():
+    table = synthetic_table()
+    table["AU05_r"] += np.where(table.label == "surprise", 3, 0)  # wide-open lids for surprise
+    model = logreg.fit(table, CLASSES, dataclasses.replace(PARAMS, features="upper_face"), seed=0)
+    assert model.features == ["AU01_r", "AU02_r", "AU04_r", "AU05_r", "AU06_r", "AU07_r", "AU45_r"]
+    coefficients = model.coefficient_table().set_index("emotion")
+    assert coefficients.loc["surprise"].idxmax() == "AU05 upper lid raiser"

@@ -49,6 +49,8 @@ ACTION_UNITS: tuple[ActionUnit, ...] = (
 
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
 AU_NAMES: dict[str, str] = {au.column: au.name for au in ACTION_UNITS}
+UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 45))
+"""FACS upper-face AUs: brows, lids and cheeks, and the blink."""
 
 BLENDSHAPES: tuple[str, ...] = (
     "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
