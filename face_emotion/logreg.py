@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.atomic import write_json
+from face_emotion.au.geometry import GEOMETRY_COLUMNS
 from face_emotion.au.mapping import AU_COLUMNS, AU_PAIRS, BLENDSHAPE_COLUMNS, PAIR_SEPARATOR, UPPER_FACE_COLUMNS, describe
 from face_emotion.config import LogregParams
 from face_emotion.errors import UserError
@@ -23,9 +24,11 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "au17_pairs": AU_COLUMNS + AU_PAIRS,
     "blendshapes": BLENDSHAPE_COLUMNS,
     "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
+    "au17_geometry": AU_COLUMNS + GEOMETRY_COLUMNS,
     "upper_face": UPPER_FACE_COLUMNS,
 }
-"""upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible."""
+"""upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
+au17_geometry: the AUs and the 9 landmark measurements of face_emotion.au.geometry (AU06 and AU09 among them)."""
 L1_RATIO = {"l2": 0.0, "l1": 1.0}
 """scikit-learn >= 1.8 expresses the penalty as l1_ratio; elasticnet takes logreg.l1_ratio."""
 
@@ -75,7 +78,7 @@ def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -
     columns = list(dict.fromkeys(part for f in features for part in f.split(PAIR_SEPARATOR)))
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise UserError(f"AU table has no column '{missing[0]}'")
+        raise UserError(f"AU table has no column '{missing[0]}' (the bs_* and lm_* features are measured by au=mediapipe)")
     base = table[columns].to_numpy(dtype=float)
     position = {c: i for i, c in enumerate(columns)}
     values = np.column_stack([np.prod(base[:, [position[p] for p in f.split(PAIR_SEPARATOR)]], axis=1) for f in features])

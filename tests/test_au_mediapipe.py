@@ -41,6 +41,7 @@ def test_real_happy_faces_smile(backend):
     for row in measured:
         assert all(0.0 <= row[c] <= 5.0 for c in AU_COLUMNS)
         assert sum(k.startswith("bs_") for k in row) == 52
+        assert sum(k.startswith("lm_") for k in row) == 9
     neutral = [backend.measure(str(p)) for p in real_faces("test", "neutral", 12)]
     smile = np.mean([r["AU12_r"] for r in measured])
     assert smile > np.mean([r["AU12_r"] for r in neutral if r["success"]]) + 0.5

@@ -1,9 +1,12 @@
 """Explanations: contributions add up to the logit, reasons in words, profiles and FACS agreement."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from face_emotion import explain, logreg
+from face_emotion.au.geometry import GEOMETRY_COLUMNS
 from face_emotion.au.mapping import AU_COLUMNS, BLENDSHAPE_COLUMNS
 
 from .test_logreg import CLASSES, PARAMS, synthetic_table
@@ -81,3 +84,17 @@ def test_blendshape_features_map_to_their_aus():
     model = logreg.fit(table, CLASSES, params, seed=0)
     assert 12 in explain.facs_agreement(model)["happy"]["top_aus"]
     assert "mouthSmileLeft (AU12 lip corner puller)" in explain.explain_table(model, table).reasons.iloc[0]
+
+
+def test_landmark_geometry_features_count_for_their_aus():
+    """With au17_geometry, a measured cheek lift stands for AU06, the prototype AU the blendshapes cannot see."""
+    table = synthetic_table()
+    rng = np.random.default_rng(1)
+    for column in GEOMETRY_COLUMNS:
+        table[column] = rng.normal(0, 0.05, len(table))
+    table.loc[table.label == "happy", "lm_cheek_lift"] += 0.2
+    model = logreg.fit(table, CLASSES, dataclasses.replace(PARAMS, features="au17_geometry"), seed=0)
+    assert model.features[-len(GEOMETRY_COLUMNS):] == list(GEOMETRY_COLUMNS)
+    assert explain.facs_agreement(model)["happy"]["hits"] == 2  # AU12 from AU12_r, AU06 from lm_cheek_lift
+    happy_face = explain.explain_table(model, table[table.label == "happy"]).reasons.iloc[0]
+    assert happy_face.startswith("happy") and "cheek lift (AU06 cheek raiser)" in happy_face

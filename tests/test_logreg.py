@@ -83,6 +83,12 @@ def test_bad_training_tables_fail_clearly(spoil, message):
         logreg.fit(spoil(synthetic_table()), CLASSES, PARAMS, seed=0)
 
 
+def test_geometry_features_on_a_table_without_them_fail_clearly():
+    """An OpenFace table has no lm_* landmark measurements: au17_geometry says where they come from."""
+    with pytest.raises(UserError, match=r"no column 'lm_inner_brow_height' .*au=mediapipe"):
+        logreg.fit(synthetic_table(), CLASSES, dataclasses.replace(PARAMS, features="au17_geometry"), seed=0)
+
+
 def test_unknown_feature_set():
     with pytest.raises(UserError, match=r"unknown logreg\.features"):
         logreg.fit(synthetic_table(), CLASSES, dataclasses.replace(PARAMS, features="pixels"), seed=0)

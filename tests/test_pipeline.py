@@ -58,12 +58,15 @@ def test_repro_after_the_run_is_a_no_op(project):
     assert "up to date" in run(["dvc", "status"], cwd=project).stdout
 
 
-def test_changing_logreg_c_reruns_only_its_stages(project):
-    result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1"], cwd=project)
+def test_changing_logreg_params_reruns_only_its_stages(project):
+    """`-S logreg.C=0.1 -S logreg.features=au17_geometry`: the landmark geometry is already in the AU table."""
+    result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1", "-S", "logreg.features=au17_geometry"],
+                 cwd=project)
     assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_logreg"]
+    assert "lm_cheek_lift" in json.loads((project / "models" / "logreg" / "model.json").read_text())["features"]
     table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout))
     runs = table.set_index("Experiment").loc[["first", "lowC"]]
-    assert list(runs["logreg.C"]) == [1.0, 0.1]
+    assert list(runs["logreg.C"]) == [1.0, 0.1] and list(runs["logreg.features"]) == ["au17", "au17_geometry"]
     assert runs["logreg.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
 
 

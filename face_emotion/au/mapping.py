@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from face_emotion.au.geometry import GEOMETRY, LEFT_EYE_OUTER, LOWER_INNER_LIP, RIGHT_EYE_OUTER, UPPER_INNER_LIP
+
 AU_MAX = 5.0
 
 
@@ -49,6 +51,7 @@ ACTION_UNITS: tuple[ActionUnit, ...] = (
 
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
 AU_NAMES: dict[str, str] = {au.column: au.name for au in ACTION_UNITS}
+AU_NAME_BY_NUMBER: dict[int, str] = {au.number: au.name for au in ACTION_UNITS}
 UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 45))
 """FACS upper-face AUs: brows, lids and cheeks, and the blink."""
 
@@ -74,17 +77,16 @@ AU_PAIRS: tuple[str, ...] = tuple(f"{a}{PAIR_SEPARATOR}{b}" for i, a in enumerat
 
 
 def action_units_of(column: str) -> tuple[int, ...]:
-    """The AU numbers a feature measures: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'AU06_r*AU12_r' -> (6, 12)."""
+    """The AU numbers a feature measures: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'lm_cheek_lift' -> (6,),
+    'AU06_r*AU12_r' -> (6, 12)."""
     if PAIR_SEPARATOR in column:
         return tuple(n for part in column.split(PAIR_SEPARATOR) for n in action_units_of(part))
     if column in AU_NAMES:
         return (int(column[2:4]),)
+    if column in GEOMETRY:
+        return (GEOMETRY[column][1],)
     au = BLENDSHAPE_AU.get(column)
     return (au.number,) if au else ()
-
-# FaceLandmarker mesh indices: inner lip midpoints and outer eye corners.
-UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
-RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 
 
 def lip_gap(landmarks: np.ndarray) -> float:
@@ -104,11 +106,15 @@ def intensities(blendshapes: dict[str, float], landmarks: np.ndarray) -> dict[st
 
 
 def describe(column: str) -> str:
-    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)', 'AU06 ... x AU12 ...'."""
+    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)',
+    'cheek lift (AU06 cheek raiser)', 'AU06 ... x AU12 ...'."""
     if PAIR_SEPARATOR in column:
         return " x ".join(describe(part) for part in column.split(PAIR_SEPARATOR))
     if column in AU_NAMES:
         return f"{column[:4]} {AU_NAMES[column]}"
+    if column in GEOMETRY:
+        name, number = GEOMETRY[column]
+        return f"{name} (AU{number:02d} {AU_NAME_BY_NUMBER[number]})"
     au = BLENDSHAPE_AU.get(column)
     name = column.removeprefix("bs_")
     return f"{name} (AU{au.number:02d} {au.name})" if au else name

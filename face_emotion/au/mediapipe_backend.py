@@ -14,6 +14,7 @@ from types import TracebackType
 import numpy as np
 from PIL import Image
 
+from face_emotion.au import geometry
 from face_emotion.au.mapping import BLENDSHAPES, intensities
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
@@ -28,6 +29,8 @@ PHOTO_MAX_SIDE = 1280
 PAD_GREY = 128
 FER_FRAMING = 1.15
 """FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
+TABLE_VERSION = 2
+"""Bumped when the columns measured from a face change (2: the lm_* landmark geometry); part of the cache key."""
 
 
 def packaged_model_path() -> Path:
@@ -91,7 +94,7 @@ class MediaPipeBackend:
     @staticmethod
     def version() -> str:
         """The library and model version recorded beside every measurement."""
-        return f"mediapipe-{importlib.metadata.version('mediapipe')}+face_landmarker-{MODEL_SHA256[:8]}"
+        return f"mediapipe-{importlib.metadata.version('mediapipe')}+face_landmarker-{MODEL_SHA256[:8]}+table-{TABLE_VERSION}"
 
     @staticmethod
     def check(params: AuParams) -> None:
@@ -124,7 +127,7 @@ class MediaPipeBackend:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self._landmarker.close()
 
-    def _detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
+    def detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
         """Landmarks (in pixels of ``image``) and blendshapes of its most prominent face, or None."""
         for view in detection_views(image, self.params):
             result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
@@ -138,16 +141,20 @@ class MediaPipeBackend:
         return None
 
     def measure_image(self, image: Image.Image) -> dict[str, object]:
-        """AU intensities and the 52 blendshapes of the most prominent face in a decoded image."""
-        found = self._detect(image)
+        """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image."""
+        found = self.detect(image)
         if found is None:
             return {"success": False, "failure_reason": "no face found"}
         landmarks, blendshapes = found
+        try:
+            shape = geometry.measure(landmarks)
+        except ValueError as exc:
+            return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
         blendshape_columns = {f"bs_{name}": blendshapes.get(name, 0.0) for name in BLENDSHAPES}
-        return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns}
+        return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns, **shape}
 
     def measure(self, path: str) -> dict[str, object]:
-        """AU intensities and the 52 blendshapes of the most prominent face in ``path``."""
+        """What measure_image gives for the image at ``path``, or the reason it cannot be read."""
         try:
             image = read_image(path)
         except ImageRejected as exc:
@@ -159,7 +166,7 @@ class MediaPipeBackend:
 
         A tight face crop (FER2013 size) is its own box, once a face is confirmed in it.
         """
-        found = self._detect(image)
+        found = self.detect(image)
         if found is not None and max(image.size) <= TIGHT_CROP_MAX_SIDE:
             return (0, 0, image.width, image.height)
         if found is None:
