@@ -39,7 +39,8 @@ def test_real_happy_faces_smile(backend):
     measured = [r for r in rows if r["success"]]
     assert len(measured) >= 10
     for row in measured:
-        assert all(0.0 <= row[c] <= 5.0 for c in AU_COLUMNS)
+        assert all(0.0 <= row[c] <= 5.0 and row[c] == round(row[c], 2) for c in AU_COLUMNS)
+        assert row["AU06_r"] == row["AU09_r"] == 0.0  # cheekSquint and noseSneer: only ~1e-5 on 48x48 faces
         assert sum(k.startswith("bs_") for k in row) == 52
         assert sum(k.startswith("lm_") for k in row) == 9
     neutral = [backend.measure(str(p)) for p in real_faces("test", "neutral", 12)]

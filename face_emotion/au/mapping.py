@@ -9,6 +9,11 @@ import numpy as np
 from face_emotion.au.geometry import GEOMETRY, LEFT_EYE_OUTER, LOWER_INNER_LIP, RIGHT_EYE_OUTER, UPPER_INNER_LIP
 
 AU_MAX = 5.0
+AU_DECIMALS = 2
+"""OpenFace's precision. MediaPipe's cheekSquint and noseSneer give ~1e-5 on FER2013 faces: kept, such noise would be
+standardised into large, meaningless contributions ("AU09 nose wrinkler +1.4" on a face with no wrinkle)."""
+BLENDSHAPE_DECIMALS = 3
+"""The raw blendshape scores (0-1), kept to 0.001 for the same reason."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,11 @@ def lip_gap(landmarks: np.ndarray) -> float:
 
 
 def intensities(blendshapes: dict[str, float], landmarks: np.ndarray) -> dict[str, float]:
-    """AU intensities (0-5) from one face's 52 blendshape scores and its (478, 3) landmarks."""
+    """AU intensities (0-5, to AU_DECIMALS) from one face's 52 blendshape scores and its (478, 3) landmarks."""
     values = {}
     for au in ACTION_UNITS:
         measurement = float(np.mean([blendshapes[name] for name in au.blendshapes])) if au.blendshapes else lip_gap(landmarks)
-        values[au.column] = float(np.clip(au.scale * measurement, 0.0, AU_MAX))
+        values[au.column] = round(float(np.clip(au.scale * measurement, 0.0, AU_MAX)), AU_DECIMALS)
     return values
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from face_emotion.au import geometry
-from face_emotion.au.mapping import BLENDSHAPES, intensities
+from face_emotion.au.mapping import BLENDSHAPE_DECIMALS, BLENDSHAPES, intensities
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
 from face_emotion.images import ImageRejected, read_image
@@ -29,8 +29,9 @@ PHOTO_MAX_SIDE = 1280
 PAD_GREY = 128
 FER_FRAMING = 1.15
 """FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
-TABLE_VERSION = 2
-"""Bumped when the columns measured from a face change (2: the lm_* landmark geometry); part of the cache key."""
+TABLE_VERSION = 3
+"""Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
+0.001); part of the cache key."""
 
 
 def packaged_model_path() -> Path:
@@ -150,7 +151,7 @@ class MediaPipeBackend:
             shape = geometry.measure(landmarks)
         except ValueError as exc:
             return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
-        blendshape_columns = {f"bs_{name}": blendshapes.get(name, 0.0) for name in BLENDSHAPES}
+        blendshape_columns = {f"bs_{name}": round(blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
         return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns, **shape}
 
     def measure(self, path: str) -> dict[str, object]:
