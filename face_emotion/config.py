@@ -66,6 +66,9 @@ class LogregParams:
     class_weight: str | None
     standardise: bool
     max_iter: int
+    knots: int = 0
+    """0: linear in every feature; k >= 2: a piecewise-linear curve per feature through k quantile knots
+    (a glass-box additive model: each feature's term of the logit is still exact)."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,8 @@ def _check(params: Params) -> None:
         raise UserError(f"params: logreg.penalty must be l2, l1 or elasticnet, got {params.logreg.penalty!r}")
     if not 0 <= params.logreg.l1_ratio <= 1:
         raise UserError(f"params: logreg.l1_ratio must be between 0 and 1, got {params.logreg.l1_ratio}")
+    if params.logreg.knots == 1 or params.logreg.knots < 0:
+        raise UserError(f"params: logreg.knots must be 0 (linear) or at least 2, got {params.logreg.knots}")
     if params.logreg.class_weight not in (None, "balanced"):
         raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
     cnn = params.cnn

@@ -20,22 +20,17 @@ FACS_PROTOTYPES: dict[str, tuple[int, ...]] = {
 LOW = " (low)"
 
 
-def contributions(model: AuModel, values: np.ndarray) -> np.ndarray:
-    """(n, classes, features) terms coef x standardised value; with the intercept they sum to the logit."""
-    standardised = model.standardise(values)
-    return standardised[:, None, :] * np.asarray(model.coef)[None, :, :]
+def top_reasons(model: AuModel, row_values: np.ndarray, emotion: str, count: int = 3) -> list[tuple[str, float]]:
+    """The features that raise ``emotion``'s logit most for one face (raw feature values), largest first.
 
-
-def top_reasons(model: AuModel, row_contributions: np.ndarray, emotion: str, count: int = 3) -> list[tuple[str, float]]:
-    """The features that raise ``emotion``'s logit most for one face, largest first (positive terms only).
-
-    A feature whose coefficient for ``emotion`` is negative raises it by being *weaker* than on the average
-    training face; its name gets ' (low)': 'AU07 lid tightener (low) +1.1' for a surprised face's open eyes.
+    A feature that raises it by being *weaker* than on the average training face gets ' (low)' after its name:
+    'AU07 lid tightener (low) +1.1' for a surprised face's open eyes.
     """
     k = model.classes.index(emotion)
-    terms = row_contributions[k]
+    terms = model.contributions(row_values[None, :])[0, k]
+    below_average = model.standardise(row_values) < 0
     order = np.argsort(-terms)[:count]
-    return [(f"{model.features[j]}{LOW if model.coef[k][j] < 0 else ''}", float(terms[j])) for j in order if terms[j] > 0]
+    return [(f"{model.features[j]}{LOW if below_average[j] else ''}", float(terms[j])) for j in order if terms[j] > 0]
 
 
 def reason_text(emotion: str, probability: float, reasons: list[tuple[str, float]]) -> str:
@@ -56,14 +51,13 @@ def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.Dat
     if measured.any():
         values = feature_matrix(table[measured], model.features)
         probabilities = model.predict_proba(values)
-        terms = contributions(model, values)
         rows = np.flatnonzero(measured)
-        for i, (row, p, t) in enumerate(zip(rows, probabilities, terms, strict=True)):
+        for row, p, v in zip(rows, probabilities, values, strict=True):
             emotion = model.classes[int(p.argmax())]
             out.loc[row, "predicted"] = emotion
             out.loc[row, "probability"] = round(float(p.max()), 4)
-            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, t, emotion, count))
-            out.loc[row, [f"p_{c}" for c in model.classes]] = probabilities[i].round(4)
+            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, v, emotion, count))
+            out.loc[row, [f"p_{c}" for c in model.classes]] = p.round(4)
     return out
 
 

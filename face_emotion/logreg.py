@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from face_emotion.additive import curves, quantile_knots, tent_basis
 from face_emotion.atomic import write_json
 from face_emotion.au.geometry import GEOMETRY_COLUMNS
 from face_emotion.au.mapping import AU_COLUMNS, AU_PAIRS, BLENDSHAPE_COLUMNS, PAIR_SEPARATOR, UPPER_FACE_COLUMNS, describe
@@ -26,18 +27,25 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
     "au17_geometry": AU_COLUMNS + GEOMETRY_COLUMNS,
     "au17_pairs_geometry": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS,
+    "au17_pairs_geometry_blendshapes": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS + BLENDSHAPE_COLUMNS,
     "upper_face": UPPER_FACE_COLUMNS,
 }
 """upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
 au17_geometry: the AUs and the 9 landmark measurements of face_emotion.au.geometry (AU06 and AU09 among them);
-au17_pairs_geometry: also the AU pairs."""
+au17_pairs_geometry: also the AU pairs; au17_pairs_geometry_blendshapes: all measurements, MediaPipe's 52 blendshapes too."""
 L1_RATIO = {"l2": 0.0, "l1": 1.0}
 """scikit-learn >= 1.8 expresses the penalty as l1_ratio; elasticnet takes logreg.l1_ratio."""
 
 
 @dataclass(frozen=True)
 class AuModel:
-    """Everything needed to recompute a prediction by hand: z = (x - mean) / scale, logit = coef @ z + intercept."""
+    """Everything needed to recompute a prediction by hand from plain numbers.
+
+    Linear (``knots`` is None): z = (x - mean) / scale, logit = coef @ z + intercept.
+    Additive (logreg.knots > 0): logit = intercept + sum over features j of np.interp(x_j, knots[j], shapes[c][j]),
+    each curve centred on the training faces; ``coef`` then holds each curve's average slope per standard deviation
+    of its feature (mean and scale are the feature's), which is what profiles and the FACS agreement rank.
+    """
 
     classes: list[str]
     features: list[str]
@@ -45,13 +53,23 @@ class AuModel:
     scale: list[float]
     coef: list[list[float]]
     intercept: list[float]
+    knots: list[list[float]] | None = None
+    shapes: list[list[list[float]]] | None = None
+    """shapes[class][feature]: the curve's logit at each of that feature's knots."""
 
     def standardise(self, values: np.ndarray) -> np.ndarray:
         return (values - np.asarray(self.mean)) / np.asarray(self.scale)
 
+    def contributions(self, values: np.ndarray) -> np.ndarray:
+        """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it."""
+        if self.knots is None or self.shapes is None:
+            return self.standardise(values)[:, None, :] * np.asarray(self.coef)[None, :, :]
+        return np.stack([curves(values[:, j], knots, [per_class[j] for per_class in self.shapes])
+                         for j, knots in enumerate(self.knots)], axis=2)
+
     def logits(self, values: np.ndarray) -> np.ndarray:
         """Per-class logits for rows of raw feature values (n, n_features)."""
-        return self.standardise(values) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        return self.contributions(values).sum(axis=2) + np.asarray(self.intercept)
 
     def predict_proba(self, values: np.ndarray) -> np.ndarray:
         logits = self.logits(values)
@@ -66,6 +84,14 @@ class AuModel:
         table = pd.DataFrame(self.coef, index=self.classes, columns=[describe(f) for f in self.features])
         table.insert(0, "intercept", self.intercept)
         return table.rename_axis("emotion").reset_index()
+
+    def shape_table(self) -> pd.DataFrame:
+        """The additive model's curves, one row per emotion, feature and knot (empty for the linear model)."""
+        rows = [{"emotion": emotion, "feature": feature, "description": describe(feature), "knot": knot, "logit": value}
+                for emotion, per_feature in zip(self.classes, self.shapes or [], strict=True)
+                for feature, knots, values in zip(self.features, self.knots or [], per_feature, strict=True)
+                for knot, value in zip(knots, values, strict=True)]
+        return pd.DataFrame(rows, columns=["emotion", "feature", "description", "knot", "logit"])
 
     def save(self, path: str | Path) -> None:
         write_json(asdict(self), path)
@@ -101,27 +127,64 @@ def fit(train: pd.DataFrame, classes: list[str], params: LogregParams, seed: int
     if absent:
         raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
     values = feature_matrix(measured, features)
+    labels = measured.label.to_numpy()
+    if params.knots:
+        return _fit_additive(values, labels, list(features), classes, params, seed)
     scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(values)
-    l1_ratio = L1_RATIO.get(params.penalty, params.l1_ratio)
-    model = LogisticRegression(C=params.C, l1_ratio=l1_ratio, solver="lbfgs" if l1_ratio == 0 else "saga",
-                               class_weight=params.class_weight, max_iter=params.max_iter, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        try:
-            model.fit(scaler.transform(values), measured.label.to_numpy())
-        except ConvergenceWarning:
-            raise UserError(f"logistic regression did not converge in logreg.max_iter={params.max_iter} iterations: "
-                            "raise it, or standardise the features") from None
-    order = [list(model.classes_).index(c) for c in classes]
+    coef, intercept = _fit_logistic(scaler.transform(values), labels, classes, params, seed)
     n_features = len(features)
     return AuModel(
         classes=list(classes),
         features=list(features),
         mean=scaler.mean_.tolist() if params.standardise else [0.0] * n_features,
         scale=scaler.scale_.tolist() if params.standardise else [1.0] * n_features,
-        coef=model.coef_[order].tolist(),
-        intercept=model.intercept_[order].tolist(),
+        coef=coef.tolist(),
+        intercept=intercept.tolist(),
     )
+
+
+def _fit_additive(values: np.ndarray, labels: np.ndarray, features: list[str], classes: list[str],
+                  params: LogregParams, seed: int) -> AuModel:
+    """Logistic regression on each feature's tents, turned into centred curves through its knots."""
+    knots = [quantile_knots(values[:, j], params.knots) for j in range(len(features))]
+    bases = [tent_basis(values[:, j], k) for j, k in enumerate(knots)]
+    scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(np.hstack(bases))
+    design = scaler.transform(np.hstack(bases))
+    fitted_coef, fitted_intercept = _fit_logistic(design, labels, classes, params, seed)
+    # centred curves average 0 over the training faces, so the intercept becomes the average training logit
+    intercept = (design @ fitted_coef.T + fitted_intercept).mean(axis=0)
+    at_knots = fitted_coef / (scaler.scale_ if params.standardise else 1.0)
+    ends = np.cumsum([len(k) for k in knots])
+    feature_scaler = StandardScaler().fit(values)
+    standardised = feature_scaler.transform(values)
+    shapes = np.empty((len(classes), len(features)), dtype=object)
+    coef = np.zeros((len(classes), len(features)))
+    for j, (basis, end) in enumerate(zip(bases, ends, strict=True)):
+        for c in range(len(classes)):
+            curve_at_knots = at_knots[c, end - basis.shape[1]:end]
+            curve = basis @ curve_at_knots
+            shapes[c, j] = (curve_at_knots - curve.mean()).tolist()
+            coef[c, j] = np.mean((curve - curve.mean()) * standardised[:, j])  # least-squares slope per SD
+    return AuModel(classes=list(classes), features=features, mean=feature_scaler.mean_.tolist(),
+                   scale=feature_scaler.scale_.tolist(), coef=coef.tolist(), intercept=intercept.tolist(),
+                   knots=[k.tolist() for k in knots], shapes=shapes.tolist())
+
+
+def _fit_logistic(design: np.ndarray, labels: np.ndarray, classes: list[str], params: LogregParams,
+                  seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and intercepts of multinomial logistic regression, rows in ``classes`` order."""
+    l1_ratio = L1_RATIO.get(params.penalty, params.l1_ratio)
+    model = LogisticRegression(C=params.C, l1_ratio=l1_ratio, solver="lbfgs" if l1_ratio == 0 else "saga",
+                               class_weight=params.class_weight, max_iter=params.max_iter, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            model.fit(design, labels)
+        except ConvergenceWarning:
+            raise UserError(f"logistic regression did not converge in logreg.max_iter={params.max_iter} iterations: "
+                            "raise it, or standardise the features") from None
+    order = [list(model.classes_).index(c) for c in classes]
+    return model.coef_[order], model.intercept_[order]
 
 
 def predict_table(model: AuModel, table: pd.DataFrame, no_face: str = "no_face") -> pd.Series:

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from face_emotion.au.mediapipe_backend import MediaPipeBackend
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
-from face_emotion.explain import contributions, reason_text, top_reasons
+from face_emotion.explain import reason_text, top_reasons
 from face_emotion.images import ImageRejected, is_image_name, read_image, to_gray_face
 from face_emotion.logreg import AuModel, feature_matrix
 
@@ -54,7 +54,7 @@ class AuPredictor:
         values = feature_matrix(pd.DataFrame([row]), self.model.features)
         probabilities = self.model.predict_proba(values)[0]
         emotion = self.classes[int(probabilities.argmax())]
-        reasons = top_reasons(self.model, contributions(self.model, values)[0], emotion)
+        reasons = top_reasons(self.model, values[0], emotion)
         return {"emotion": emotion, "probabilities": probabilities,
                 "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
 

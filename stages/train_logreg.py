@@ -13,6 +13,7 @@ AU_TABLE = "features/au.csv"
 MODEL = "models/logreg/model.json"
 AU_SETTINGS = "models/logreg/au_settings.json"
 COEFFICIENTS = "models/logreg/coefficients.csv"
+SHAPES = "models/logreg/shapes.csv"
 TRAIN_METRICS = "metrics/logreg_train.json"
 
 
@@ -24,6 +25,8 @@ def main(params: Params) -> None:
     write_json({k: v for k, v in dataclasses.asdict(params.au).items() if k not in ("workers", "executor", "scheduler_address")},
                AU_SETTINGS)
     write_csv(model.coefficient_table().round(4), COEFFICIENTS)
+    if model.knots is not None:  # the additive model's curves: logit at each knot, per emotion and feature
+        write_csv(model.shape_table(), SHAPES)
     val = table[table.split == "val"]
     val_scores = scores(val.label, logreg.predict_table(model, val), params.data.classes)
     write_json({"val": {k: val_scores[k] for k in ("accuracy", "macro_f1", "n")}}, TRAIN_METRICS)

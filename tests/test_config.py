@@ -61,6 +61,8 @@ def raw() -> dict:
         (lambda r: r["au"].pop("workers"), "missing key 'au.workers'"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r["logreg"].update(class_weight="heavy"), "class_weight"),
+        (lambda r: r["logreg"].update(knots=1), "logreg.knots must be 0 .linear. or at least 2, got 1"),
+        (lambda r: r["logreg"].update(knots=-3), "logreg.knots must be 0"),
         (lambda r: r["evaluate"]["mask"].update(shape="scarf"), "evaluate.mask.shape must be one of surgical, band"),
         (lambda r: r["evaluate"]["mask"].update(height=1.0), "evaluate.mask.height must be between 0 and 1"),
         (lambda r: r["evaluate"].pop("teachable_machine_dir"), "missing key 'evaluate.teachable_machine_dir'"),

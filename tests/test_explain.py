@@ -1,36 +1,44 @@
 """Explanations: contributions add up to the logit, reasons in words, profiles and FACS agreement."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from face_emotion import explain, logreg
 from face_emotion.au.geometry import GEOMETRY_COLUMNS
 from face_emotion.au.mapping import AU_COLUMNS, BLENDSHAPE_COLUMNS
 
-from .test_logreg import CLASSES, PARAMS, synthetic_table
+from .test_logreg import ADDITIVE, CLASSES, PARAMS, synthetic_table
+
+BOTH_MODELS = pytest.mark.parametrize("params", [PARAMS, ADDITIVE], ids=["linear", "additive"])
 
 
-def fitted():
+def fitted(params=PARAMS):
     table = synthetic_table()
-    return logreg.fit(table, CLASSES, PARAMS, seed=0), table
+    return logreg.fit(table, CLASSES, params, seed=0), table
 
 
-def test_contributions_and_intercept_sum_to_the_logit():
-    model, table = fitted()
+@BOTH_MODELS
+def test_contributions_and_intercept_sum_to_the_logit(params):
+    model, table = fitted(params)
     values = table[list(AU_COLUMNS)].to_numpy()
-    terms = explain.contributions(model, values)
+    terms = model.contributions(values)
     np.testing.assert_allclose(terms.sum(axis=2) + np.asarray(model.intercept), model.logits(values), atol=1e-10)
+    probabilities = np.exp(model.logits(values))
+    np.testing.assert_allclose(probabilities / probabilities.sum(axis=1, keepdims=True), model.predict_proba(values))
 
 
-def test_reasons_name_the_au_that_drives_the_face():
-    model, table = fitted()
+@BOTH_MODELS
+def test_reasons_name_the_au_that_drives_the_face(params):
+    model, table = fitted(params)
     explained = explain.explain_table(model, table)
     happy = explained[explained.label == "happy"]
     assert (happy.predicted == "happy").mean() > 0.9
     first = happy.reasons.iloc[0]
-    assert first.startswith("happy (0.") and "AU12 lip corner puller +" in first
+    assert re.match(r"happy \([01]\.\d\d\): AU12 lip corner puller \+\d\.\d", first)
     probabilities = explained[[f"p_{c}" for c in CLASSES]].to_numpy()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
 
@@ -38,11 +46,19 @@ def test_reasons_name_the_au_that_drives_the_face():
 def test_a_reason_from_a_weaker_than_average_au_says_low():
     model, _ = fitted()
     k, j = model.classes.index("happy"), model.features.index("AU12_r")
-    terms = np.zeros((len(model.classes), len(model.features)))
-    terms[k, j] = 1.5
-    model.coef[k][j] = -abs(model.coef[k][j])  # as if less smiling meant more happy
-    (reason,) = explain.top_reasons(model, terms, "happy")
+    model.coef[k][j] = -1.5  # as if less smiling meant more happy
+    face = np.asarray(model.mean)  # the average face, except for one standard deviation less smile
+    face[j] -= model.scale[j]
+    (reason,) = explain.top_reasons(model, face, "happy")
     assert explain.reason_text("happy", 0.5, [reason]) == "happy (0.50): AU12 lip corner puller (low) +1.5"
+
+
+def test_additive_reasons_say_low_where_a_weak_au_raises_the_emotion():
+    """Happy raises AU12 and sad AU15 here: a surprised face's weaker-than-average lip corners are named '(low)'."""
+    model, table = fitted(ADDITIVE)
+    surprised = explain.explain_table(model, table[table.label == "surprise"]).reasons
+    assert surprised.str.contains(r"AU26 jaw drop \+").all()
+    assert surprised.str.contains(r"lip corner (?:puller|depressor) \(low\) \+").any()
 
 
 def test_unmeasured_faces_keep_their_reason():
@@ -55,16 +71,18 @@ def test_unmeasured_faces_keep_their_reason():
     assert np.isnan(explained.loc[3, "p_happy"])
 
 
-def test_profiles_list_raising_and_lowering_features():
-    model, _ = fitted()
+@BOTH_MODELS
+def test_profiles_list_raising_and_lowering_features(params):
+    model, _ = fitted(params)
     profile = explain.profiles(model, count=2)
     top = profile[(profile.emotion == "surprise") & (profile.direction == "raises") & (profile["rank"] == 1)]
     assert top.feature.item() == "AU26_r" and top.description.item() == "AU26 jaw drop"
     assert (profile[profile.direction == "lowers"].coefficient < 0).all()
 
 
-def test_facs_agreement_counts_prototype_aus_in_the_top_five():
-    model, _ = fitted()
+@BOTH_MODELS
+def test_facs_agreement_counts_prototype_aus_in_the_top_five(params):
+    model, _ = fitted(params)
     agreement = explain.facs_agreement(model)
     assert set(agreement) == {"happy", "sad", "surprise"}
     assert 12 in agreement["happy"]["top_aus"] and agreement["happy"]["hits"] >= 1

@@ -53,6 +53,52 @@ def test_saved_json_round_trips(tmp_path):
     assert logreg.AuModel.load(tmp_path / "model.json") == model
 
 
+ADDITIVE = dataclasses.replace(PARAMS, knots=4)
+
+
+def test_additive_model_reproduces_sklearn_degree_one_splines():
+    """The curves through the knots are scikit-learn's degree-1 splines on the same knots, refitted independently."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, ADDITIVE, seed=0)
+    values = table[list(AU_COLUMNS)].to_numpy()
+    knots = np.quantile(values, np.linspace(0, 1, 4), axis=0)
+    np.testing.assert_allclose(np.asarray(model.knots).T, knots)
+    reference = make_pipeline(SplineTransformer(degree=1, knots=knots, extrapolation="constant"), StandardScaler(),
+                              LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)).fit(values, table.label)
+    np.testing.assert_allclose(model.predict_proba(values), reference.predict_proba(values), atol=1e-6)
+
+
+def test_additive_curves_recompute_by_hand_and_are_centred():
+    """logit = intercept + sum of np.interp over the shape table; each curve averages 0 on the training faces."""
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, ADDITIVE, seed=0)
+    values = table[list(AU_COLUMNS)].to_numpy()
+    shapes = model.shape_table()
+    assert len(shapes) == len(CLASSES) * len(AU_COLUMNS) * 4
+    by_hand = np.tile(np.asarray(model.intercept), (len(values), 1))
+    for (emotion, feature), curve in shapes.groupby(["emotion", "feature"], sort=False):
+        by_hand[:, CLASSES.index(emotion)] += np.interp(values[:, AU_COLUMNS.index(feature)], curve.knot, curve.logit)
+    np.testing.assert_allclose(by_hand, model.logits(values), atol=1e-9)
+    np.testing.assert_allclose(model.contributions(values).mean(axis=0), 0.0, atol=1e-9)
+    slopes = model.coefficient_table().set_index("emotion")  # each curve's average slope per standard deviation
+    assert slopes.loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+    assert slopes.loc["sad"].drop("intercept").idxmax() == "AU15 lip corner depressor"
+
+
+def test_additive_model_round_trips_and_survives_a_constant_column(tmp_path):
+    table = synthetic_table()
+    table["AU45_r"] = 0.0  # one knot: a flat curve at 0
+    model = logreg.fit(table, CLASSES, ADDITIVE, seed=0)
+    assert model.knots[AU_COLUMNS.index("AU45_r")] == [0.0]
+    assert np.all(model.contributions(table[list(AU_COLUMNS)].to_numpy())[:, :, AU_COLUMNS.index("AU45_r")] == 0)
+    model.save(tmp_path / "model.json")
+    assert logreg.AuModel.load(tmp_path / "model.json") == model
+
+
 def test_unmeasured_faces_predict_no_face():
     table = synthetic_table()
     model = logreg.fit(table, CLASSES, PARAMS, seed=0)
@@ -78,9 +124,10 @@ def test_constant_column_is_harmless():
         (lambda t: t[t.label != "sad"], "class 'sad'"),
     ],
 )
-def test_bad_training_tables_fail_clearly(spoil, message):
+@pytest.mark.parametrize("params", [PARAMS, ADDITIVE], ids=["linear", "additive"])
+def test_bad_training_tables_fail_clearly(spoil, message, params):
     with pytest.raises(UserError, match=message):
-        logreg.fit(spoil(synthetic_table()), CLASSES, PARAMS, seed=0)
+        logreg.fit(spoil(synthetic_table()), CLASSES, params, seed=0)
 
 
 def test_geometry_features_on_a_table_without_them_fail_clearly():

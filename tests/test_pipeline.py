@@ -59,14 +59,19 @@ def test_repro_after_the_run_is_a_no_op(project):
 
 
 def test_changing_logreg_params_reruns_only_its_stages(project):
-    """`-S logreg.C=0.1 -S logreg.features=au17_geometry`: the landmark geometry is already in the AU table."""
-    result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1", "-S", "logreg.features=au17_geometry"],
-                 cwd=project)
+    """`-S logreg.C=0.1 -S logreg.features=au17_geometry -S logreg.knots=4`: the landmark geometry is already in the
+    AU table; the additive model writes its curves beside the model."""
+    result = run(["dvc", "exp", "run", "--name", "lowC", *QUICK, "-S", "logreg.C=0.1", "-S", "logreg.features=au17_geometry",
+                  "-S", "logreg.knots=4"], cwd=project)
     assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_logreg"]
-    assert "lm_cheek_lift" in json.loads((project / "models" / "logreg" / "model.json").read_text())["features"]
+    model = json.loads((project / "models" / "logreg" / "model.json").read_text())
+    assert "lm_cheek_lift" in model["features"] and len(model["knots"]) == len(model["features"])
+    shapes = pd.read_csv(project / "models" / "logreg" / "shapes.csv")
+    assert set(shapes.emotion) == set(CLASSES) and "lm_cheek_lift" in set(shapes.feature)
     table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout))
     runs = table.set_index("Experiment").loc[["first", "lowC"]]
     assert list(runs["logreg.C"]) == [1.0, 0.1] and list(runs["logreg.features"]) == ["au17", "au17_geometry"]
+    assert list(runs["logreg.knots"]) == [0, 4]
     assert runs["logreg.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
 
 
