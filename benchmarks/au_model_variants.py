@@ -1,0 +1,92 @@
+"""Benchmark: AU-model variants (feature set, knots, C, class weight) on the AU tables of a full run.
+
+    python benchmarks/au_model_variants.py                          # the README's variant tables
+    python benchmarks/au_model_variants.py au17:5:1:null au17:0:0.1:balanced
+    python benchmarks/au_model_variants.py --gradient-boosting      # adds the non-additive reference
+
+Each variant is ``features:knots:C:class_weight``, fitted with the train_logreg stage's own function on the
+training split of ``features/au.csv`` and scored like evaluate does (test split, unmeasured faces counted wrong),
+unmasked and on ``features/au_masked.csv``. Prints one Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import pandas as pd
+
+from face_emotion import explain, logreg
+from face_emotion.au.table import read_au_table
+from face_emotion.config import load_params
+from face_emotion.evaluation import scores
+
+README_VARIANTS = [
+    "au17:0:1:balanced", "au17:0:1:null", "au17_pairs:0:1:balanced", "blendshapes:0:1:balanced", "both:0:1:null",
+    "au17_geometry:0:1:balanced", "au17_geometry:0:1:null", "au17_pairs_geometry:0:1:balanced",
+    "au17_pairs_geometry:0:1:null", "au17_pairs_geometry_blendshapes:0:1:null",
+    "au17:5:1:balanced", "au17:5:1:null", "au17_geometry:5:1:balanced", "au17_geometry:3:1:null",
+    "au17_geometry:5:1:null", "au17_geometry:8:1:null", "au17_pairs_geometry:5:1:null",
+    "au17_pairs_geometry_blendshapes:5:1:null", "au17_pairs_geometry_blendshapes:5:0.1:null",
+    "au17_pairs_geometry_blendshapes:5:1:balanced",
+]
+REFERENCE_FEATURES = "au17_geometry"
+"""The gradient-boosting reference sees these and the 52 blendshapes."""
+
+
+def variant_params(spec: str, base: logreg.LogregParams) -> logreg.LogregParams:
+    features, knots, c, class_weight = spec.split(":")
+    return dataclasses.replace(base, features=features, knots=int(knots), C=float(c),
+                               class_weight=None if class_weight == "null" else class_weight)
+
+
+def gradient_boosting(table: pd.DataFrame, classes: list[str], seed: int) -> dict[str, float]:
+    """HistGradientBoosting (interactions of any order, not additive): how much the features hold."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    features = list(logreg.FEATURE_SETS[REFERENCE_FEATURES] + logreg.FEATURE_SETS["blendshapes"])
+    train = table[(table.split == "train") & table.success.astype(bool)]
+    test = table[table.split == "test"]
+    model = HistGradientBoostingClassifier(max_iter=500, learning_rate=0.05, random_state=seed)
+    model.fit(logreg.feature_matrix(train, features), train.label)
+    predicted = pd.Series("no_face", index=test.index, dtype=object)
+    measured = test.success.astype(bool)
+    predicted[measured] = model.predict(logreg.feature_matrix(test[measured], features))
+    return scores(test.label, predicted, classes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variants", nargs="*", default=README_VARIANTS, help="features:knots:C:class_weight")
+    parser.add_argument("--table", default="features/au.csv")
+    parser.add_argument("--masked-table", default="features/au_masked.csv")
+    parser.add_argument("--gradient-boosting", action="store_true", help="also the non-additive reference")
+    args = parser.parse_args()
+    params = load_params()
+    classes = params.data.classes
+    table, masked = read_au_table(args.table), read_au_table(args.masked_table)
+    train, test = table[table.split == "train"], table[table.split == "test"]
+    print("| features | knots | C | class_weight | accuracy | macro-F1 | masked accuracy "
+          "| FACS happy / sad / surprise | fit s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for spec in args.variants:
+        variant = variant_params(spec, params.logreg)
+        start = time.perf_counter()
+        model = logreg.fit(train, classes, variant, params.seed)
+        seconds = time.perf_counter() - start
+        unmasked = scores(test.label, logreg.predict_table(model, test), classes)
+        under_mask = scores(masked.label, logreg.predict_table(model, masked), classes)
+        hits = explain.facs_agreement(model)
+        facs = " / ".join(str(hits[e]["hits"]) if e in hits else "-" for e in ("happy", "sad", "surprise"))
+        print(f"| `{variant.features}` | {variant.knots} | {variant.C:g} | {variant.class_weight or 'null'} "
+              f"| {unmasked['accuracy']:.4f} | {unmasked['macro_f1']:.4f} | {under_mask['accuracy']:.4f} "
+              f"| {facs} | {seconds:.0f} |", flush=True)
+    if args.gradient_boosting:
+        reference = gradient_boosting(table, classes, params.seed)
+        print(f"| HistGradientBoosting on `{REFERENCE_FEATURES}` + blendshapes (not additive) | - | - | null "
+              f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - |")
+
+
+if __name__ == "__main__":
+    main()
