@@ -68,8 +68,8 @@ def main() -> None:
     table, masked = read_au_table(args.table), read_au_table(args.masked_table)
     train, test = table[table.split == "train"], table[table.split == "test"]
     print("| features | knots | C | class_weight | accuracy | macro-F1 | masked accuracy "
-          "| FACS happy / sad / surprise | fit s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| FACS happy / sad / surprise | F1 angry / disgust / sad | fit s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.variants:
         variant = variant_params(spec, params.logreg)
         start = time.perf_counter()
@@ -79,13 +79,15 @@ def main() -> None:
         under_mask = scores(masked.label, logreg.predict_table(model, masked), classes)
         hits = explain.facs_agreement(model)
         facs = " / ".join(str(hits[e]["hits"]) if e in hits else "-" for e in ("happy", "sad", "surprise"))
+        per_class = unmasked["per_class"]
+        f1 = " / ".join(f"{per_class[e]['f1']:.2f}" if e in per_class else "-" for e in ("angry", "disgust", "sad"))
         print(f"| `{variant.features}` | {variant.knots} | {variant.C:g} | {variant.class_weight or 'null'} "
               f"| {unmasked['accuracy']:.4f} | {unmasked['macro_f1']:.4f} | {under_mask['accuracy']:.4f} "
-              f"| {facs} | {seconds:.0f} |", flush=True)
+              f"| {facs} | {f1} | {seconds:.0f} |", flush=True)
     if args.gradient_boosting:
         reference = gradient_boosting(table, classes, params.seed)
         print(f"| HistGradientBoosting on `{REFERENCE_FEATURES}` + blendshapes (not additive) | - | - | null "
-              f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - |")
+              f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - | - |")
 
 
 if __name__ == "__main__":

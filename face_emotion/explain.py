@@ -20,17 +20,18 @@ FACS_PROTOTYPES: dict[str, tuple[int, ...]] = {
 LOW = " (low)"
 
 
-def top_reasons(model: AuModel, row_values: np.ndarray, emotion: str, count: int = 3) -> list[tuple[str, float]]:
-    """The features that raise ``emotion``'s logit most for one face (raw feature values), largest first.
+def top_reasons(model: AuModel, row_contributions: np.ndarray, row_below_average: np.ndarray, emotion: str,
+                count: int = 3) -> list[tuple[str, float]]:
+    """The features that raise ``emotion``'s logit most for one face, largest first (positive terms only).
 
-    A feature that raises it by being *weaker* than on the average training face gets ' (low)' after its name:
-    'AU07 lid tightener (low) +1.1' for a surprised face's open eyes.
+    ``row_contributions``: that face's (classes, features) slice of ``AuModel.contributions``;
+    ``row_below_average``: which of its features are below the training mean. A feature that raises the emotion by
+    being *weaker* than on the average training face gets ' (low)': 'AU07 lid tightener (low) +1.1' for a surprised
+    face's open eyes.
     """
-    k = model.classes.index(emotion)
-    terms = model.contributions(row_values[None, :])[0, k]
-    below_average = model.standardise(row_values) < 0
+    terms = row_contributions[model.classes.index(emotion)]
     order = np.argsort(-terms)[:count]
-    return [(f"{model.features[j]}{LOW if below_average[j] else ''}", float(terms[j])) for j in order if terms[j] > 0]
+    return [(f"{model.features[j]}{LOW if row_below_average[j] else ''}", float(terms[j])) for j in order if terms[j] > 0]
 
 
 def reason_text(emotion: str, probability: float, reasons: list[tuple[str, float]]) -> str:
@@ -51,12 +52,13 @@ def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.Dat
     if measured.any():
         values = feature_matrix(table[measured], model.features)
         probabilities = model.predict_proba(values)
+        terms, below_average = model.contributions(values), model.standardise(values) < 0
         rows = np.flatnonzero(measured)
-        for row, p, v in zip(rows, probabilities, values, strict=True):
+        for row, p, t, low in zip(rows, probabilities, terms, below_average, strict=True):
             emotion = model.classes[int(p.argmax())]
             out.loc[row, "predicted"] = emotion
             out.loc[row, "probability"] = round(float(p.max()), 4)
-            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, v, emotion, count))
+            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, t, low, emotion, count))
             out.loc[row, [f"p_{c}" for c in model.classes]] = p.round(4)
     return out
 

@@ -148,8 +148,9 @@ def _fit_additive(values: np.ndarray, labels: np.ndarray, features: list[str], c
     """Logistic regression on each feature's tents, turned into centred curves through its knots."""
     knots = [quantile_knots(values[:, j], params.knots) for j in range(len(features))]
     bases = [tent_basis(values[:, j], k) for j, k in enumerate(knots)]
-    scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(np.hstack(bases))
-    design = scaler.transform(np.hstack(bases))
+    tents = np.hstack(bases)
+    scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(tents)
+    design = scaler.transform(tents)
     fitted_coef, fitted_intercept = _fit_logistic(design, labels, classes, params, seed)
     # centred curves average 0 over the training faces, so the intercept becomes the average training logit
     intercept = (design @ fitted_coef.T + fitted_intercept).mean(axis=0)

@@ -54,7 +54,8 @@ class AuPredictor:
         values = feature_matrix(pd.DataFrame([row]), self.model.features)
         probabilities = self.model.predict_proba(values)[0]
         emotion = self.classes[int(probabilities.argmax())]
-        reasons = top_reasons(self.model, values[0], emotion)
+        below_average = self.model.standardise(values)[0] < 0
+        reasons = top_reasons(self.model, self.model.contributions(values)[0], below_average, emotion)
         return {"emotion": emotion, "probabilities": probabilities,
                 "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
 

@@ -49,7 +49,7 @@ def test_a_reason_from_a_weaker_than_average_au_says_low():
     model.coef[k][j] = -1.5  # as if less smiling meant more happy
     face = np.asarray(model.mean)  # the average face, except for one standard deviation less smile
     face[j] -= model.scale[j]
-    (reason,) = explain.top_reasons(model, face, "happy")
+    (reason,) = explain.top_reasons(model, model.contributions(face[None])[0], model.standardise(face) < 0, "happy")
     assert explain.reason_text("happy", 0.5, [reason]) == "happy (0.50): AU12 lip corner puller (low) +1.5"
 
 

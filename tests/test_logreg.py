@@ -72,10 +72,11 @@ def test_additive_model_reproduces_sklearn_degree_one_splines():
     np.testing.assert_allclose(model.predict_proba(values), reference.predict_proba(values), atol=1e-6)
 
 
-def test_additive_curves_recompute_by_hand_and_are_centred():
+@pytest.mark.parametrize("standardise", [True, False])
+def test_additive_curves_recompute_by_hand_and_are_centred(standardise):
     """logit = intercept + sum of np.interp over the shape table; each curve averages 0 on the training faces."""
     table = synthetic_table()
-    model = logreg.fit(table, CLASSES, ADDITIVE, seed=0)
+    model = logreg.fit(table, CLASSES, dataclasses.replace(ADDITIVE, standardise=standardise), seed=0)
     values = table[list(AU_COLUMNS)].to_numpy()
     shapes = model.shape_table()
     assert len(shapes) == len(CLASSES) * len(AU_COLUMNS) * 4
