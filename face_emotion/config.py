@@ -46,6 +46,8 @@ class AuParams:
     size: int = 192
     min_detection_confidence: float = 0.3
     min_presence_confidence: float = 0.3
+    mirror: bool = False
+    """MediaPipe: also measure the mirror image and average the two, a steadier measurement in twice the time."""
     model_path: str | None = None
     csv_dir: str | None = None
     docker_image: str | None = None

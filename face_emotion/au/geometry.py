@@ -15,22 +15,30 @@ LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UPPER, LEFT_LID_LOWER = 263, 362, 386, 
 RIGHT_BROW_INNER, LEFT_BROW_INNER, RIGHT_BROW_OUTER, LEFT_BROW_OUTER = 55, 285, 46, 276
 RIGHT_CHEEK, LEFT_CHEEK, RIGHT_ALA, LEFT_ALA = 50, 280, 64, 294
 UPPER_LIP_TOP, SUBNASALE, UPPER_INNER_LIP, LOWER_INNER_LIP = 0, 2, 13, 14
-RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER = 61, 291
+RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM = 61, 291, 17
+NOSE_TIP, CHIN = 1, 152
 
-GEOMETRY: dict[str, tuple[str, int]] = {
-    "lm_inner_brow_height": ("inner brow height", 1),
-    "lm_outer_brow_height": ("outer brow height", 2),
-    "lm_eye_opening": ("eye opening", 5),
-    "lm_lower_lid_raise": ("lower lid raise", 6),
-    "lm_cheek_lift": ("cheek lift", 6),
-    "lm_nose_lift": ("nose wings lift", 9),
-    "lm_upper_lip_lift": ("upper lip lift", 10),
-    "lm_corner_lift": ("lip corners lift", 12),
-    "lm_mouth_width": ("mouth width", 20),
+GEOMETRY: dict[str, tuple[str, tuple[int, ...]]] = {
+    "lm_inner_brow_height": ("inner brow height", (1,)),
+    "lm_outer_brow_height": ("outer brow height", (2,)),
+    "lm_brow_slant": ("brow slant", (1,)),
+    "lm_brow_gap": ("brows drawn together", (4,)),
+    "lm_eye_opening": ("eye opening", (5,)),
+    "lm_lower_lid_raise": ("lower lid raise", (6,)),
+    "lm_cheek_lift": ("cheek lift", (6,)),
+    "lm_nose_lift": ("nose wings lift", (9,)),
+    "lm_upper_lip_lift": ("upper lip lift", (10,)),
+    "lm_corner_lift": ("lip corners lift", (12,)),
+    "lm_corner_depression": ("lip corners down", (15,)),
+    "lm_chin_raise": ("chin raise", (17,)),
+    "lm_mouth_width": ("mouth width", (20,)),
+    "lm_head_turn": ("head turned", (51, 52)),
+    "lm_head_pitch": ("head down", (54,)),
 }
-"""Column -> (what it measures, the AU it indicates). Low values read the other way: lip corners below the lip
-midline are AU15's depressed corners."""
+"""Column -> (what it measures, the AUs it indicates; 51-54 are FACS head positions). Low values read the other way:
+lip corners below the lip midline are AU15's depressed corners, a low brow slant is the V of AU04."""
 GEOMETRY_COLUMNS: tuple[str, ...] = tuple(GEOMETRY)
+GEOMETRY_DECIMALS = 5
 
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:
@@ -58,12 +66,18 @@ def measure(landmarks: np.ndarray) -> dict[str, float]:
     values = {
         "lm_inner_brow_height": above((RIGHT_BROW_INNER, LEFT_BROW_INNER), (RIGHT_EYE_INNER, LEFT_EYE_INNER)),
         "lm_outer_brow_height": above((RIGHT_BROW_OUTER, LEFT_BROW_OUTER), (RIGHT_EYE_OUTER, LEFT_EYE_OUTER)),
+        "lm_brow_slant": above((RIGHT_BROW_INNER, LEFT_BROW_INNER), (RIGHT_BROW_OUTER, LEFT_BROW_OUTER)),
+        "lm_brow_gap": float(p[RIGHT_BROW_INNER, 0] - p[LEFT_BROW_INNER, 0]),
         "lm_eye_opening": above((RIGHT_LID_UPPER, LEFT_LID_UPPER), (RIGHT_LID_LOWER, LEFT_LID_LOWER)),
         "lm_lower_lid_raise": float(np.mean(corner_line) - np.mean(lower_lids)),
         "lm_cheek_lift": above((RIGHT_CHEEK, LEFT_CHEEK), (RIGHT_LID_LOWER, LEFT_LID_LOWER)),
         "lm_nose_lift": above((RIGHT_ALA, LEFT_ALA), (RIGHT_EYE_INNER, LEFT_EYE_INNER)),
         "lm_upper_lip_lift": float(y[SUBNASALE] - y[UPPER_LIP_TOP]),
         "lm_corner_lift": above((RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER), (UPPER_INNER_LIP, LOWER_INNER_LIP)),
+        "lm_corner_depression": above((LOWER_LIP_BOTTOM, LOWER_LIP_BOTTOM), (RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER)),
+        "lm_chin_raise": float(y[LOWER_LIP_BOTTOM] - y[CHIN]),
         "lm_mouth_width": float(np.linalg.norm(p[LEFT_MOUTH_CORNER] - p[RIGHT_MOUTH_CORNER])),
+        "lm_head_turn": abs(float(p[NOSE_TIP, 0]) - 0.5),
+        "lm_head_pitch": float(y[NOSE_TIP]),
     }
-    return {column: round(values[column], 5) for column in GEOMETRY_COLUMNS}
+    return {column: round(values[column], GEOMETRY_DECIMALS) for column in GEOMETRY_COLUMNS}

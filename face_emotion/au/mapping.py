@@ -56,7 +56,9 @@ ACTION_UNITS: tuple[ActionUnit, ...] = (
 
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
 AU_NAMES: dict[str, str] = {au.column: au.name for au in ACTION_UNITS}
-AU_NAME_BY_NUMBER: dict[int, str] = {au.number: au.name for au in ACTION_UNITS}
+HEAD_POSITIONS: dict[int, str] = {51: "head turn left", 52: "head turn right", 53: "head up", 54: "head down"}
+"""FACS head position codes, named by the landmark geometry."""
+AU_NAME_BY_NUMBER: dict[int, str] = {au.number: au.name for au in ACTION_UNITS} | HEAD_POSITIONS
 UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 45))
 """FACS upper-face AUs: brows, lids and cheeks, and the blink."""
 
@@ -89,7 +91,7 @@ def action_units_of(column: str) -> tuple[int, ...]:
     if column in AU_NAMES:
         return (int(column[2:4]),)
     if column in GEOMETRY:
-        return (GEOMETRY[column][1],)
+        return GEOMETRY[column][1]
     au = BLENDSHAPE_AU.get(column)
     return (au.number,) if au else ()
 
@@ -118,8 +120,8 @@ def describe(column: str) -> str:
     if column in AU_NAMES:
         return f"{column[:4]} {AU_NAMES[column]}"
     if column in GEOMETRY:
-        name, number = GEOMETRY[column]
-        return f"{name} (AU{number:02d} {AU_NAME_BY_NUMBER[number]})"
+        name, numbers = GEOMETRY[column]
+        return f"{name} ({' / '.join(f'AU{n:02d} {AU_NAME_BY_NUMBER[n]}' for n in numbers)})"
     au = BLENDSHAPE_AU.get(column)
     name = column.removeprefix("bs_")
     return f"{name} (AU{au.number:02d} {au.name})" if au else name

@@ -12,10 +12,10 @@ from pathlib import Path
 from types import TracebackType
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from face_emotion.au import geometry
-from face_emotion.au.mapping import BLENDSHAPE_DECIMALS, BLENDSHAPES, intensities
+from face_emotion.au.mapping import AU_COLUMNS, AU_DECIMALS, BLENDSHAPE_DECIMALS, BLENDSHAPES, intensities
 from face_emotion.config import AuParams
 from face_emotion.errors import UserError
 from face_emotion.images import ImageRejected, read_image
@@ -29,9 +29,13 @@ PHOTO_MAX_SIDE = 1280
 PAD_GREY = 128
 FER_FRAMING = 1.15
 """FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
-TABLE_VERSION = 3
+TABLE_VERSION = 4
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
-0.001); part of the cache key."""
+0.001; 4: seven more lm_* measurements); part of the cache key."""
+COLUMN_DECIMALS: dict[str, int] = ({column: AU_DECIMALS for column in AU_COLUMNS}
+                                   | {f"bs_{name}": BLENDSHAPE_DECIMALS for name in BLENDSHAPES}
+                                   | {column: geometry.GEOMETRY_DECIMALS for column in geometry.GEOMETRY_COLUMNS})
+"""The precision each measured column is kept to."""
 
 
 def packaged_model_path() -> Path:
@@ -142,7 +146,16 @@ class MediaPipeBackend:
         return None
 
     def measure_image(self, image: Image.Image) -> dict[str, object]:
-        """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image."""
+        """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image;
+        with ``au.mirror``, averaged with those of its mirror image (or either alone, when only one finds the face)."""
+        plain = self._measure_view(image)
+        if not self.params.mirror:
+            return plain
+        mirrored = with_sides_swapped(self._measure_view(ImageOps.mirror(image)))
+        return averaged([row for row in (plain, mirrored) if row["success"]]) or plain
+
+    def _measure_view(self, image: Image.Image) -> dict[str, object]:
+        """measure_image for the image as it is."""
         found = self.detect(image)
         if found is None:
             return {"success": False, "failure_reason": "no face found"}
@@ -177,3 +190,23 @@ class MediaPipeBackend:
         side = FER_FRAMING * max(right - left, bottom - top)
         centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
         return (round(centre_x - side / 2), round(centre_y - side / 2), round(centre_x + side / 2), round(centre_y + side / 2))
+
+
+def with_sides_swapped(row: dict[str, object]) -> dict[str, object]:
+    """A mirror image's measurement told from the subject's sides: its *Left blendshapes are the face's right."""
+    return {_other_side(column): value for column, value in row.items()}
+
+
+def _other_side(column: str) -> str:
+    if column.endswith("Left"):
+        return column.removesuffix("Left") + "Right"
+    return column.removesuffix("Right") + "Left" if column.endswith("Right") else column
+
+
+def averaged(rows: list[dict[str, object]]) -> dict[str, object] | None:
+    """The mean of successful measurements of one face, each column to its own precision (None for no rows)."""
+    if not rows:
+        return None
+    first = rows[0]
+    return {column: round(float(np.mean([row[column] for row in rows])), COLUMN_DECIMALS[column])
+            if column in COLUMN_DECIMALS else value for column, value in first.items()}
