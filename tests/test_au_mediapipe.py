@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from face_emotion.au import extract
+from face_emotion.au.geometry import GEOMETRY_COLUMNS
 from face_emotion.au.mapping import ACTION_UNITS, AU_COLUMNS
 from face_emotion.au.mediapipe_backend import MediaPipeBackend, verified_model_path
 from face_emotion.config import AuParams
@@ -42,7 +43,7 @@ def test_real_happy_faces_smile(backend):
         assert all(0.0 <= row[c] <= 5.0 and row[c] == round(row[c], 2) for c in AU_COLUMNS)
         assert row["AU06_r"] == row["AU09_r"] == 0.0  # cheekSquint and noseSneer: only ~1e-5 on 48x48 faces
         assert sum(k.startswith("bs_") for k in row) == 52
-        assert sum(k.startswith("lm_") for k in row) == 9
+        assert sum(k.startswith("lm_") for k in row) == len(GEOMETRY_COLUMNS) == 15
     neutral = [backend.measure(str(p)) for p in real_faces("test", "neutral", 12)]
     smile = np.mean([r["AU12_r"] for r in measured])
     assert smile > np.mean([r["AU12_r"] for r in neutral if r["success"]]) + 0.5

@@ -31,7 +31,7 @@ FER_FRAMING = 1.15
 """FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
 TABLE_VERSION = 4
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
-0.001; 4: seven more lm_* measurements); part of the cache key."""
+0.001; 4: six more lm_* measurements); part of the cache key."""
 COLUMN_DECIMALS: dict[str, int] = ({column: AU_DECIMALS for column in AU_COLUMNS}
                                    | {f"bs_{name}": BLENDSHAPE_DECIMALS for name in BLENDSHAPES}
                                    | {column: geometry.GEOMETRY_DECIMALS for column in geometry.GEOMETRY_COLUMNS})
