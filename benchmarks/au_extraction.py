@@ -2,6 +2,7 @@
 
     python benchmarks/au_extraction.py                 # 1,000 FER2013 test faces and 100 larger photos
     python benchmarks/au_extraction.py --faces 0       # every FER2013 test face (the detection-rate target)
+    python benchmarks/au_extraction.py --no-mirror     # each face measured once (au.mirror=false)
 
 Larger photos are made from FER2013 test faces: the face upscaled to 256 px and placed on a 640x480 background.
 Run it on an otherwise idle machine; it prints one Markdown table.
@@ -56,15 +57,17 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=1000, help="FER2013 test faces (0: all)")
     parser.add_argument("--photos", type=int, default=100, help="larger photos")
     parser.add_argument("--workers", type=int, default=None, help="override au.workers")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None, help="override au.mirror")
     args = parser.parse_args()
     params = load_params()
-    au = dataclasses.replace(params.au, workers=args.workers or params.au.workers)
+    au = dataclasses.replace(params.au, workers=args.workers or params.au.workers,
+                             mirror=params.au.mirror if args.mirror is None else args.mirror)
     faces = fer_faces(args.faces, params.data.classes)
     results = {"FER2013 48x48 test faces": measure(faces, "fer", au)}
     if args.photos:
         with tempfile.TemporaryDirectory() as folder:
             results["640x480 photos"] = measure(photos(faces[: args.photos], Path(folder)), "photo", au)
-    print(f"\nbackend {au.backend}, {au.workers} workers (start-up included)\n")
+    print(f"\nbackend {au.backend}, {au.workers} workers, mirror {au.mirror} (start-up included)\n")
     print("| input | images | seconds | images/s | face found |\n|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['images']} | {r['seconds']} | {r['images_per_s']} | {r['face_found']:.1%} |")

@@ -199,6 +199,8 @@ def _check(params: Params) -> None:
         raise UserError(f"params: data.test_fraction must be between 0 and 1, got {data.test_fraction}")
     if params.au.executor not in ("processes", "dask"):
         raise UserError(f"params: au.executor must be processes or dask, got {params.au.executor!r}")
+    if params.au.mirror and params.au.backend != "mediapipe":
+        raise UserError(f"params: au.mirror is a MediaPipe setting; au.backend={params.au.backend} measures each face once")
     if params.au.workers < 1:
         raise UserError(f"params: au.workers must be at least 1, got {params.au.workers}")
     if params.logreg.C <= 0:

@@ -59,6 +59,8 @@ def raw() -> dict:
         (lambda r: r["cnn"].update(dropout=1.0), "cnn.dropout be at least 0 and below 1"),
         (lambda r: r["cnn"].update(filters=[]), "cnn.filters must list positive widths"),
         (lambda r: r["au"].pop("workers"), "missing key 'au.workers'"),
+        (lambda r: r["au"].update(mirror="yes"), "'au.mirror' = 'yes'"),
+        (lambda r: r["au"].update(backend="openface"), "au.mirror is a MediaPipe setting; au.backend=openface"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r["logreg"].update(class_weight="heavy"), "class_weight"),
         (lambda r: r["logreg"].update(knots=1), "logreg.knots must be 0 .linear. or at least 2, got 1"),
