@@ -1,29 +1,38 @@
 """Benchmark: CNN training throughput of this project's input pipeline against the plain tutorial one, same model.
 
-    python benchmarks/cnn_input_pipeline.py               # default cnn params, 80 batches each way
-    python benchmarks/cnn_input_pipeline.py --batches 200 --arch xception
+    python benchmarks/cnn_input_pipeline.py               # params.yaml's cnn, 80 batches x 3 rounds each way
+    python benchmarks/cnn_input_pipeline.py -S cnn=vgg    # conf/ composed with overrides, as `dvc exp run -S` does
+    python benchmarks/cnn_input_pipeline.py --batches 200 -S cnn=vgg -S cnn.batch_size=128
 
 Plain (most FER2013 tutorials): keras.utils.image_dataset_from_directory on the class folders straight into fit,
 augmentation mapped serially, no cache, no prefetch. This project: the images decoded once into an array cache
 (cache_faces; its one-off cost is printed too), then tf.data shuffle, batch, parallel augmentation, prefetch.
 Both train the same freshly built model with the same augmentation, batch size and threads; each is warmed up
-(graph tracing) before the timed batches. Run it on an otherwise idle machine; it prints one Markdown table.
+(graph tracing) before the timed batches. Every measurement runs in a fresh process (in one process, the pipeline
+measured second ran at half its own speed), the two alternate over --rounds, and the medians are compared.
+Run it on an otherwise idle machine; it prints one Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import multiprocessing
+import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from face_emotion import cnn, dataset
-from face_emotion.config import load_params
+from face_emotion.config import compose_conf, load_params, parse_params
+from face_emotion.errors import UserError
 from face_emotion.faces import load_face_cache, write_face_cache
 
 WARM_UP_BATCHES = 5
+PLAIN = "plain: image_dataset_from_directory -> fit"
+PROJECT = "this project: array cache + tf.data (parallel map, prefetch)"
 
 
 def _fit_seconds(model, batches, count: int) -> float:
@@ -62,32 +71,48 @@ def project_seconds(cache: Path, classes: list[str], params, count: int) -> floa
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
+def images_per_second(pipeline: str, source: Path, classes: list[str], params, count: int) -> float:
+    """Training images/s of one pipeline; run in a fresh process, so no threads of the other one linger."""
+    cnn.configure_threads(params.threads)
+    measure = plain_seconds if pipeline == PLAIN else project_seconds
+    return count * params.batch_size / measure(source, classes, params, count)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batches", type=int, default=80, help="timed training batches per pipeline")
-    parser.add_argument("--arch", default=None, help="cnn.arch to use instead of params.yaml's")
+    parser.add_argument("--batches", type=int, default=80, help="timed training batches per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per pipeline, in alternating order")
+    parser.add_argument("-S", "--set", dest="overrides", action="append", default=[],
+                        help="a Hydra override of conf/ (repeatable), e.g. cnn=vgg; none: params.yaml")
     parser.add_argument("--cache", default="/tmp/face_emotion_benchmark_faces.npz", help="where to write the array cache")
     args = parser.parse_args()
-    params = load_params()
-    cnn_params = dataclasses.replace(params.cnn, arch=args.arch or params.cnn.arch)
-    cnn.configure_threads(cnn_params.threads)
+    if args.batches < 1 or args.rounds < 1:
+        raise UserError("--batches and --rounds must be at least 1")
+    params = parse_params(compose_conf(*args.overrides)) if args.overrides else load_params()
     root = Path(params.data.root) / "train"
     manifest = dataset.build_manifest(dataclasses.replace(params.data, val_fraction=0.0, max_per_class=None), params.seed)
     start = time.perf_counter()
     counts = write_face_cache(manifest, args.cache)
     cache_seconds = time.perf_counter() - start
-    images = args.batches * cnn_params.batch_size
-    plain = images / plain_seconds(root, params.data.classes, cnn_params, args.batches)
-    project = images / project_seconds(Path(args.cache), params.data.classes, cnn_params, args.batches)
-    rows = [
-        {"pipeline": "plain: image_dataset_from_directory -> fit", "training images/s": round(plain, 1), "ratio": 1.0},
-        {"pipeline": "this project: array cache + tf.data (parallel map, prefetch)", "training images/s": round(project, 1),
-         "ratio": round(project / plain, 2)},
-    ]
-    print(f"cnn.arch={cnn_params.arch}, batch {cnn_params.batch_size}, {args.batches} timed batches each, "
-          f"{cnn.available_cores()} cores; array cache of {sum(counts.values())} faces built once in {cache_seconds:.1f} s")
+    sources = {PLAIN: root, PROJECT: Path(args.cache)}
+    rates: dict[str, list[float]] = {PLAIN: [], PROJECT: []}
+    for index in range(args.rounds):
+        for pipeline in (PLAIN, PROJECT) if index % 2 == 0 else (PROJECT, PLAIN):
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
+                rates[pipeline].append(fresh.submit(images_per_second, pipeline, sources[pipeline],
+                                                    params.data.classes, params.cnn, args.batches).result())
+    plain = statistics.median(rates[PLAIN])
+    rows = [{"pipeline": name, "training images/s (median)": round(statistics.median(values), 1),
+             "each round": ", ".join(f"{v:.0f}" for v in values),
+             "ratio": round(statistics.median(values) / plain, 2)} for name, values in rates.items()]
+    print(f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, {args.batches} timed batches x {args.rounds} rounds "
+          f"per pipeline, each in a fresh process, {cnn.available_cores()} cores; "
+          f"array cache of {sum(counts.values())} faces built once in {cache_seconds:.1f} s")
     print(pd.DataFrame(rows).to_markdown(index=False))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as exc:
+        raise SystemExit(f"error: {exc}") from None

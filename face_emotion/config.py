@@ -263,3 +263,17 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     except yaml.YAMLError as exc:
         raise UserError(f"params: {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
     return parse_params(raw)
+
+
+def compose_conf(*overrides: str, conf_dir: str | Path = "conf") -> dict:
+    """The raw parameters Hydra composes from ``conf_dir`` with ``overrides`` (``cnn=vgg``, ``logreg.C=0.1``):
+    what ``dvc exp run -S`` would write to params.yaml."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+
+    try:
+        with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+            return OmegaConf.to_container(compose(config_name="config", overrides=list(overrides)))
+    except HydraException as exc:
+        raise UserError(f"params: {str(exc).splitlines()[0]}") from exc

@@ -31,7 +31,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "upper_face": UPPER_FACE_COLUMNS,
 }
 """upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
-au17_geometry: the AUs and the 9 landmark measurements of face_emotion.au.geometry (AU06 and AU09 among them);
+au17_geometry: the AUs and the 15 landmark measurements of face_emotion.au.geometry (AU06 and AU09 among them);
 au17_pairs_geometry: also the AU pairs; au17_pairs_geometry_blendshapes: all measurements, MediaPipe's 52 blendshapes too."""
 L1_RATIO = {"l2": 0.0, "l1": 1.0}
 """scikit-learn >= 1.8 expresses the penalty as l1_ratio; elasticnet takes logreg.l1_ratio."""

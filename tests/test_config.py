@@ -4,18 +4,16 @@ import copy
 
 import pytest
 import yaml
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 from face_emotion.config import EMOTIONS, load_params, parse_params
+from face_emotion.config import compose_conf as compose_repo_conf
 from face_emotion.errors import UserError
 
 from .conftest import REPO
 
 
 def compose_conf(*overrides: str) -> dict:
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base=None):
-        return OmegaConf.to_container(compose(config_name="config", overrides=list(overrides)))
+    return compose_repo_conf(*overrides, conf_dir=REPO / "conf")
 
 
 def test_committed_params_match_conf():
@@ -32,6 +30,14 @@ def test_default_params_are_valid():
 def test_cnn_architectures_compose():
     params = parse_params(compose_conf("cnn=xception", "experiment=quick"))
     assert params.cnn.arch == "xception" and params.cnn.epochs == 1 and params.cnn.schedule == "cosine"
+
+
+@pytest.mark.parametrize("override", ["cnn=resnet", "cnn.nope=1", "cnn=="])
+def test_bad_override_gives_one_line(override):
+    """What a benchmark's -S gets wrong is named in one line, as the stages name bad params."""
+    with pytest.raises(UserError, match=r"^params: ") as raised:
+        compose_conf(override)
+    assert "\n" not in str(raised.value)
 
 
 def test_quick_experiment_caps_data_and_epochs():
