@@ -77,8 +77,19 @@ RUN_OUTPUTS = ("features/", "models/logreg/", "models/cnn/", "models/.gitignore"
 """What a pipeline run leaves in the working tree: never copied, so a test starts as a fresh clone does."""
 
 
+def write_default_params(project: Path) -> Path:
+    """``project``/params.yaml composed from its conf/ with no overrides, as `make params` and `dvc exp run` write it."""
+    from dvc.utils.hydra import compose_and_dump
+
+    compose_and_dump(project / "params.yaml", str(project / "conf"), None, "config", str(project), [])
+    return project / "params.yaml"
+
+
 def copy_project(target: Path) -> Path:
-    """The project's files as a fresh clone would have them (tracked and untracked, not ignored), in a new git repo."""
+    """The project's files as a fresh clone would have them (tracked and untracked, not ignored), in a new git repo.
+
+    params.yaml is composed afresh from conf/: the working tree's may hold the experiment `dvc exp run -S` applied last.
+    """
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
@@ -86,6 +97,7 @@ def copy_project(target: Path) -> Path:
         if source.is_file() and not name.startswith(RUN_OUTPUTS):
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+    write_default_params(target)
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
                 ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=target, check=True, capture_output=True)
