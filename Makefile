@@ -39,8 +39,7 @@ report: data  ## the explanation page of the experiment in the workspace (report
 	@echo "report: $(CURDIR)/reports/report.html"
 
 params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
-	python -c "import os; from dvc.utils.hydra import compose_and_dump; \
-	compose_and_dump('params.yaml', os.path.abspath('conf'), None, 'config', os.getcwd(), [])"
+	python -c "from face_emotion.config import write_default_params; write_default_params()"
 
 browser:  ## headless Chromium for the report's browser test (Debian's package; that test is skipped without it)
 	@command -v chromium >/dev/null 2>&1 || $(SUDO) sh -c 'export DEBIAN_FRONTEND=noninteractive; \

@@ -265,6 +265,15 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     return parse_params(raw)
 
 
+def write_default_params(project_dir: str | Path = ".") -> Path:
+    """``project_dir``/params.yaml composed from its conf/ with no overrides, exactly as ``dvc exp run`` writes it."""
+    from dvc.utils.hydra import compose_and_dump
+
+    project_dir = Path(project_dir).resolve()
+    compose_and_dump(project_dir / "params.yaml", str(project_dir / "conf"), None, "config", str(project_dir), [])
+    return project_dir / "params.yaml"
+
+
 def compose_conf(*overrides: str, conf_dir: str | Path = "conf") -> dict:
     """The raw parameters Hydra composes from ``conf_dir`` with ``overrides`` (``cnn=vgg``, ``logreg.C=0.1``):
     what ``dvc exp run -S`` would write to params.yaml."""

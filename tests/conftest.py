@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from face_emotion.config import write_default_params
+
 REPO = Path(__file__).resolve().parents[1]
 FER2013 = REPO / "data" / "fer2013"
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -75,14 +77,6 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 RUN_OUTPUTS = ("features/", "models/logreg/", "models/cnn/", "models/.gitignore", "metrics/", "plots/", "reports/",
                "dvc.lock", "data.dvc")
 """What a pipeline run leaves in the working tree: never copied, so a test starts as a fresh clone does."""
-
-
-def write_default_params(project: Path) -> Path:
-    """``project``/params.yaml composed from its conf/ with no overrides, as `make params` and `dvc exp run` write it."""
-    from dvc.utils.hydra import compose_and_dump
-
-    compose_and_dump(project / "params.yaml", str(project / "conf"), None, "config", str(project), [])
-    return project / "params.yaml"
 
 
 def copy_project(target: Path) -> Path:

@@ -7,11 +7,11 @@ import subprocess
 import pytest
 import yaml
 
-from face_emotion.config import EMOTIONS, load_params, parse_params
+from face_emotion.config import EMOTIONS, load_params, parse_params, write_default_params
 from face_emotion.config import compose_conf as compose_repo_conf
 from face_emotion.errors import UserError
 
-from .conftest import REPO, write_default_params
+from .conftest import REPO
 
 
 def compose_conf(*overrides: str) -> dict:
