@@ -4,11 +4,13 @@
     python benchmarks/au_model_variants.py au17:5:1:null au17:0:0.1:balanced
     python benchmarks/au_model_variants.py --gradient-boosting      # adds the non-additive reference
     python benchmarks/au_model_variants.py --split val              # scored on the validation split instead
+    python benchmarks/au_model_variants.py au17_geometry:0:1:null:2000   # the pairwise model, 2000 rounds
 
-Each variant is ``features:knots:C:class_weight``, fitted with the train_logreg stage's own function on the
-training split of ``features/au.csv`` and scored like evaluate does (test split, unmeasured faces counted wrong),
-unmasked and on ``features/au_masked.csv`` (test faces only). ``--split val`` scores on the validation split, to
-choose between variants without looking at the test faces. Prints one Markdown table.
+Each variant is ``features:knots:C:class_weight`` with an optional ``:pair_rounds`` (the pairwise model), fitted
+with the train_logreg stage's own function on the training split of ``features/au.csv`` and scored like evaluate
+does (test split, unmeasured faces counted wrong), unmasked and on ``features/au_masked.csv`` (test faces only).
+``--split val`` scores on the validation split, to choose between variants without looking at the test faces.
+Prints one Markdown table.
 """
 
 from __future__ import annotations
@@ -33,15 +35,18 @@ README_VARIANTS = [
     "au17_pairs_geometry_blendshapes:5:1:null", "au17_pairs_geometry_blendshapes:8:1:null",
     "au17_pairs_geometry_blendshapes:5:0.1:null",
     "au17_pairs_geometry_blendshapes:5:1:balanced",
+    "au17:0:1:null:2000", "au17_geometry:0:1:null:1000", "au17_geometry:0:1:null:2000", "au17_geometry:0:1:null:4000",
+    "au17_geometry:0:1:balanced:2000", "au17_pairs_geometry_blendshapes:0:1:null:2000",
 ]
 REFERENCE_FEATURES = "au17_geometry"
 """The gradient-boosting reference sees these and the 52 blendshapes."""
 
 
 def variant_params(spec: str, base: logreg.LogregParams) -> logreg.LogregParams:
-    features, knots, c, class_weight = spec.split(":")
+    features, knots, c, class_weight, *pair_rounds = spec.split(":")
     return dataclasses.replace(base, features=features, knots=int(knots), C=float(c),
-                               class_weight=None if class_weight == "null" else class_weight)
+                               class_weight=None if class_weight == "null" else class_weight,
+                               pair_rounds=int(pair_rounds[0]) if pair_rounds else 0)
 
 
 def gradient_boosting(table: pd.DataFrame, classes: list[str], seed: int, split: str) -> dict[str, float]:
@@ -61,7 +66,7 @@ def gradient_boosting(table: pd.DataFrame, classes: list[str], seed: int, split:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("variants", nargs="*", default=README_VARIANTS, help="features:knots:C:class_weight")
+    parser.add_argument("variants", nargs="*", default=README_VARIANTS, help="features:knots:C:class_weight[:pair_rounds]")
     parser.add_argument("--table", default="features/au.csv")
     parser.add_argument("--masked-table", default="features/au_masked.csv")
     parser.add_argument("--gradient-boosting", action="store_true", help="also the non-additive reference")
@@ -69,30 +74,32 @@ def main() -> None:
     args = parser.parse_args()
     params = load_params()
     classes = params.data.classes
-    table, masked = read_au_table(args.table), read_au_table(args.masked_table)
+    table = read_au_table(args.table)
+    masked = read_au_table(args.masked_table) if args.split == "test" else None  # the masked faces are test faces
     train, scored = table[table.split == "train"], table[table.split == args.split]
-    print("| features | knots | C | class_weight | accuracy | macro-F1 | masked accuracy "
+    print("| features | knots | C | class_weight | pair rounds | accuracy | macro-F1 | masked accuracy "
           "| FACS happy / sad / surprise | F1 angry / disgust / sad | fit s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.variants:
         variant = variant_params(spec, params.logreg)
         start = time.perf_counter()
         model = logreg.fit(train, classes, variant, params.seed)
         seconds = time.perf_counter() - start
         unmasked = scores(scored.label, logreg.predict_table(model, scored), classes)
-        masked_accuracy = "-"  # the masked faces are test faces
-        if args.split == "test":
+        masked_accuracy = "-"
+        if masked is not None:
             masked_accuracy = f"{scores(masked.label, logreg.predict_table(model, masked), classes)['accuracy']:.4f}"
         hits = explain.facs_agreement(model)
         facs = " / ".join(str(hits[e]["hits"]) if e in hits else "-" for e in ("happy", "sad", "surprise"))
         per_class = unmasked["per_class"]
         f1 = " / ".join(f"{per_class[e]['f1']:.2f}" if e in per_class else "-" for e in ("angry", "disgust", "sad"))
         print(f"| `{variant.features}` | {variant.knots} | {variant.C:g} | {variant.class_weight or 'null'} "
+              f"| {variant.pair_rounds or '-'} "
               f"| {unmasked['accuracy']:.4f} | {unmasked['macro_f1']:.4f} | {masked_accuracy} "
               f"| {facs} | {f1} | {seconds:.0f} |", flush=True)
     if args.gradient_boosting:
         reference = gradient_boosting(table, classes, params.seed, args.split)
-        print(f"| HistGradientBoosting on `{REFERENCE_FEATURES}` + blendshapes (not additive) | - | - | null "
+        print(f"| HistGradientBoosting on `{REFERENCE_FEATURES}` + blendshapes (not additive) | - | - | null | - "
               f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - | - |")
 
 

@@ -71,6 +71,11 @@ class LogregParams:
     knots: int = 0
     """0: linear in every feature; k >= 2: a piecewise-linear curve per feature through k quantile knots
     (a glass-box additive model: each feature's term of the logit is still exact)."""
+    pair_rounds: int = 0
+    """0: logistic regression; n > 0: the glass-box pairwise model instead, terms of one feature or a pair grown by
+    n rounds of boosted depth-2 trees (penalty, C, l1_ratio, standardise, max_iter and knots unused)."""
+    learning_rate: float = 0.1
+    """The pairwise model's boosting step."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,12 @@ def _check(params: Params) -> None:
         raise UserError(f"params: logreg.l1_ratio must be between 0 and 1, got {params.logreg.l1_ratio}")
     if params.logreg.knots == 1 or params.logreg.knots < 0:
         raise UserError(f"params: logreg.knots must be 0 (linear) or at least 2, got {params.logreg.knots}")
+    if params.logreg.pair_rounds < 0 or params.logreg.learning_rate <= 0:
+        raise UserError("params: logreg.pair_rounds must be 0 or more and logreg.learning_rate positive, got "
+                        f"{params.logreg.pair_rounds} and {params.logreg.learning_rate}")
+    if params.logreg.pair_rounds and params.logreg.knots:
+        raise UserError("params: logreg.knots and logreg.pair_rounds both set: choose the additive model (knots) "
+                        "or the pairwise model (pair_rounds)")
     if params.logreg.class_weight not in (None, "balanced"):
         raise UserError(f"params: logreg.class_weight must be 'balanced' or null, got {params.logreg.class_weight!r}")
     cnn = params.cnn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from dataclasses import asdict, dataclass
@@ -13,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from face_emotion import pairwise
 from face_emotion.additive import curves, quantile_knots, tent_basis
 from face_emotion.atomic import write_json
 from face_emotion.au.geometry import GEOMETRY_COLUMNS
@@ -45,6 +47,9 @@ class AuModel:
     Additive (logreg.knots > 0): logit = intercept + sum over features j of np.interp(x_j, knots[j], shapes[c][j]),
     each curve centred on the training faces; ``coef`` then holds each curve's average slope per standard deviation
     of its feature (mean and scale are the feature's), which is what profiles and the FACS agreement rank.
+    Pairwise (logreg.pair_rounds > 0): logit = intercept + the sum of ``terms``, functions of one feature or of a
+    pair, each a sum of boxes (face_emotion.pairwise); a feature's contribution is its own terms plus half of each
+    pair term it is in, and ``coef`` is again the average slope of that contribution per standard deviation.
     """
 
     classes: list[str]
@@ -56,16 +61,30 @@ class AuModel:
     knots: list[list[float]] | None = None
     shapes: list[list[list[float]]] | None = None
     """shapes[class][feature]: the curve's logit at each of that feature's knots."""
+    terms: list[pairwise.Term] | None = None
 
     def standardise(self, values: np.ndarray) -> np.ndarray:
         return (values - np.asarray(self.mean)) / np.asarray(self.scale)
 
     def contributions(self, values: np.ndarray) -> np.ndarray:
         """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it."""
+        if self.terms is not None:
+            return self._pair_contributions(values)
         if self.knots is None or self.shapes is None:
             return self.standardise(values)[:, None, :] * np.asarray(self.coef)[None, :, :]
         return np.stack([curves(values[:, j], knots, [per_class[j] for per_class in self.shapes])
                          for j, knots in enumerate(self.knots)], axis=2)
+
+    def _pair_contributions(self, values: np.ndarray) -> np.ndarray:
+        """Each term shared equally among its features (one, or a pair)."""
+        position = {feature: j for j, feature in enumerate(self.features)}
+        out = np.zeros((len(values), len(self.classes), len(self.features)))
+        for term in self.terms or []:
+            columns = [position[f] for f in term["features"]]
+            share = pairwise.evaluate(term, values[:, columns]) / len(columns)
+            for j in columns:
+                out[:, :, j] += share
+        return out
 
     def logits(self, values: np.ndarray) -> np.ndarray:
         """Per-class logits for rows of raw feature values (n, n_features)."""
@@ -128,6 +147,8 @@ def fit(train: pd.DataFrame, classes: list[str], params: LogregParams, seed: int
         raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
     values = feature_matrix(measured, features)
     labels = measured.label.to_numpy()
+    if params.pair_rounds:
+        return _fit_pairwise(values, labels, list(features), classes, params, seed)
     if params.knots:
         return _fit_additive(values, labels, list(features), classes, params, seed)
     scaler = StandardScaler(with_mean=params.standardise, with_std=params.standardise).fit(values)
@@ -156,19 +177,32 @@ def _fit_additive(values: np.ndarray, labels: np.ndarray, features: list[str], c
     intercept = (design @ fitted_coef.T + fitted_intercept).mean(axis=0)
     at_knots = fitted_coef / (scaler.scale_ if params.standardise else 1.0)
     ends = np.cumsum([len(k) for k in knots])
-    feature_scaler = StandardScaler().fit(values)
-    standardised = feature_scaler.transform(values)
     shapes = np.empty((len(classes), len(features)), dtype=object)
-    coef = np.zeros((len(classes), len(features)))
     for j, (basis, end) in enumerate(zip(bases, ends, strict=True)):
         for c in range(len(classes)):
             curve_at_knots = at_knots[c, end - basis.shape[1]:end]
-            curve = basis @ curve_at_knots
-            shapes[c, j] = (curve_at_knots - curve.mean()).tolist()
-            coef[c, j] = np.mean((curve - curve.mean()) * standardised[:, j])  # least-squares slope per SD
-    return AuModel(classes=list(classes), features=features, mean=feature_scaler.mean_.tolist(),
-                   scale=feature_scaler.scale_.tolist(), coef=coef.tolist(), intercept=intercept.tolist(),
-                   knots=[k.tolist() for k in knots], shapes=shapes.tolist())
+            shapes[c, j] = (curve_at_knots - (basis @ curve_at_knots).mean()).tolist()
+    return _with_average_slopes(values, classes, features, intercept, knots=[k.tolist() for k in knots],
+                                shapes=shapes.tolist())
+
+
+def _fit_pairwise(values: np.ndarray, labels: np.ndarray, features: list[str], classes: list[str],
+                  params: LogregParams, seed: int) -> AuModel:
+    """The glass-box pairwise model: boosted depth-2 trees gathered into terms of one feature or a pair."""
+    intercept, terms = pairwise.fit_terms(values, labels, features, classes, params.pair_rounds, params.learning_rate,
+                                          params.class_weight, seed)
+    return _with_average_slopes(values, classes, features, intercept, terms=terms)
+
+
+def _with_average_slopes(values: np.ndarray, classes: list[str], features: list[str], intercept: np.ndarray,
+                         **shape: list) -> AuModel:
+    """The curve or table model with ``coef`` set to each feature's least-squares slope per standard deviation:
+    the mean over the training faces of its (centred) contribution times its standardised value."""
+    scaler = StandardScaler().fit(values)
+    model = AuModel(classes=list(classes), features=features, mean=scaler.mean_.tolist(), scale=scaler.scale_.tolist(),
+                    coef=[], intercept=intercept.tolist(), **shape)
+    coef = np.einsum("ncj,nj->cj", model.contributions(values), scaler.transform(values)) / len(values)
+    return dataclasses.replace(model, coef=coef.tolist())
 
 
 def _fit_logistic(design: np.ndarray, labels: np.ndarray, classes: list[str], params: LogregParams,

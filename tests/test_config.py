@@ -47,6 +47,11 @@ def test_bad_override_gives_one_line(override):
     assert "\n" not in str(raised.value)
 
 
+def test_pairwise_experiment_selects_the_pairwise_model():
+    params = parse_params(compose_conf("experiment=pairwise"))
+    assert params.logreg.pair_rounds == 2000 and params.logreg.knots == 0 and params.logreg.class_weight is None
+
+
 def test_quick_experiment_caps_data_and_epochs():
     params = parse_params(compose_conf("experiment=quick"))
     assert params.data.max_per_class == 40
@@ -78,6 +83,9 @@ def raw() -> dict:
         (lambda r: r["logreg"].update(class_weight="heavy"), "class_weight"),
         (lambda r: r["logreg"].update(knots=1), "logreg.knots must be 0 .linear. or at least 2, got 1"),
         (lambda r: r["logreg"].update(knots=-3), "logreg.knots must be 0"),
+        (lambda r: r["logreg"].update(pair_rounds=-1), "logreg.pair_rounds must be 0 or more"),
+        (lambda r: r["logreg"].update(learning_rate=0), "logreg.learning_rate positive"),
+        (lambda r: r["logreg"].update(knots=5, pair_rounds=100), "logreg.knots and logreg.pair_rounds both set"),
         (lambda r: r["evaluate"]["mask"].update(shape="scarf"), "evaluate.mask.shape must be one of surgical, band"),
         (lambda r: r["evaluate"]["mask"].update(height=1.0), "evaluate.mask.height must be between 0 and 1"),
         (lambda r: r["evaluate"].pop("teachable_machine_dir"), "missing key 'evaluate.teachable_machine_dir'"),

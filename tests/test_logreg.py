@@ -117,6 +117,62 @@ def test_constant_column_is_harmless():
     assert np.isfinite(model.predict_proba(table[list(AU_COLUMNS)].to_numpy())).all()
 
 
+PAIRWISE = dataclasses.replace(PARAMS, pair_rounds=20, learning_rate=0.3)
+
+
+def test_pairwise_model_reproduces_sklearn_boosting():
+    """The terms are scikit-learn's depth-2 boosted trees, leaf by leaf: the same probabilities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, PAIRWISE, seed=0)
+    values = table[list(AU_COLUMNS)].to_numpy()
+    reference = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.3, max_depth=2, max_leaf_nodes=None,
+                                               early_stopping=False, class_weight="balanced", random_state=0)
+    reference.fit(values, table.label)
+    np.testing.assert_allclose(model.predict_proba(values), reference.predict_proba(values), atol=1e-9)
+    assert all(len(term["features"]) in (1, 2) for term in model.terms)
+
+
+def test_pairwise_terms_recompute_by_hand_are_centred_and_round_trip(tmp_path):
+    """logit = intercept + per term, the values of the boxes the face falls in minus the term's centre; the
+    contributions share pair terms between their features and sum to the same logit."""
+    table = synthetic_table()
+    model = logreg.fit(table, CLASSES, PAIRWISE, seed=0)
+    model.save(tmp_path / "model.json")
+    assert logreg.AuModel.load(tmp_path / "model.json") == model
+    values = table[list(AU_COLUMNS)].to_numpy()
+    by_hand = np.tile(np.asarray(model.intercept), (len(values), 1))
+    for row, face in enumerate(values):
+        for term in model.terms:
+            by_hand[row] -= term["centre"]
+            for box, box_values in zip(term["boxes"], term["values"], strict=True):
+                x = [face[AU_COLUMNS.index(f)] for f in term["features"]]
+                if all((lower is None or v > lower) and (upper is None or v <= upper)
+                       for v, (lower, upper) in zip(x, box, strict=True)):
+                    by_hand[row] += box_values
+    np.testing.assert_allclose(by_hand, model.logits(values), atol=1e-9)
+    np.testing.assert_allclose(model.contributions(values).sum(axis=2) + model.intercept, by_hand, atol=1e-9)
+    np.testing.assert_allclose(model.contributions(values).mean(axis=0), 0.0, atol=1e-9)
+    slopes = model.coefficient_table().set_index("emotion")
+    assert slopes.loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+
+
+def test_pairwise_model_finds_an_interaction_and_ignores_a_constant_column():
+    """Happy when the cheeks rise *and* the lip corners pull (sad: one or neither): a term of the pair carries it."""
+    rng = np.random.default_rng(1)
+    table = synthetic_table()
+    table["AU45_r"] = 0.0
+    table["AU15_r"] = rng.uniform(0, 1, len(table))  # sad's own AU, taken away
+    cheeks_and_lips = np.array([(0, 0), (2, 0), (0, 2)])[rng.integers(0, 3, len(table))]
+    cheeks_and_lips[table.label == "happy"] = (2, 2)
+    table["AU06_r"], table["AU12_r"] = cheeks_and_lips.T
+    model = logreg.fit(table, CLASSES, dataclasses.replace(PAIRWISE, pair_rounds=50), seed=0)
+    assert ["AU06_r", "AU12_r"] in [term["features"] for term in model.terms]
+    assert all("AU45_r" not in term["features"] for term in model.terms)
+    assert np.isfinite(model.predict_proba(table[list(AU_COLUMNS)].to_numpy())).all()
+
+
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
@@ -125,7 +181,7 @@ def test_constant_column_is_harmless():
         (lambda t: t[t.label != "sad"], "class 'sad'"),
     ],
 )
-@pytest.mark.parametrize("params", [PARAMS, ADDITIVE], ids=["linear", "additive"])
+@pytest.mark.parametrize("params", [PARAMS, ADDITIVE, PAIRWISE], ids=["linear", "additive", "pairwise"])
 def test_bad_training_tables_fail_clearly(spoil, message, params):
     with pytest.raises(UserError, match=message):
         logreg.fit(spoil(synthetic_table()), CLASSES, params, seed=0)

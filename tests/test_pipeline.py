@@ -75,6 +75,19 @@ def test_changing_logreg_params_reruns_only_its_stages(project):
     assert runs["logreg.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
 
 
+def test_pairwise_model_runs_as_an_experiment(project):
+    """`-S logreg.pair_rounds=30`: the pairwise model's tables in model.json, its reasons and its metrics."""
+    result = run(["dvc", "exp", "run", "--name", "pairwise", *QUICK, "-S", "logreg.features=au17_geometry",
+                  "-S", "logreg.pair_rounds=30", "-S", "logreg.class_weight=null"], cwd=project)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_logreg"]
+    model = json.loads((project / "models" / "logreg" / "model.json").read_text())
+    assert model["terms"] and {len(term["features"]) for term in model["terms"]} <= {1, 2}
+    explanations = pd.read_csv(project / "reports" / "explanations.csv")
+    assert explanations.reasons.str.contains(r"\(0\.\d\d\): ").any()
+    table = pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout)).set_index("Experiment")
+    assert int(table.loc["pairwise", "logreg.pair_rounds"]) == 30 and pd.notna(table.loc["pairwise", "logreg.accuracy"])
+
+
 def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project):
     """`-S cnn=vgg -S cnn.learning_rate=0.005 -S cnn.tta=false`: only the CNN retrains (the face cache stays)."""
     result = run(["dvc", "exp", "run", "--name", "vgg", *QUICK, "-S", "cnn=vgg", "-S", "cnn.learning_rate=0.005",
