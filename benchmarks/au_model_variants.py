@@ -10,14 +10,16 @@ Each variant is ``features:knots:C:class_weight`` with an optional ``:pair_round
 with the train_logreg stage's own function on the training split of ``features/au.csv`` and scored like evaluate
 does (test split, unmeasured faces counted wrong), unmasked and on ``features/au_masked.csv`` (test faces only).
 ``--split val`` scores on the validation split, to choose between variants without looking at the test faces.
-Prints one Markdown table.
+Prints one Markdown table; for the pairwise model also its terms (pairs among them) and the size of its model.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -49,6 +51,17 @@ def variant_params(spec: str, base: logreg.LogregParams) -> logreg.LogregParams:
                                pair_rounds=int(pair_rounds[0]) if pair_rounds else 0)
 
 
+def saved_size(model: logreg.AuModel) -> str:
+    """Terms (pairs) and model.json size of a pairwise model, '- | -' for the others."""
+    if model.terms is None:
+        return "- | -"
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(Path(folder) / "model.json")
+        megabytes = (Path(folder) / "model.json").stat().st_size / 1e6
+    pairs = sum(len(term["features"]) == 2 for term in model.terms)
+    return f"{len(model.terms):,} ({pairs:,}) | {megabytes:.1f} MB"
+
+
 def gradient_boosting(table: pd.DataFrame, classes: list[str], seed: int, split: str) -> dict[str, float]:
     """HistGradientBoosting (interactions of any order, not additive): how much the features hold."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -78,8 +91,8 @@ def main() -> None:
     masked = read_au_table(args.masked_table) if args.split == "test" else None  # the masked faces are test faces
     train, scored = table[table.split == "train"], table[table.split == args.split]
     print("| features | knots | C | class_weight | pair rounds | accuracy | macro-F1 | masked accuracy "
-          "| FACS happy / sad / surprise | F1 angry / disgust / sad | fit s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| FACS happy / sad / surprise | F1 angry / disgust / sad | fit s | terms (pairs) | model.json |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.variants:
         variant = variant_params(spec, params.logreg)
         start = time.perf_counter()
@@ -96,11 +109,11 @@ def main() -> None:
         print(f"| `{variant.features}` | {variant.knots} | {variant.C:g} | {variant.class_weight or 'null'} "
               f"| {variant.pair_rounds or '-'} "
               f"| {unmasked['accuracy']:.4f} | {unmasked['macro_f1']:.4f} | {masked_accuracy} "
-              f"| {facs} | {f1} | {seconds:.0f} |", flush=True)
+              f"| {facs} | {f1} | {seconds:.0f} | {saved_size(model)} |", flush=True)
     if args.gradient_boosting:
         reference = gradient_boosting(table, classes, params.seed, args.split)
         print(f"| HistGradientBoosting on `{REFERENCE_FEATURES}` + blendshapes (not additive) | - | - | null | - "
-              f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - | - |")
+              f"| {reference['accuracy']:.4f} | {reference['macro_f1']:.4f} | - | - | - | - | - | - |")
 
 
 if __name__ == "__main__":

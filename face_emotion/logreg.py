@@ -6,6 +6,7 @@ import dataclasses
 import json
 import warnings
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -75,12 +76,16 @@ class AuModel:
         return np.stack([curves(values[:, j], knots, [per_class[j] for per_class in self.shapes])
                          for j, knots in enumerate(self.knots)], axis=2)
 
+    @cached_property
+    def _term_arrays(self) -> list[tuple[list[int], pairwise.TermArrays]]:
+        """Each term's feature columns and arrays, built on first use (not a field: not saved, not compared)."""
+        position = {feature: j for j, feature in enumerate(self.features)}
+        return [([position[f] for f in term["features"]], pairwise.term_arrays(term)) for term in self.terms or []]
+
     def _pair_contributions(self, values: np.ndarray) -> np.ndarray:
         """Each term shared equally among its features (one, or a pair)."""
-        position = {feature: j for j, feature in enumerate(self.features)}
         out = np.zeros((len(values), len(self.classes), len(self.features)))
-        for term in self.terms or []:
-            columns = [position[f] for f in term["features"]]
+        for columns, term in self._term_arrays:
             share = pairwise.evaluate(term, values[:, columns]) / len(columns)
             for j in columns:
                 out[:, :, j] += share
@@ -196,7 +201,7 @@ def _fit_pairwise(values: np.ndarray, labels: np.ndarray, features: list[str], c
 
 def _with_average_slopes(values: np.ndarray, classes: list[str], features: list[str], intercept: np.ndarray,
                          **shape: list) -> AuModel:
-    """The curve or table model with ``coef`` set to each feature's least-squares slope per standard deviation:
+    """The additive or pairwise model with ``coef`` set to each feature's least-squares slope per standard deviation:
     the mean over the training faces of its (centred) contribution times its standardised value."""
     scaler = StandardScaler().fit(values)
     model = AuModel(classes=list(classes), features=features, mean=scaler.mean_.tolist(), scale=scaler.scale_.tolist(),

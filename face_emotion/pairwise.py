@@ -12,6 +12,7 @@ belongs to the term of the features on its path, and the sum of the terms reprod
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -20,8 +21,23 @@ Term = dict[str, list]
 """{"features": [name] or [name_a, name_b], "boxes": [[[lower, upper] per feature] per box],
 "values": [[value per class] per box], "centre": [value per class]}."""
 Interval = tuple[float | None, float | None]
-Path = list[tuple[int, float, bool]]
+TreePath = list[tuple[int, float, bool]]
 """The tests on a root-to-leaf path: (feature index, threshold, goes left, i.e. x <= threshold)."""
+
+
+class TermArrays(NamedTuple):
+    """A term as arrays, built once per model: bounds (boxes, features) with +-inf for null, values, centre."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    values: np.ndarray
+    centre: np.ndarray
+
+
+def term_arrays(term: Term) -> TermArrays:
+    bounds = np.array(term["boxes"], dtype=float)  # (boxes, features, 2); null -> nan
+    return TermArrays(lower=np.nan_to_num(bounds[:, :, 0], nan=-np.inf), upper=np.nan_to_num(bounds[:, :, 1], nan=np.inf),
+                      values=np.asarray(term["values"], dtype=float), centre=np.asarray(term["centre"], dtype=float))
 
 
 def fit_terms(values: np.ndarray, labels: np.ndarray, features: list[str], classes: list[str], rounds: int,
@@ -51,12 +67,12 @@ def fit_terms(values: np.ndarray, labels: np.ndarray, features: list[str], class
             continue
         term = {"features": [features[j] for j in term_features], "boxes": [list(map(list, b)) for b in by_box],
                 "values": np.asarray(list(by_box.values()))[:, order].tolist(), "centre": [0.0] * n_classes}
-        term["centre"] = evaluate(term, values[:, list(term_features)]).mean(axis=0).tolist()
+        term["centre"] = evaluate(term_arrays(term), values[:, list(term_features)]).mean(axis=0).tolist()
         terms.append(term)
     return intercept[order] + np.sum([t["centre"] for t in terms], axis=0), terms
 
 
-def _leaves(nodes: np.ndarray) -> list[tuple[Path, float]]:
+def _leaves(nodes: np.ndarray) -> list[tuple[TreePath, float]]:
     """Every leaf of one tree: the tests on its path and its value."""
     found, stack = [], [(0, [])]
     while stack:
@@ -71,17 +87,14 @@ def _leaves(nodes: np.ndarray) -> list[tuple[Path, float]]:
     return found
 
 
-def _interval(path: Path, feature: int) -> Interval:
+def _interval(path: TreePath, feature: int) -> Interval:
     """The values of ``feature`` a path admits: lower < x <= upper (None: unbounded)."""
     uppers = [t for f, t, left in path if f == feature and left]
     lowers = [t for f, t, left in path if f == feature and not left]
     return (max(lowers) if lowers else None, min(uppers) if uppers else None)
 
 
-def evaluate(term: Term, columns: np.ndarray) -> np.ndarray:
-    """(n, classes) values of ``term`` for rows of its features' raw values ``columns`` (n, 1 or 2)."""
-    bounds = np.array(term["boxes"], dtype=float)  # (boxes, features, 2); null -> nan
-    lower = np.nan_to_num(bounds[:, :, 0], nan=-np.inf)
-    upper = np.nan_to_num(bounds[:, :, 1], nan=np.inf)
-    inside = ((columns[:, None, :] > lower[None]) & (columns[:, None, :] <= upper[None])).all(axis=2)
-    return inside.astype(float) @ np.asarray(term["values"]) - np.asarray(term["centre"])
+def evaluate(term: TermArrays, columns: np.ndarray) -> np.ndarray:
+    """(n, classes) values of a term for rows of its features' raw values ``columns`` (n, 1 or 2)."""
+    inside = ((columns[:, None, :] > term.lower[None]) & (columns[:, None, :] <= term.upper[None])).all(axis=2)
+    return inside.astype(float) @ term.values - term.centre
