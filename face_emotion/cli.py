@@ -24,11 +24,11 @@ def _import_csv(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from face_emotion.predict import input_files, load_predictor, predict_files
 
-    predictor = load_predictor(args.model)
-    files = input_files(args.paths)
-    if not files:
-        raise UserError(f"no image files in {' '.join(args.paths)}")
-    table = predict_files(predictor, files)
+    with load_predictor(args.model) as predictor:
+        files = input_files(args.paths)
+        if not files:
+            raise UserError(f"no image files in {' '.join(args.paths)}")
+        table = predict_files(predictor, files)
     write_csv(table, args.output)
     done = int((table.emotion != "").sum())
     print(f"predicted {done} of {len(table)} files -> {args.output}")

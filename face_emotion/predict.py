@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,20 @@ def input_files(inputs: list[str]) -> list[Path]:
     return files
 
 
-class AuPredictor:
+class _MediaPipePredictor:
+    """A predictor that measures faces with MediaPipe: use it in a ``with`` block, which closes the landmarker
+    (left open, MediaPipe prints a traceback when the interpreter exits)."""
+
+    backend: MediaPipeBackend
+
+    def __enter__(self) -> _MediaPipePredictor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.backend.__exit__(exc_type, exc, tb)
+
+
+class AuPredictor(_MediaPipePredictor):
     """The explainable model: MediaPipe AUs, logistic regression, and the AUs behind each answer."""
 
     def __init__(self, model_dir: Path) -> None:
@@ -60,7 +74,7 @@ class AuPredictor:
                 "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
 
 
-class CnnPredictor:
+class CnnPredictor(_MediaPipePredictor):
     """The CNN: the face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
 
     def __init__(self, model_dir: Path) -> None:
@@ -69,14 +83,14 @@ class CnnPredictor:
         self._keras = keras
         self.model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
         self.classes = json.loads((model_dir / "model_info.json").read_text())["classes"]
-        self.detector = MediaPipeBackend(DEFAULT_DETECTOR)
+        self.backend = MediaPipeBackend(DEFAULT_DETECTOR)  # finds the face only
 
     def predict(self, path: Path) -> dict[str, object]:
         try:
             image = read_image(path)
         except ImageRejected as exc:
             return {"reason": str(exc)}
-        box = self.detector.face_box(image)
+        box = self.backend.face_box(image)
         if box is None:
             return {"reason": "no face found"}
         face = to_gray_face(image.crop(box))[None, :, :, None].astype(np.float32)

@@ -1,6 +1,10 @@
 """`face-emotion predict` on real faces, larger photos and bad files, with an AU model and a CNN built here."""
 
+import dataclasses
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,17 +23,24 @@ AU = AuParams(backend="mediapipe", workers=1)
 
 
 @pytest.fixture(scope="module")
-def au_model_dir(tmp_path_factory):
-    """An AU model trained on real MediaPipe measurements of 8 real faces per class."""
+def measured_faces() -> pd.DataFrame:
+    """Real MediaPipe measurements of 8 real faces per class."""
     with MediaPipeBackend(AU) as backend:
-        rows = [{**backend.measure(str(face)), "label": label, "path": str(face)}
-                for label in CLASSES for face in real_faces("train", label, 8)]
-    model = logreg.fit(pd.DataFrame(rows), CLASSES, PARAMS, seed=0)
-    folder = tmp_path_factory.mktemp("models") / "logreg"
+        return pd.DataFrame([{**backend.measure(str(face)), "label": label, "path": str(face)}
+                             for label in CLASSES for face in real_faces("train", label, 8)])
+
+
+def save_au_model(model: logreg.AuModel, folder: Path) -> Path:
+    """The model directory train_logreg writes."""
     folder.mkdir()
     model.save(folder / "model.json")
     (folder / "au_settings.json").write_text(json.dumps({"backend": "mediapipe", "pad": 48, "size": 192}))
     return folder
+
+
+@pytest.fixture(scope="module")
+def au_model_dir(measured_faces, tmp_path_factory):
+    return save_au_model(logreg.fit(measured_faces, CLASSES, PARAMS, seed=0), tmp_path_factory.mktemp("models") / "logreg")
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +123,17 @@ def test_folder_without_images_is_one_line(au_model_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["predict", "--model", str(au_model_dir), "--output", str(tmp_path / "o.csv"), str(tmp_path / "empty")]) == 2
     assert capsys.readouterr().err.startswith("error: no image files in")
+
+
+def test_installed_command_with_a_pairwise_model_exits_cleanly(measured_faces, inputs, tmp_path):
+    """`face-emotion predict` as a user runs it: the pairwise model's reasons, and no MediaPipe traceback at exit."""
+    model = logreg.fit(measured_faces, CLASSES, dataclasses.replace(PARAMS, pair_rounds=10), seed=0)
+    model_dir = save_au_model(model, tmp_path / "pairwise")
+    out = tmp_path / "predictions.csv"
+    command = Path(sys.executable).parent / "face-emotion"
+    result = subprocess.run([str(command), "predict", "--model", str(model_dir), "--output", str(out),
+                             str(inputs / "faces")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    table = pd.read_csv(out)
+    assert len(table) == 3 and table.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()
