@@ -9,7 +9,7 @@ export OMP_NUM_THREADS ?= 1
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
 
-.PHONY: help install data run quick report params browser test lint
+.PHONY: help install data run quick report params results browser test test-fast lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,20 +34,26 @@ run: data  ## main job: the whole pipeline on the default configuration
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
 	dvc exp run -S experiment=quick
 
-report: data  ## the explanation page of the experiment in the workspace (reports/report.html); opens nothing
+report: data  ## the explanation page of the experiment in the workspace; opens nothing, prints where it is
 	dvc repro report
-	@echo "report: $(CURDIR)/reports/report.html"
+	@python -c "from face_emotion.core.paths import load_paths; print('report:', load_paths().report.resolve().as_uri())"
 
 params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
-	python -c "from face_emotion.config import write_default_params; write_default_params()"
+	python -c "from face_emotion.core.config import write_default_params; write_default_params()"
+
+results: install  ## docs/results.md from the workspace's metrics and benchmarks/results/ (after make run)
+	python -m face_emotion.results
 
 browser:  ## headless Chromium for the report's browser test (Debian's package; that test is skipped without it)
 	@command -v chromium >/dev/null 2>&1 || $(SUDO) sh -c 'export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)' >/dev/null 2>&1 \
 	  || echo "chromium could not be installed: the report's browser test will be skipped"
 
-test: data browser  ## the test suite
+test: data browser  ## every test lane: unit, integration (real MediaPipe, Keras), pipeline (DVC, S3, Chromium)
 	$(BIN)/pytest
+
+test-fast: data  ## the unit lane only (under 2 minutes)
+	$(BIN)/pytest tests/unit
 
 lint:  ## ruff
 	$(BIN)/ruff check .

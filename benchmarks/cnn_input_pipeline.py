@@ -1,18 +1,18 @@
 """Benchmark: CNN training throughput of this project's input pipeline against the plain tutorial one, same model.
 
-    python benchmarks/cnn_input_pipeline.py               # params.yaml's cnn, 80 batches x 3 rounds per pipeline
+    python benchmarks/cnn_input_pipeline.py               # conf/'s cnn, 80 batches x 3 rounds per pipeline
     python benchmarks/cnn_input_pipeline.py -S cnn=vgg    # conf/ composed with overrides, as `dvc exp run -S` does
     python benchmarks/cnn_input_pipeline.py --batches 200 -S cnn=vgg -S cnn.batch_size=128
 
 Plain (most FER2013 tutorials): keras.utils.image_dataset_from_directory on the class folders straight into fit,
 augmentation mapped serially, no cache, no prefetch. This project: the images decoded once into an array cache
-(cache_faces; its one-off cost is printed too), then tf.data shuffle, batch, parallel augmentation, prefetch.
+(as the prepare stage does; its one-off cost is printed too), then tf.data shuffle, batch, parallel augmentation, prefetch.
 Both train the same freshly built model with the same augmentation, batch size and threads; each is warmed up
 (graph tracing) before the timed batches. Ceiling: the same model trained on one augmented batch held in memory and
 repeated, so the input costs nothing; no input pipeline can train faster than that, and its ratio is the most any
 pipeline could gain over the plain one on this machine. Every measurement runs in a fresh process (in one process, the
 pipeline measured second ran at half its own speed), the three take turns over --rounds, and the medians are compared.
-Run it on an otherwise idle machine; it prints one Markdown table.
+Run it on an otherwise idle machine; it prints one Markdown table and records it for docs/results.md.
 """
 
 from __future__ import annotations
@@ -21,16 +21,19 @@ import argparse
 import dataclasses
 import multiprocessing
 import statistics
+import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pandas as pd
-
-from face_emotion import cnn, dataset
-from face_emotion.config import compose_conf, load_params, parse_params
-from face_emotion.errors import UserError
-from face_emotion.faces import load_face_cache, write_face_cache
+from face_emotion.cnn.model import build_model
+from face_emotion.cnn.training import augmenter, available_cores, configure_threads, datasets
+from face_emotion.core.config import compose_conf, parse_params
+from face_emotion.core.errors import UserError
+from face_emotion.data.faces import load_face_cache, write_face_cache
+from face_emotion.data.manifest import build_manifest
+from face_emotion.results import record_benchmark
 
 WARM_UP_BATCHES = 5
 PLAIN = "plain: image_dataset_from_directory -> fit"
@@ -51,7 +54,7 @@ def _compiled(params, n_classes: int):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = cnn.build_model(params, n_classes)
+    model = build_model(params, n_classes)
     model.compile(optimizer=keras.optimizers.Adam(params.learning_rate), loss="sparse_categorical_crossentropy")
     return model
 
@@ -60,7 +63,7 @@ def plain_seconds(root: Path, classes: list[str], params, count: int) -> float:
     """The tutorial pipeline: image_dataset_from_directory into fit."""
     import keras
 
-    augment = cnn.augmenter(params, 0)
+    augment = augmenter(params, 0)
     batches = keras.utils.image_dataset_from_directory(
         root, labels="inferred", label_mode="int", class_names=classes, color_mode="grayscale",
         image_size=(48, 48), batch_size=params.batch_size, shuffle=True, seed=0, verbose=False)
@@ -71,7 +74,7 @@ def plain_seconds(root: Path, classes: list[str], params, count: int) -> float:
 def project_seconds(cache: Path, classes: list[str], params, count: int) -> float:
     """This project's pipeline from the array cache."""
     train = load_face_cache(cache, "train", classes)
-    batches, _ = cnn.datasets(train, train, params, 0)
+    batches, _ = datasets(train, train, params, 0)
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
@@ -80,7 +83,7 @@ def ceiling_seconds(cache: Path, classes: list[str], params, count: int) -> floa
     import tensorflow as tf
 
     train = load_face_cache(cache, "train", classes)
-    batches, _ = cnn.datasets(train, train, params, 0)
+    batches, _ = datasets(train, train, params, 0)
     batch = next(iter(batches))
     return _fit_seconds(_compiled(params, len(classes)), tf.data.Dataset.from_tensors(batch).repeat(), count)
 
@@ -88,9 +91,9 @@ def ceiling_seconds(cache: Path, classes: list[str], params, count: int) -> floa
 MEASURES = {PLAIN: plain_seconds, PROJECT: project_seconds, CEILING: ceiling_seconds}
 
 
-def images_per_second(pipeline: str, source: Path, classes: list[str], params, count: int) -> float:
+def images_per_second(pipeline: str, source: Path, classes: list[str], params, threads: int, count: int) -> float:
     """Training images/s of one pipeline; run in a fresh process, so no threads of the other one linger."""
-    cnn.configure_threads(params.threads)
+    configure_threads(threads)
     return count * params.batch_size / MEASURES[pipeline](source, classes, params, count)
 
 
@@ -99,33 +102,35 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=80, help="timed training batches per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per pipeline, in alternating order")
     parser.add_argument("-S", "--set", dest="overrides", action="append", default=[],
-                        help="a Hydra override of conf/ (repeatable), e.g. cnn=vgg; none: params.yaml")
-    parser.add_argument("--cache", default="/tmp/face_emotion_benchmark_faces.npz", help="where to write the array cache")
+                        help="a Hydra override of conf/ (repeatable), e.g. cnn=vgg")
     args = parser.parse_args()
     if args.batches < 1 or args.rounds < 1:
         raise UserError("--batches and --rounds must be at least 1")
-    params = parse_params(compose_conf(*args.overrides)) if args.overrides else load_params()
+    params = parse_params(compose_conf(*args.overrides))
     root = Path(params.data.root) / "train"
-    manifest = dataset.build_manifest(dataclasses.replace(params.data, val_fraction=0.0, max_per_class=None), params.seed)
+    manifest = build_manifest(dataclasses.replace(params.data, val_fraction=0.0, max_per_class=None), params.seed)
+    cache = Path(tempfile.mkdtemp(prefix="face_emotion_benchmark_")) / "faces.npz"
     start = time.perf_counter()
-    counts = write_face_cache(manifest, args.cache)
+    counts = write_face_cache(manifest, cache)
     cache_seconds = time.perf_counter() - start
-    sources = {PLAIN: root, PROJECT: Path(args.cache), CEILING: Path(args.cache)}
+    sources = {PLAIN: root, PROJECT: cache, CEILING: cache}
     rates: dict[str, list[float]] = {pipeline: [] for pipeline in PIPELINES}
     for index in range(args.rounds):
         turn = index % len(PIPELINES)
         for pipeline in PIPELINES[turn:] + PIPELINES[:turn]:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
-                rates[pipeline].append(fresh.submit(images_per_second, pipeline, sources[pipeline],
-                                                    params.data.classes, params.cnn, args.batches).result())
+                rates[pipeline].append(fresh.submit(images_per_second, pipeline, sources[pipeline], params.data.classes,
+                                                    params.cnn, params.compute.cnn_threads, args.batches).result())
     plain = statistics.median(rates[PLAIN])
     rows = [{"pipeline": name, "training images/s (median)": round(statistics.median(values), 1),
              "each round": ", ".join(f"{v:.0f}" for v in values),
              "ratio": round(statistics.median(values) / plain, 2)} for name, values in rates.items()]
-    print(f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, {args.batches} timed batches x {args.rounds} rounds "
-          f"per pipeline, each in a fresh process, {cnn.available_cores()} cores; "
-          f"array cache of {sum(counts.values())} faces built once in {cache_seconds:.1f} s")
-    print(pd.DataFrame(rows).to_markdown(index=False))
+    note = (f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, {args.batches} timed batches x {args.rounds} "
+            f"rounds per pipeline, each in a fresh process, {available_cores()} cores; array cache of "
+            f"{sum(counts.values())} faces built once in {cache_seconds:.1f} s.")
+    print(note)
+    name = "cnn_input_pipeline" + "".join(f"_{o}" for o in args.overrides)
+    print(record_benchmark(name, "python benchmarks/cnn_input_pipeline.py " + " ".join(sys.argv[1:]), rows, note))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from face_emotion.atomic import write_csv
-from face_emotion.errors import UserError
-from face_emotion.fer_csv import import_fer2013_csv
+from face_emotion.core.errors import UserError
+from face_emotion.core.io import write_csv
+from face_emotion.data.fer_csv import import_fer2013_csv
 
 
 def _import_csv(args: argparse.Namespace) -> int:
@@ -38,12 +38,14 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _export_teachable_machine(args: argparse.Namespace) -> int:
-    from face_emotion.dataset import read_manifest
-    from face_emotion.teachable_machine import export_training_images
+    from face_emotion.core.paths import load_paths
+    from face_emotion.core.tables import read_manifest
+    from face_emotion.evaluation.teachable_machine import export_training_images
 
-    if not Path(args.manifest).is_file():
-        raise UserError(f"{args.manifest} not found: run 'dvc repro prepare' first")
-    counts = export_training_images(read_manifest(args.manifest), args.output, args.max_per_class, args.seed)
+    manifest = Path(args.manifest) if args.manifest else load_paths().manifest
+    if not manifest.is_file():
+        raise UserError(f"{manifest} not found: run 'dvc repro prepare' first")
+    counts = export_training_images(read_manifest(manifest), args.output, args.max_per_class, args.seed)
     print(f"wrote {sum(counts.values())} training images to {args.output}: {counts}")
     print("In Teachable Machine (Image Project), make one class per folder and upload that folder's images.")
     return 0
@@ -57,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("out", help="folder to write <split>/<class>/*.png into, e.g. data_local/fer2013")
     importer.set_defaults(handler=_import_csv)
     predictor = commands.add_parser("predict", help="emotions for image files or folders, with a trained model")
-    predictor.add_argument("--model", required=True, help="a model directory: models/logreg (AU model) or models/cnn")
+    predictor.add_argument("--model", required=True, help="a model folder: models/au_model (AU model) or models/cnn")
     predictor.add_argument("--output", required=True, help="CSV to write, one row per input file")
     predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",
                                    help="the training images in Teachable Machine's upload layout, a folder per class")
     exporter.add_argument("--output", required=True, help="a new (or empty) folder to write <class>/ folders into")
-    exporter.add_argument("--manifest", default="features/manifest.csv", help="the prepare stage's manifest")
+    exporter.add_argument("--manifest", default=None, help="the prepare stage's manifest (default: the pipeline's)")
     exporter.add_argument("--max-per-class", type=int, default=None,
                           help="a seeded sample of at most this many images per class (the browser trains slowly)")
     exporter.add_argument("--seed", type=int, default=42, help="seed of that sample")

@@ -1,4 +1,4 @@
-"""Predicting emotions for any face images with a model directory the pipeline wrote (AU model or CNN)."""
+"""Predicting emotions for any face images with a model folder the pipeline wrote (AU model or CNN)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from face_emotion.au.mediapipe_backend import MediaPipeBackend
-from face_emotion.config import AuParams
-from face_emotion.errors import UserError
-from face_emotion.explain import reason_text, top_reasons
-from face_emotion.images import ImageRejected, is_image_name, read_image, to_gray_face
-from face_emotion.logreg import AuModel, feature_matrix
-
-AU_SETTINGS = "au_settings.json"
-"""Written beside the AU model by train_logreg: how its training faces were measured, so predict measures alike."""
-DEFAULT_DETECTOR = AuParams(backend="mediapipe", workers=1)
+from face_emotion import au_model
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
+from face_emotion.au_model.features import feature_matrix
+from face_emotion.cnn import model as cnn
+from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
+from face_emotion.core.errors import UserError
+from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
+from face_emotion.explain.reasons import reason_text, top_reasons
 
 
 def input_files(inputs: list[str]) -> list[Path]:
@@ -49,29 +47,36 @@ class _MediaPipePredictor:
 
 
 class AuPredictor(_MediaPipePredictor):
-    """The explainable model: MediaPipe AUs, logistic regression, and the AUs behind each answer."""
+    """The explainable model: MediaPipe AUs measured as for its training faces, the model, the AUs behind each answer."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.model = AuModel.load(model_dir / "model.json")
-        settings_file = model_dir / AU_SETTINGS
-        settings = json.loads(settings_file.read_text()) if settings_file.is_file() else {}
-        self.au = dataclasses.replace(DEFAULT_DETECTOR, **settings, workers=1)
-        if self.au.backend != "mediapipe":
-            raise UserError(f"{model_dir} was trained on '{self.au.backend}' AUs; predict measures faces with MediaPipe only")
-        self.backend = MediaPipeBackend(self.au)
+        self.model = au_model.load(model_dir)
+        settings_file = model_dir / au_model.AU_SETTINGS_FILE
+        if not settings_file.is_file():
+            raise UserError(f"{settings_file} not found: retrain the model with 'dvc repro train_au_model'")
+        settings = parse_section(AuParams, json.loads(settings_file.read_text()), str(settings_file))
+        if not isinstance(settings, MediaPipeParams):
+            raise UserError(f"{model_dir} was trained on '{settings.backend}' AUs; predict measures faces with "
+                            "MediaPipe only")
+        self.backend = MediaPipeBackend(settings)
         self.classes = self.model.classes
 
     def predict(self, path: Path) -> dict[str, object]:
         row = self.backend.measure(str(path))
         if not row["success"]:
             return {"reason": row["failure_reason"]}
-        values = feature_matrix(pd.DataFrame([row]), self.model.features)
+        values = feature_matrix(pd.DataFrame([row]), self.model.features_)
         probabilities = self.model.predict_proba(values)[0]
         emotion = self.classes[int(probabilities.argmax())]
         below_average = self.model.standardise(values)[0] < 0
         reasons = top_reasons(self.model, self.model.contributions(values)[0], below_average, emotion)
         return {"emotion": emotion, "probabilities": probabilities,
                 "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
+
+
+def face_finder() -> MediaPipeParams:
+    """MediaPipe as conf/au/mediapipe.yaml configures it, once per image: it only finds the face for the CNN."""
+    return dataclasses.replace(parse_params(compose_conf("au=mediapipe")).au, mirror=False)
 
 
 class CnnPredictor(_MediaPipePredictor):
@@ -81,9 +86,9 @@ class CnnPredictor(_MediaPipePredictor):
         import keras
 
         self._keras = keras
-        self.model = keras.saving.load_model(model_dir / "model.keras", safe_mode=True)
-        self.classes = json.loads((model_dir / "model_info.json").read_text())["classes"]
-        self.backend = MediaPipeBackend(DEFAULT_DETECTOR)  # finds the face only
+        self.model = cnn.load(model_dir)
+        self.classes = json.loads((model_dir / cnn.INFO_FILE).read_text())["classes"]
+        self.backend = MediaPipeBackend(face_finder())
 
     def predict(self, path: Path) -> dict[str, object]:
         try:
@@ -99,13 +104,14 @@ class CnnPredictor(_MediaPipePredictor):
 
 
 def load_predictor(model_dir: str | Path) -> AuPredictor | CnnPredictor:
-    """The predictor for a model directory written by train_logreg (model.json) or train_cnn (model.keras)."""
+    """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras)."""
     model_dir = Path(model_dir)
-    if (model_dir / "model.json").is_file():
+    if (model_dir / au_model.MODEL_FILE).is_file():
         return AuPredictor(model_dir)
-    if (model_dir / "model.keras").is_file():
+    if (model_dir / cnn.MODEL_FILE).is_file():
         return CnnPredictor(model_dir)
-    raise UserError(f"{model_dir} holds no model.json (AU model) or model.keras (CNN): train one with 'make run'")
+    raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
+                    "train one with 'make run'")
 
 
 def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path]) -> pd.DataFrame:

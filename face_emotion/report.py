@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from face_emotion.au.mapping import AU_NAMES
-from face_emotion.explain import FACS_PROTOTYPES
-from face_emotion.images import ImageRejected, read_image
+from face_emotion.core.facs import PROTOTYPES, au_label
+from face_emotion.core.tables import AU_MODEL, describe
+from face_emotion.data.images import ImageRejected, read_image
 
 EXAMPLES_PER_KIND = 2
 """Per emotion: this many correctly and this many wrongly classified test faces (the AU model's most confident)."""
@@ -99,24 +99,24 @@ def comparison_section(comparison: dict, classes: list[str]) -> str:
         masked_rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",
                         "change in accuracy": f"{m['accuracy'] - models[name]['accuracy']:+.3f}",
                         "no face": m.get("no_face", "-")} for name, m in masked["models"].items()]
-        kept = [au for au, r in masked["au_r"].items() if r >= 0.5]
         parts += [f"<h3>With the lower face masked</h3><p>The same faces with a {escape(masked['shape'])} mask over the "
                   f"lower {masked['height']:.0%}, as children saw faces during the pandemic.</p>",
                   _table(pd.DataFrame(masked_rows), "Test scores, masked faces"),
                   "<p>Facial movements the AU model can still measure under the mask: "
-                  f"{escape(', '.join(f'{au[:4]} {AU_NAMES[au]}' for au in kept) or 'none')}.</p>"]
+                  f"{escape(', '.join(describe(au) for au in masked['measurable']) or 'none')}.</p>"]
     return "\n".join(parts)
 
 
 def _au_list(numbers: list[int]) -> str:
-    return ", ".join(f"AU{n} {AU_NAMES.get(f'AU{n:02d}_r', 'not measured here')}" for n in numbers)
+    return ", ".join(au_label(n) for n in numbers)
 
 
 def profiles_section(inputs: ReportInputs) -> str:
     """Per emotion: the movements that raise and lower its odds, and how they match the FACS prototype."""
     parts = ["<h2 id=profiles>What each emotion looks like to the AU model</h2>",
-             "<p>The logistic regression gives each facial movement (FACS Action Unit) a weight per emotion. "
-             "Positive weights raise the emotion's odds, negative weights lower them.</p>"]
+             "<p>The AU model gives each facial movement (FACS Action Unit) a weight per emotion: how much one standard "
+             "deviation more of it moves the emotion's log-odds. Positive weights raise the emotion's odds, negative "
+             "weights lower them.</p>"]
     for emotion in inputs.classes:
         rows = inputs.profiles[inputs.profiles.emotion == emotion]
         raises = ", ".join(f"{r.description} ({r.coefficient:+.2f})" for r in rows[rows.direction == "raises"].itertuples())
@@ -128,7 +128,7 @@ def profiles_section(inputs: ReportInputs) -> str:
             parts.append(f"<li><strong>FACS prototype:</strong> {escape(_au_list(found['prototype']))}; "
                          f"{found['hits']} of the {len(found['measurable'])} measurable ones are among the five "
                          "strongest raisers.</li>")
-        elif emotion not in FACS_PROTOTYPES:
+        elif emotion not in PROTOTYPES:
             parts.append("<li>FACS names no prototype for this emotion.</li>")
         parts.append("</ul>")
     if inputs.heatmap and inputs.heatmap.is_file():
@@ -162,7 +162,7 @@ def examples_section(inputs: ReportInputs) -> str:
     """Per emotion: the AU model's most confident right and wrong answers on test faces, with their reasons."""
     faces = inputs.explanations.merge(inputs.predictions.drop(columns=["label"]), on="path", how="left")
     faces = faces[faces.predicted != ""].sort_values("probability", ascending=False)
-    other_models = [c for c in inputs.predictions.columns if c not in ("path", "label", "logreg")]  # logreg: the reasons
+    other_models = [c for c in inputs.predictions.columns if c not in ("path", "label", AU_MODEL)]  # its reasons are shown
     parts = ["<h2 id=examples>Example test faces</h2>",
              "<p>For each emotion, the AU model's most confident correct and wrong answers, with the movements "
              "behind them (weight x standardised intensity), the other models' answers, and the masked answers.</p>"]

@@ -1,1 +1,1 @@
-"""Thin entry points, one per dvc.yaml stage: ``python -m stages.<name>``."""
+"""One thin entry point per dvc.yaml stage: python -m stages.<name>."""

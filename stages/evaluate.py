@@ -1,40 +1,38 @@
-"""Stage evaluate: every model on the same test images, unmasked and masked; metrics, confusion matrices, table."""
-
-from pathlib import Path
+"""Stage evaluate: every model on the same test faces, unmasked and masked: headline metrics, confusion matrices,
+the full comparison table and every face's answers."""
 
 import pandas as pd
 
-from face_emotion import dataset, logreg
-from face_emotion.atomic import atomic_dir, write_csv, write_json, write_text
-from face_emotion.au.mapping import AU_COLUMNS
-from face_emotion.au.table import read_au_table
-from face_emotion.comparison import FaceModel, ModelResult, answers, cnn_face_models, compare, comparison_markdown, size_mb
-from face_emotion.config import Params
-from face_emotion.faces import usable
-from face_emotion.masking import au_survival
-from face_emotion.stage import run_stage
-from face_emotion.teachable_machine import MODEL_FILE, find_exports, load_export
-from stages.mask_test import MASKED_AU_TABLE, MASKED_MANIFEST
+from face_emotion import au_model
+from face_emotion.au_model.base import AuModel
+from face_emotion.cnn import model as cnn
+from face_emotion.core.config import AuTableData, Params
+from face_emotion.core.io import atomic_dir, size_mb, write_csv, write_json, write_text
+from face_emotion.core.paths import Paths
+from face_emotion.core.stage import run_stage
+from face_emotion.core.tables import AU_COLUMNS, AU_MODEL, read_au_table, read_manifest, usable
+from face_emotion.data.faces import decode_faces, load_face_cache
+from face_emotion.evaluation.comparison import (
+    FaceModel,
+    ModelResult,
+    answers,
+    au_survival,
+    cnn_face_models,
+    compare,
+    comparison_markdown,
+    headline,
+)
+from face_emotion.evaluation.teachable_machine import MODEL_FILE, find_exports, load_export
 
-MANIFEST = "features/manifest.csv"
-AU_TABLE = "features/au.csv"
-LOGREG_MODEL = "models/logreg/model.json"
-CNN_MODEL = "models/cnn/model.keras"  # absent when the data has no images
-METRICS = "metrics/evaluate.json"
-CONFUSION_DIR = "plots/confusion"
-COMPARISON = "reports/comparison.md"
-COMPARISON_JSON = "reports/comparison.json"
-PREDICTIONS = "reports/predictions.csv"
 
-
-def face_models(params: Params) -> tuple[dict[str, FaceModel], dict[str, float]]:
-    """The models on raw faces (the CNN, any Teachable Machine exports) and their sizes in MB."""
+def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dict[str, float]]:
+    """The models on raw faces (the CNN, any Teachable Machine exports) and every model's size in MB."""
     models: dict[str, FaceModel] = {}
-    sizes = {"logreg": size_mb(LOGREG_MODEL)}
-    if Path(CNN_MODEL).is_file():
-        models.update(cnn_face_models(CNN_MODEL, params.data.classes, params.cnn.tta))
-        sizes.update(dict.fromkeys(models, size_mb(CNN_MODEL)))
-    for folder in find_exports(params.evaluate.teachable_machine_dir):
+    sizes = {AU_MODEL: size_mb(paths.au_model / au_model.MODEL_FILE)}
+    if (paths.cnn / cnn.MODEL_FILE).is_file():
+        models.update(cnn_face_models(cnn.load(paths.cnn), params.data.classes, params.evaluate.tta))
+        sizes.update(dict.fromkeys(models, size_mb(paths.cnn / cnn.MODEL_FILE)))
+    for folder in find_exports(paths.teachable_machine):
         export = load_export(folder)
         unknown = sorted(set(export.labels) - set(params.data.classes))
         if unknown:
@@ -44,47 +42,46 @@ def face_models(params: Params) -> tuple[dict[str, FaceModel], dict[str, float]]
     return models, sizes
 
 
-def _metrics(results: dict[str, ModelResult]) -> dict[str, dict]:
-    return {name: result.metrics for name, result in results.items()}
-
-
-def masked_comparison(params: Params, au_model: logreg.AuModel, au_table: pd.DataFrame, models: dict[str, FaceModel]
-                      ) -> tuple[dict | None, dict[str, ModelResult], pd.DataFrame]:
-    """Every model on the masked test faces, the AUs that survive the mask, and each face's answers."""
-    masked_test = dataset.read_manifest(MASKED_MANIFEST)
+def masked_comparison(params: Params, paths: Paths, model: AuModel, au_table: pd.DataFrame,
+                      models: dict[str, FaceModel]) -> tuple[dict[str, ModelResult], dict | None, pd.DataFrame]:
+    """Every model on the masked test faces, its summary (with the AUs that survive the mask) and each face's answers,
+    keyed by the unmasked original's path."""
+    masked_test = read_manifest(paths.masked_manifest)
     if masked_test.empty:
-        return None, {}, pd.DataFrame(columns=["path"])
-    masked_table = read_au_table(MASKED_AU_TABLE)
-    results = compare(masked_test, masked_table, au_model, models, params.data.classes)
+        return {}, None, pd.DataFrame(columns=["path"])
+    masked_table = read_au_table(paths.masked_au_table)
+    results = compare(masked_test, decode_faces(masked_test), masked_table, model, models, params.data.classes)
     survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
-    summary = {"shape": params.evaluate.mask.shape, "height": params.evaluate.mask.height,
-               "models": _metrics(results), "au_r": dict(zip(survival.au, survival.r, strict=True))}
-    results = {f"masked_{name}": result for name, result in results.items()}
-    return summary, results, answers(masked_test.source_path, results)
+    summary = {"shape": params.mask.shape, "height": params.mask.height,
+               "models": {name: r.scores for name, r in results.items()},
+               "au_r": dict(zip(survival.au, survival.r, strict=True)),
+               "measurable": survival.au[survival.measurable].tolist()}
+    return results, summary, answers(masked_test.source_path, {f"masked_{n}": r for n, r in results.items()})
 
 
-def main(params: Params) -> None:
-    au_model = logreg.AuModel.load(LOGREG_MODEL)
-    au_table = read_au_table(AU_TABLE)
-    models, sizes = face_models(params)
-    test = usable(dataset.read_manifest(MANIFEST), "test")
-    results = compare(test, au_table, au_model, models, params.data.classes)
-    metrics = _metrics(results)
-    for name, size in sizes.items():
-        metrics[name]["size_mb"] = size
-    masked, masked_results, masked_answers = masked_comparison(params, au_model, au_table, models)
+def main(params: Params, paths: Paths) -> None:
+    classes = params.data.classes
+    model = au_model.load(paths.au_model)
+    au_table = read_au_table(paths.au_table)
+    models, sizes = face_models(params, paths)
+    test = usable(read_manifest(paths.manifest), "test")
+    faces, _ = load_face_cache(paths.faces, "test", classes)
+    results = compare(test, faces, au_table, model, models, classes)
+    masked_results, masked, masked_answers = masked_comparison(params, paths, model, au_table, models)
+    details = {name: {**r.scores, "size_mb": sizes[name]} for name, r in results.items()}
     predictions = answers(test.path, results).merge(masked_answers, on="path", how="left", validate="one_to_one")
     predictions.insert(1, "label", test.label.to_numpy())
-    with atomic_dir(CONFUSION_DIR) as folder:
-        for name, result in {**results, **masked_results}.items():
+    with atomic_dir(paths.confusion) as folder:
+        for name, result in [*results.items(), *((f"masked_{n}", r) for n, r in masked_results.items())]:
             write_csv(result.confusion, folder / f"{name}.csv")
-    write_json({**metrics, **({"masked": masked} if masked else {})}, METRICS)
-    write_json({"models": metrics, "masked": masked}, COMPARISON_JSON)
-    write_csv(predictions, PREDICTIONS)
+    write_json(headline(results, masked_results), paths.evaluate_metrics)
+    write_json({"models": details, "masked": masked}, paths.comparison_details)
+    write_csv(predictions, paths.predictions)
     data = params.data
-    reference = (data.reference_model, data.reference_accuracy) if data.reference_model and data.reference_accuracy else None
-    markdown = comparison_markdown(metrics, reference, masked)
-    write_text(markdown, COMPARISON)
+    reference = (data.reference_model, data.reference_accuracy) if isinstance(data, AuTableData) and \
+        data.reference_model and data.reference_accuracy else None
+    markdown = comparison_markdown(details, reference, masked)
+    write_text(markdown, paths.comparison)
     print(markdown)
 
 

@@ -1,25 +1,23 @@
-"""Stage prepare: a manifest of every input file, a seeded validation split, a data-quality report."""
+"""Stage prepare: a manifest of every input file, a seeded validation split, every usable face decoded once, and a
+data-quality report."""
 
-from face_emotion import dataset
-from face_emotion.atomic import write_csv, write_json, write_text
-from face_emotion.config import Params
-from face_emotion.stage import run_stage
-
-MANIFEST = "features/manifest.csv"
-QUALITY_METRICS = "metrics/data_quality.json"
-QUALITY_DETAILS = "reports/data_quality.json"
-QUALITY_REPORT = "reports/data_quality.md"
+from face_emotion.core.config import ImageData, Params
+from face_emotion.core.io import write_csv, write_json, write_text
+from face_emotion.core.paths import Paths
+from face_emotion.core.stage import run_stage
+from face_emotion.data.faces import write_face_cache
+from face_emotion.data.manifest import build_manifest, quality_markdown, quality_report
 
 
-def main(params: Params) -> None:
-    manifest = dataset.build_manifest(params.data, params.seed)
-    report = dataset.quality_report(manifest)
-    write_csv(manifest, MANIFEST)
-    write_json(report, QUALITY_DETAILS)
-    write_json(dataset.quality_metrics(report), QUALITY_METRICS)
-    write_text(dataset.quality_markdown(report, manifest), QUALITY_REPORT)
+def main(params: Params, paths: Paths) -> None:
+    manifest = build_manifest(params.data, params.seed)
+    report = quality_report(manifest)
+    write_csv(manifest, paths.manifest)
+    faces = write_face_cache(manifest if isinstance(params.data, ImageData) else manifest.iloc[0:0], paths.faces)
+    write_json(report, paths.data_quality)
+    write_text(quality_markdown(report, manifest), paths.data_quality_page)
     print(f"prepare: {report['used']} faces used, {report['rejected']} rejected, {report['excluded']} excluded "
-          f"(see {QUALITY_REPORT})")
+          f"(see {paths.data_quality_page}); decoded per split: {faces}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A per-image cache of AU measurements, keyed by content hash and by the backend settings that shape them."""
+"""A per-image cache of AU measurements, keyed by content hash and by every setting that shapes them."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from face_emotion.atomic import write_csv
-from face_emotion.config import AuParams
-
-NOT_PART_OF_KEY = ("workers", "executor", "scheduler_address")
-"""Settings that change how fast, not what, is measured."""
+from face_emotion.core.config import AuParams
+from face_emotion.core.io import write_csv
 
 
 def settings_key(params: AuParams, version: str) -> str:
-    """A short hash of every setting that can change a measurement, and of the backend's version."""
-    settings = {k: v for k, v in dataclasses.asdict(params).items() if k not in NOT_PART_OF_KEY}
-    return hashlib.sha256(json.dumps([settings, version], sort_keys=True).encode()).hexdigest()[:16]
+    """A short hash of the AU settings (every one can change a measurement) and of the backend's version."""
+    return hashlib.sha256(json.dumps([dataclasses.asdict(params), version], sort_keys=True).encode()).hexdigest()[:16]
 
 
 class AuCache:

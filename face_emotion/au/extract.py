@@ -11,35 +11,20 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from face_emotion.au.backends import BACKENDS, AuBackend
 from face_emotion.au.cache import AuCache
-from face_emotion.au.mapping import AU_COLUMNS
-from face_emotion.au.mediapipe_backend import MediaPipeBackend
-from face_emotion.au.openface_csv_backend import OpenFaceCsvBackend
-from face_emotion.au.openface_docker import OpenFaceDockerBackend
-from face_emotion.au.table import ID_COLUMNS, STATUS_COLUMNS
-from face_emotion.config import AuParams
-from face_emotion.errors import UserError
+from face_emotion.core.config import AuParams, ComputeParams
+from face_emotion.core.tables import AU_COLUMNS, ID_COLUMNS, STATUS_COLUMNS, USED
 
-Backend = MediaPipeBackend | OpenFaceCsvBackend | OpenFaceDockerBackend
-BACKENDS: dict[str, type[Backend]] = {
-    "mediapipe": MediaPipeBackend,
-    "openface": OpenFaceDockerBackend,
-    "openface_csv": OpenFaceCsvBackend,
-}
-
-_worker_backend: Backend | None = None
+_worker_backend: AuBackend | None = None
 DASK_SHARD = 128
 """Images per Dask task: large enough to amortise scheduling, small enough to spread over workers."""
+LOCAL_DASK = "local"
+"""compute.dask_scheduler value that starts a local Dask cluster of compute.au_workers processes."""
 
 
-def _backend_class(params: AuParams) -> type[Backend]:
-    if params.backend not in BACKENDS:
-        raise UserError(f"params: unknown au.backend '{params.backend}' (known: {', '.join(BACKENDS)})")
-    return BACKENDS[params.backend]
-
-
-def _open_backend(params: AuParams) -> Backend:
-    return _backend_class(params)(params)
+def _open_backend(params: AuParams) -> AuBackend:
+    return BACKENDS[params.backend](params)
 
 
 def _init_worker(params: AuParams) -> None:
@@ -62,14 +47,14 @@ def _measure_shard(paths: list[str], params: AuParams) -> list[dict[str, object]
     return [_measure_in_worker(p) for p in paths]
 
 
-def _measure_with_dask(paths: list[str], params: AuParams) -> Iterator[dict[str, object]]:
+def _measure_with_dask(paths: list[str], params: AuParams, compute: ComputeParams) -> Iterator[dict[str, object]]:
     """Rows in the order of ``paths``, measured in shards on a dask.distributed cluster."""
     from distributed import Client, LocalCluster
 
-    if params.scheduler_address:
-        cluster, client = None, Client(params.scheduler_address)
+    if compute.dask_scheduler != LOCAL_DASK:
+        cluster, client = None, Client(compute.dask_scheduler)
     else:
-        cluster = LocalCluster(n_workers=params.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        cluster = LocalCluster(n_workers=compute.au_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None)
         client = Client(cluster)
     try:
@@ -83,25 +68,23 @@ def _measure_with_dask(paths: list[str], params: AuParams) -> Iterator[dict[str,
             cluster.close()
 
 
-def _measure_all(paths: list[str], params: AuParams) -> Iterator[dict[str, object]]:
-    """Rows in the order of ``paths``: one container run for batch backends, else ``params.workers`` processes."""
-    if params.executor == "dask":
-        yield from _measure_with_dask(paths, params)
+def _measure_all(paths: list[str], params: AuParams, compute: ComputeParams) -> Iterator[dict[str, object]]:
+    """Rows in the order of ``paths``: on a Dask cluster, in ``compute.au_workers`` processes, or in this one (one
+    ``measure_many`` call for backends that take a whole batch)."""
+    parallel = BACKENDS[params.backend].parallel
+    if compute.dask_scheduler is not None and parallel:
+        yield from _measure_with_dask(paths, params, compute)
         return
-    if _backend_class(params) is OpenFaceDockerBackend:
+    if compute.au_workers == 1 or not parallel:
         with _open_backend(params) as backend:
             yield from backend.measure_many(paths)
         return
-    if params.workers == 1:
-        with _open_backend(params) as backend:
-            yield from (backend.measure(p) for p in paths)
-        return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(params.workers, initializer=_init_worker, initargs=(params,)) as pool:
+    with context.Pool(compute.au_workers, initializer=_init_worker, initargs=(params,)) as pool:
         yield from pool.imap(_measure_in_worker, paths, chunksize=32)
 
 
-def _measure_new(images: pd.DataFrame, params: AuParams) -> pd.DataFrame:
+def _measure_new(images: pd.DataFrame, params: AuParams, compute: ComputeParams) -> pd.DataFrame:
     """Measure one image per content hash in ``images``, with a progress bar; rows indexed by md5."""
     unique = images.drop_duplicates("md5")
     if unique.empty:
@@ -109,23 +92,24 @@ def _measure_new(images: pd.DataFrame, params: AuParams) -> pd.DataFrame:
     rows = []
     progress = tqdm(total=len(unique), desc=f"extract_au ({params.backend})", unit="img", mininterval=2.0)
     with progress:
-        for row in _measure_all(unique.path.tolist(), params):
+        for row in _measure_all(unique.path.tolist(), params, compute):
             rows.append(row)
             progress.update()
     return pd.DataFrame(rows, index=pd.Index(unique.md5, name="md5"))
 
 
-def extract(manifest: pd.DataFrame, params: AuParams, cache_dir: str | Path | None = None) -> pd.DataFrame:
+def extract(manifest: pd.DataFrame, params: AuParams, compute: ComputeParams, cache_dir: str | Path | None = None
+            ) -> pd.DataFrame:
     """One row per usable manifest image: AU intensities, blendshapes, success and failure reason.
 
     With ``cache_dir``, images whose content was measured before with the same settings are not measured again.
     """
-    backend = _backend_class(params)
+    backend = BACKENDS[params.backend]
     backend.check(params)
-    images = manifest.loc[manifest.status == "ok", [*ID_COLUMNS, "md5"]].reset_index(drop=True)
+    images = manifest.loc[manifest.status == USED, [*ID_COLUMNS, "md5"]].reset_index(drop=True)
     cache = AuCache(cache_dir, params, backend.version()) if cache_dir is not None else None
     known = cache.load() if cache else pd.DataFrame(index=pd.Index([], name="md5"))
-    fresh = _measure_new(images[~images.md5.isin(known.index)], params)
+    fresh = _measure_new(images[~images.md5.isin(known.index)], params, compute)
     if not fresh.empty or known.empty:
         known = pd.concat([known, fresh]) if not known.empty else fresh
         if cache:
@@ -163,13 +147,3 @@ def summary(table: pd.DataFrame) -> dict[str, object]:
         "failure_reasons": dict(Counter(table.loc[~table.success, "failure_reason"])),
     }
 
-
-def summary_metrics(report: dict[str, object]) -> dict[str, object]:
-    """Flat headline numbers of the summary, for `dvc metrics show` and `dvc exp show`."""
-    per_split: dict[str, dict] = report["per_split"]  # type: ignore[assignment]
-    return {
-        "images": report["images"],
-        "detected": report["detected"],
-        "detection_rate": report["detection_rate"],
-        **{f"detection_rate_{split}": values["detection_rate"] for split, values in per_split.items()},
-    }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from face_emotion.core.tables import GEOMETRY_COLUMNS, GEOMETRY_DECIMALS
+
 # FaceLandmarker mesh indices; "right" is the subject's right (the image's left).
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_LID_UPPER, RIGHT_LID_LOWER = 33, 133, 159, 145
 LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UPPER, LEFT_LID_LOWER = 263, 362, 386, 374
@@ -17,28 +19,6 @@ RIGHT_CHEEK, LEFT_CHEEK, RIGHT_ALA, LEFT_ALA = 50, 280, 64, 294
 UPPER_LIP_TOP, SUBNASALE, UPPER_INNER_LIP, LOWER_INNER_LIP = 0, 2, 13, 14
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM = 61, 291, 17
 NOSE_TIP, CHIN = 1, 152
-
-GEOMETRY: dict[str, tuple[str, tuple[int, ...]]] = {
-    "lm_inner_brow_height": ("inner brow height", (1,)),
-    "lm_outer_brow_height": ("outer brow height", (2,)),
-    "lm_brow_slant": ("brow slant", (1,)),
-    "lm_brow_gap": ("brows drawn together", (4,)),
-    "lm_eye_opening": ("eye opening", (5,)),
-    "lm_lower_lid_raise": ("lower lid raise", (6,)),
-    "lm_cheek_lift": ("cheek lift", (6,)),
-    "lm_nose_lift": ("nose wings lift", (9,)),
-    "lm_upper_lip_lift": ("upper lip lift", (10,)),
-    "lm_corner_lift": ("lip corners lift", (12,)),
-    "lm_corner_depression": ("lip corners down", (15,)),
-    "lm_chin_raise": ("chin raise", (17,)),
-    "lm_mouth_width": ("mouth width", (20,)),
-    "lm_head_turn": ("head turned", (51, 52)),
-    "lm_head_pitch": ("head down", (54,)),
-}
-"""Column -> (what it measures, the AUs it indicates; 51-54 are FACS head positions). Low values read the other way:
-lip corners below the lip midline are AU15's depressed corners, a low brow slant is the V of AU04."""
-GEOMETRY_COLUMNS: tuple[str, ...] = tuple(GEOMETRY)
-GEOMETRY_DECIMALS = 5
 
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:
@@ -53,7 +33,8 @@ def eye_frame(landmarks: np.ndarray) -> np.ndarray:
 
 
 def measure(landmarks: np.ndarray) -> dict[str, float]:
-    """Every GEOMETRY measurement of one face from its (478, 3) landmarks."""
+    """Every landmark measurement of the AU table (face_emotion.core.tables.GEOMETRY) of one face, from its (478, 3)
+    landmarks."""
     p = eye_frame(landmarks)
     y = p[:, 1]
 

@@ -1,0 +1,107 @@
+"""What every AU model family shares: fit(X, y) returns the model, per-feature contributions that sum (with the
+intercept) to each emotion's logit, probabilities, and one plain-JSON file format that names the family (``kind``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import describe
+
+FORMAT = 1
+"""Version of the saved JSON layout; a file of another version is refused with a clear line."""
+
+
+class AuModel:
+    """An explainable emotion model on AU features: logit_k = intercept_k + sum_j contribution_kj(x).
+
+    Fitted state ends in ``_`` (as in scikit-learn) and is what the JSON file holds: ``features_`` (column names),
+    ``mean_`` and ``scale_`` (each feature's training mean and standard deviation), ``coef_`` (per emotion and
+    feature: how much the logit moves per standard deviation of the feature; the coefficient itself for the linear
+    model, the least-squares slope of the feature's contribution for the others) and ``intercept_``. A family adds
+    the arrays its contributions need.
+    """
+
+    kind: ClassVar[str]
+    family_state: ClassVar[tuple[str, ...]] = ()
+    """The fitted attributes this family adds to the file."""
+    COMMON_STATE: ClassVar[tuple[str, ...]] = ("features_", "mean_", "scale_", "coef_", "intercept_")
+
+    def __init__(self, params: Any, classes: list[str], seed: int) -> None:
+        self.params, self.classes, self.seed = params, list(classes), seed
+
+    # fitting ----------------------------------------------------------------------------------------------------
+    def fit(self, values: np.ndarray, labels: np.ndarray, features: list[str]) -> Self:
+        """Fit on ``values`` (n, features) of the named ``features`` and their emotion ``labels``; returns self."""
+        absent = [c for c in self.classes if c not in set(labels)]
+        if absent:
+            raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
+        scaler = StandardScaler().fit(values)
+        self.features_, self.mean_, self.scale_ = list(features), scaler.mean_.tolist(), scaler.scale_.tolist()
+        self._fit(values, labels)
+        return self
+
+    def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
+        """Set ``coef_``, ``intercept_`` and the family's own state."""
+        raise NotImplementedError
+
+    def _set_average_slopes(self, values: np.ndarray) -> None:
+        """``coef_`` as each feature's least-squares slope per standard deviation: the mean over the training faces
+        of its (centred) contribution times its standardised value."""
+        self.coef_ = (np.einsum("ncj,nj->cj", self.contributions(values), self.standardise(values)) / len(values)).tolist()
+
+    # using ------------------------------------------------------------------------------------------------------
+    def standardise(self, values: np.ndarray) -> np.ndarray:
+        return (values - np.asarray(self.mean_)) / np.asarray(self.scale_)
+
+    def contributions(self, values: np.ndarray) -> np.ndarray:
+        """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it."""
+        raise NotImplementedError
+
+    def logits(self, values: np.ndarray) -> np.ndarray:
+        """Per-class logits for rows of raw feature values (n, features)."""
+        return self.contributions(values).sum(axis=2) + np.asarray(self.intercept_)
+
+    def predict_proba(self, values: np.ndarray) -> np.ndarray:
+        logits = self.logits(values)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(self.classes)[self.predict_proba(values).argmax(axis=1)]
+
+    def coefficient_table(self) -> pd.DataFrame:
+        """Emotion x feature slopes per standard deviation, with readable feature names and the intercept."""
+        table = pd.DataFrame(self.coef_, index=self.classes, columns=[describe(f) for f in self.features_])
+        table.insert(0, "intercept", self.intercept_)
+        return table.rename_axis("emotion").reset_index()
+
+    # the file ---------------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        state = {name.removesuffix("_"): getattr(self, name) for name in (*self.COMMON_STATE, *self.family_state)}
+        return {"kind": self.kind, "format": FORMAT, "classes": self.classes, "seed": self.seed,
+                "params": dataclasses.asdict(self.params), **state}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], params: Any) -> Self:
+        """The model a ``to_dict`` wrote; ValueError when its arrays do not fit together."""
+        model = cls(params, data["classes"], data["seed"])
+        for name in (*cls.COMMON_STATE, *cls.family_state):
+            setattr(model, name, data[name.removesuffix("_")])
+        model._check_shapes()
+        return model
+
+    def _check_shapes(self) -> None:
+        """ValueError unless every array has one entry per class and feature (a family checks its own too)."""
+        n_classes, n_features = len(self.classes), len(self.features_)
+        shapes = {"mean": (np.shape(self.mean_), (n_features,)), "scale": (np.shape(self.scale_), (n_features,)),
+                  "coef": (np.shape(self.coef_), (n_classes, n_features)), "intercept": (np.shape(self.intercept_), (n_classes,))}
+        wrong = [f"{name} has shape {found}, expected {expected}" for name, (found, expected) in shapes.items()
+                 if found != expected]
+        if wrong:
+            raise ValueError(wrong[0])

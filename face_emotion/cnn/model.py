@@ -1,0 +1,94 @@
+"""The reference CNN on raw 48x48 grayscale faces (Keras): its two architectures, loading and predicting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from face_emotion.core.config import CnnParams
+from face_emotion.core.errors import UserError
+from face_emotion.data.images import FACE_SIZE
+
+MODEL_FILE = "model.keras"
+INFO_FILE = "model_info.json"
+"""Beside the model: class order, architecture, input and preprocessing."""
+
+
+def _vgg(x, params: CnnParams):
+    """Per entry of ``filters``: two 3x3 convs with batch norm, max-pool, dropout; then a dense layer."""
+    from keras import layers
+
+    for width in params.filters:
+        for _ in range(2):
+            x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+        x = layers.Dropout(params.dropout / 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(params.dense_units, activation="relu")(x)
+    return layers.Dropout(params.dropout)(x)
+
+
+def _xception(x, params: CnnParams):
+    """Mini-Xception: two plain 3x3 convs, then per entry of ``filters`` a residual module of two depthwise-separable
+    convs and a strided max-pool beside a strided 1x1 shortcut; global average pooling."""
+    from keras import layers
+
+    for _ in range(2):
+        x = layers.Conv2D(params.filters[0] // 2, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    for width in params.filters:
+        shortcut = layers.Conv2D(width, 1, strides=2, padding="same", use_bias=False)(x)
+        shortcut = layers.BatchNormalization()(shortcut)
+        for step in range(2):
+            x = layers.SeparableConv2D(width, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            if step == 0:
+                x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Add()([x, shortcut])
+    x = layers.GlobalAveragePooling2D()(x)
+    if params.dense_units:
+        x = layers.Dense(params.dense_units, activation="relu")(x)
+    return layers.Dropout(params.dropout)(x)
+
+
+BODIES = {"vgg": _vgg, "xception": _xception}
+
+
+def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
+    """The configured architecture on (48, 48, 1) uint8-valued input (the model rescales), softmax over classes."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(FACE_SIZE, FACE_SIZE, 1), name="face")
+    x = layers.Rescaling(1.0 / 255.0)(inputs)
+    x = BODIES[params.arch](x, params)
+    outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
+    return keras.Model(inputs, outputs, name=f"cnn_{params.arch}")
+
+
+def predict_proba(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
+    """Class probabilities for (n, 48, 48, 1) uint8 faces; with ``tta``, averaged with their mirror images."""
+    faces = faces.astype(np.float32)
+    probabilities = model.predict(faces, batch_size=batch_size, verbose=0)
+    if tta:
+        probabilities = (probabilities + model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probabilities
+
+
+def load(folder: str | Path):  # -> keras.Model
+    """The CNN saved in ``folder``, loaded in Keras safe mode (no code runs on load); damage is one clear error."""
+    import keras
+
+    path = Path(folder) / MODEL_FILE
+    if not path.is_file():
+        raise UserError(f"{path} not found: train it with 'dvc repro train_cnn'")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path} is damaged or not a Keras model ({type(exc).__name__}): "
+                        "retrain it with 'dvc repro --force train_cnn'") from None

@@ -1,0 +1,126 @@
+"""Where the pipeline reads and writes. dvc.yaml owns the locations (its ``vars: paths``, which its stages template
+as ``${paths.<name>}``); this module reads them and names the files inside each output folder.
+
+The paths live in dvc.yaml, not in params.yaml: they are the map, not an experiment's settings, and DVC would show
+every params.yaml key as a column of ``dvc exp show``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import yaml
+
+from face_emotion.core.errors import UserError
+
+DVC_FILE = "dvc.yaml"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The pipeline's folders and files, relative to the project root."""
+
+    dataset: Path
+    """prepare: the manifest and the decoded faces."""
+    data_quality: Path
+    """prepare: what became of every input file, counted (JSON)."""
+    data_quality_page: Path
+    """prepare: the same, with every rejected file listed (Markdown)."""
+    au: Path
+    """extract_au: the AU table and how it was measured."""
+    au_cache: Path
+    """Per-image AU measurements reused across runs (a local speed-up, not a DVC output)."""
+    masked: Path
+    """mask_faces: the masked test faces, their manifest and their AU table."""
+    au_model: Path
+    cnn: Path
+    teachable_machine: Path
+    """Teachable Machine exports placed here join the comparison."""
+    cnn_training: Path
+    """dvclive's per-epoch curves of the CNN."""
+    explain: Path
+    evaluate: Path
+    comparison: Path
+    confusion: Path
+    report: Path
+    extract_au_metrics: Path
+    mask_faces_metrics: Path
+    train_au_model_metrics: Path
+    train_cnn_metrics: Path
+    explain_metrics: Path
+    evaluate_metrics: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.dataset / "manifest.csv"
+
+    @property
+    def faces(self) -> Path:
+        return self.dataset / "faces.npz"
+
+    @property
+    def au_table(self) -> Path:
+        return self.au / "table.csv"
+
+    @property
+    def au_settings(self) -> Path:
+        """The AU settings the table was measured with (copied beside the AU model, for predict)."""
+        return self.au / "settings.json"
+
+    @property
+    def au_summary(self) -> Path:
+        return self.au / "summary.json"
+
+    @property
+    def profiles(self) -> Path:
+        return self.explain / "au_profiles.csv"
+
+    @property
+    def profile_heatmap(self) -> Path:
+        return self.explain / "au_profiles.png"
+
+    @property
+    def explanations(self) -> Path:
+        return self.explain / "explanations.csv"
+
+    @property
+    def facs_agreement(self) -> Path:
+        return self.explain / "facs_agreement.json"
+
+    @property
+    def comparison_details(self) -> Path:
+        """Every model's full scores, unmasked and masked (the comparison table's source)."""
+        return self.evaluate / "comparison.json"
+
+    @property
+    def predictions(self) -> Path:
+        """Every test face: each model's answer, unmasked and masked."""
+        return self.evaluate / "predictions.csv"
+
+    @property
+    def masked_images(self) -> Path:
+        return self.masked / "images"
+
+    @property
+    def masked_manifest(self) -> Path:
+        return self.masked / "manifest.csv"
+
+    @property
+    def masked_au_table(self) -> Path:
+        return self.masked / "au.csv"
+
+
+def load_paths(project_dir: str | Path = ".") -> Paths:
+    """The paths dvc.yaml's ``vars`` declare, relative to ``project_dir`` (the repository root)."""
+    project_dir = Path(project_dir)
+    dvc_file = project_dir / DVC_FILE
+    try:
+        declared = yaml.safe_load(dvc_file.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"{dvc_file} cannot be read ({type(exc).__name__}): run from the repository root") from None
+    found = [item["paths"] for item in declared.get("vars", []) if isinstance(item, dict) and "paths" in item]
+    names = [f.name for f in fields(Paths)]
+    if len(found) != 1 or sorted(found[0]) != sorted(names):
+        raise UserError(f"{dvc_file}: 'vars' must hold one 'paths' mapping with exactly these keys: {', '.join(names)}")
+    return Paths(**{name: project_dir / found[0][name] for name in names})

@@ -1,0 +1,129 @@
+"""The two tables every stage passes on, in one place: the manifest (every input file and what became of it) and the
+AU table (one row per usable face: its status, AU intensities and the backend's extra measurements), with the
+meaning of each AU-table column in FACS words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from face_emotion.core.facs import ACTION_UNITS, UPPER_FACE_AUS, au_column, au_label
+
+# The manifest (prepare's output) ---------------------------------------------------------------------------------
+USED, REJECTED, EXCLUDED = "ok", "rejected", "excluded"
+"""A file's status: used; rejected (unusable: empty, not an image, ...); excluded (usable, but not wanted)."""
+SPLITS = ("train", "val", "test")
+MANIFEST_COLUMNS = ["path", "label", "split", "status", "reason", "md5", "pixel_md5", "bytes", "width", "height", "blank"]
+"""Then ``in_train``: whether a val or test image has an exact pixel copy among the images it is scored against."""
+_MANIFEST_TEXT = ("reason", "label", "md5", "pixel_md5")
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """Read a manifest written by the prepare stage (empty reasons and labels stay empty strings)."""
+    return pd.read_csv(path, dtype=dict.fromkeys(_MANIFEST_TEXT, str)).fillna(dict.fromkeys(_MANIFEST_TEXT, ""))
+
+
+def usable(manifest: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
+    """The manifest's used rows (of one split, if given), in manifest order, renumbered."""
+    keep = manifest.status == USED
+    if split is not None:
+        keep &= manifest.split == split
+    return manifest[keep].reset_index(drop=True)
+
+
+# The AU table (extract_au's output) ------------------------------------------------------------------------------
+ID_COLUMNS = ["path", "label", "split"]
+STATUS_COLUMNS = ["success", "confidence", "failure_reason", "backend", "backend_version"]
+"""Then the 17 AU*_r intensities, then backend extras (MediaPipe: the bs_* blendshapes and lm_* landmark geometry)."""
+AU_MAX = 5.0
+AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
+AU_DECIMALS = 2
+"""OpenFace's precision. MediaPipe's cheekSquint and noseSneer give ~1e-5 on FER2013 faces: kept, such noise would be
+standardised into large, meaningless contributions ("AU09 nose wrinkler +1.4" on a face with no wrinkle)."""
+
+BLENDSHAPES: tuple[str, ...] = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight",
+    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel", "mouthLeft",
+    "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight",
+    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
+    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
+)
+"""MediaPipe FaceLandmarker's 52 blendshape categories, in its output order."""
+BLENDSHAPE_COLUMNS: tuple[str, ...] = tuple(f"bs_{name}" for name in BLENDSHAPES)
+BLENDSHAPE_DECIMALS = 3
+"""The raw blendshape scores (0-1), kept to 0.001 for the same reason as the AUs."""
+_BLENDSHAPE_AU: dict[str, int] = {f"bs_{name}": au.number for au in ACTION_UNITS for name in au.blendshapes}
+
+GEOMETRY: dict[str, tuple[str, tuple[int, ...]]] = {
+    "lm_inner_brow_height": ("inner brow height", (1,)),
+    "lm_outer_brow_height": ("outer brow height", (2,)),
+    "lm_brow_slant": ("brow slant", (1,)),
+    "lm_brow_gap": ("brows drawn together", (4,)),
+    "lm_eye_opening": ("eye opening", (5,)),
+    "lm_lower_lid_raise": ("lower lid raise", (6,)),
+    "lm_cheek_lift": ("cheek lift", (6,)),
+    "lm_nose_lift": ("nose wings lift", (9,)),
+    "lm_upper_lip_lift": ("upper lip lift", (10,)),
+    "lm_corner_lift": ("lip corners lift", (12,)),
+    "lm_corner_depression": ("lip corners down", (15,)),
+    "lm_chin_raise": ("chin raise", (17,)),
+    "lm_mouth_width": ("mouth width", (20,)),
+    "lm_head_turn": ("head turned", (51, 52)),
+    "lm_head_pitch": ("head down", (54,)),
+}
+"""Landmark measurements (face_emotion.au.geometry): column -> (what it measures, the AUs it indicates; 51-54 are
+FACS head positions). Low values read the other way: lip corners below the lip midline are AU15's depressed corners,
+a low brow slant is the V of AU04."""
+GEOMETRY_COLUMNS: tuple[str, ...] = tuple(GEOMETRY)
+GEOMETRY_DECIMALS = 5
+
+COLUMN_DECIMALS: dict[str, int] = (dict.fromkeys(AU_COLUMNS, AU_DECIMALS) | dict.fromkeys(BLENDSHAPE_COLUMNS, BLENDSHAPE_DECIMALS)
+                                   | dict.fromkeys(GEOMETRY_COLUMNS, GEOMETRY_DECIMALS))
+"""The precision each measured column is kept to."""
+
+PAIR_SEPARATOR = "*"
+AU_PAIRS: tuple[str, ...] = tuple(f"{a}{PAIR_SEPARATOR}{b}" for i, a in enumerate(AU_COLUMNS) for b in AU_COLUMNS[i + 1:])
+"""All 136 products of two AU intensities, e.g. 'AU06_r*AU12_r' (cheek raiser together with lip corner puller)."""
+UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(au_column(n) for n in UPPER_FACE_AUS)
+
+
+NO_FACE = "no_face"
+"""The AU model's answer for a face without a measurement (counted as an error)."""
+AU_MODEL = "au_model"
+"""The AU model's name wherever models are compared (metrics, predictions, confusion matrices); its family is the
+au_model.kind param."""
+
+
+def read_au_table(path: str | Path) -> pd.DataFrame:
+    """Read an AU table written by extract_au (empty failure reasons stay empty strings)."""
+    return pd.read_csv(path, converters={"failure_reason": str, "label": str})
+
+
+def action_units_of(column: str) -> tuple[int, ...]:
+    """The AU numbers a feature measures: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'lm_cheek_lift' -> (6,),
+    'AU06_r*AU12_r' -> (6, 12)."""
+    if PAIR_SEPARATOR in column:
+        return tuple(n for part in column.split(PAIR_SEPARATOR) for n in action_units_of(part))
+    if column in AU_COLUMNS:
+        return (int(column[2:4]),)
+    if column in GEOMETRY:
+        return GEOMETRY[column][1]
+    return (_BLENDSHAPE_AU[column],) if column in _BLENDSHAPE_AU else ()
+
+
+def describe(column: str) -> str:
+    """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)',
+    'cheek lift (AU06 cheek raiser)', 'AU06 ... x AU12 ...'."""
+    if PAIR_SEPARATOR in column:
+        return " x ".join(describe(part) for part in column.split(PAIR_SEPARATOR))
+    if column in AU_COLUMNS:
+        return au_label(int(column[2:4]))
+    if column in GEOMETRY:
+        name, numbers = GEOMETRY[column]
+        return f"{name} ({' / '.join(au_label(n) for n in numbers)})"
+    name = column.removeprefix("bs_")
+    return f"{name} ({au_label(_BLENDSHAPE_AU[column])})" if column in _BLENDSHAPE_AU else name

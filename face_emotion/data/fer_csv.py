@@ -1,0 +1,62 @@
+"""Converting the public `fer2013.csv` table (emotion,pixels,Usage) into the image-folder layout prepare reads."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from face_emotion.core.errors import UserError
+
+FER_CODES = {0: "angry", 1: "disgust", 2: "fear", 3: "happy", 4: "sad", 5: "surprise", 6: "neutral"}
+USAGE_FOLDERS = {"Training": "train", "PublicTest": "test", "PrivateTest": "private_test"}
+"""Kaggle's image-folder release uses Training as train and PublicTest as test; PrivateTest is kept apart."""
+REQUIRED_COLUMNS = ("emotion", "pixels", "Usage")
+SIDE = 48
+
+
+def _face(row: dict[str, str]) -> tuple[str, str, np.ndarray]:
+    """(split folder, class, 48x48 pixels) of one CSV row; ValueError with a reason if it is malformed."""
+    try:
+        code = int(row["emotion"])
+    except (TypeError, ValueError):
+        raise ValueError(f"emotion {row['emotion']!r} is not a number") from None
+    if code not in FER_CODES:
+        raise ValueError(f"emotion code {code} is not 0-6")
+    if row["Usage"] not in USAGE_FOLDERS:
+        raise ValueError(f"Usage {row['Usage']!r} is not one of {', '.join(USAGE_FOLDERS)}")
+    try:
+        values = np.array((row["pixels"] or "").split(), dtype=np.int64)
+    except ValueError:
+        raise ValueError("pixels are not all integers") from None
+    if values.size != SIDE * SIDE or values.min(initial=0) < 0 or values.max(initial=0) > 255:
+        raise ValueError(f"pixels: expected {SIDE * SIDE} values in 0-255, got {values.size}")
+    return USAGE_FOLDERS[row["Usage"]], FER_CODES[code], values.reshape(SIDE, SIDE).astype(np.uint8)
+
+
+def import_fer2013_csv(table: str | Path, out_dir: str | Path) -> dict[str, object]:
+    """Write each valid row as ``<out>/<split>/<class>/<Usage>_<row>.png``; count and list the rows skipped."""
+    table, out_dir = Path(table), Path(out_dir)
+    if not table.is_file():
+        raise UserError(f"{table} not found")
+    written: Counter[str] = Counter()
+    skipped: list[str] = []
+    with table.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UserError(f"{table} has no '{missing[0]}' column (expected emotion,pixels,Usage)")
+        for number, row in enumerate(reader, start=1):
+            try:
+                split, label, pixels = _face(row)
+            except ValueError as exc:
+                skipped.append(f"row {number}: {exc}")
+                continue
+            target = out_dir / split / label / f"{row['Usage']}_{number:05d}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels, mode="L").save(target)
+            written[f"{split}/{label}"] += 1
+    return {"written": sum(written.values()), "per_folder": dict(sorted(written.items())), "skipped": skipped}

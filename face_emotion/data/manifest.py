@@ -1,0 +1,202 @@
+"""The manifest: every file under the data folder accounted for, a seeded split, duplicates flagged, a quality report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from face_emotion.core.config import AuTableData, ImageData
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import AU_COLUMNS, EXCLUDED, MANIFEST_COLUMNS, REJECTED, USED
+from face_emotion.data.images import ImageRejected, is_image_name, read_image
+from face_emotion.data.openface_csv import read_openface_csv
+
+SOURCE_SPLITS = ("train", "test")
+
+
+def _inspect(path: Path) -> dict[str, object]:
+    """Hash and decode one file; a failure becomes a rejection with its reason."""
+    content = path.read_bytes()
+    row: dict[str, object] = {"md5": hashlib.md5(content).hexdigest(), "bytes": len(content)}
+    if not is_image_name(path):
+        return {**row, "status": REJECTED, "reason": f"not an image file ({path.suffix or 'no extension'})"}
+    try:
+        image = read_image(path)
+    except ImageRejected as exc:
+        return {**row, "status": REJECTED, "reason": str(exc)}
+    pixels = np.asarray(image)
+    pixel_md5 = hashlib.md5(f"{pixels.shape}".encode() + pixels.tobytes()).hexdigest()
+    return {**row, "status": USED, "reason": "", "pixel_md5": pixel_md5, "width": image.width,
+            "height": image.height, "blank": bool(pixels.min() == pixels.max())}
+
+
+def scan(params: ImageData) -> pd.DataFrame:
+    """One row per file under ``params.root``: used ('ok'), 'excluded' or 'rejected', with a reason."""
+    root = Path(params.root)
+    if not root.is_dir():
+        raise UserError(f"data folder '{root}' not found: run 'dvc pull' or set data.root")
+    missing = [s for s in SOURCE_SPLITS if not (root / s).is_dir()]
+    if missing:
+        raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder "
+                        f"(expected {root}/train/<class>/ and {root}/test/<class>/)")
+    rows = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        parts = path.relative_to(root).parts
+        split = parts[0]
+        label = parts[1] if len(parts) == 3 else ""
+        row: dict[str, object] = {"path": path.as_posix(), "label": label, "split": split}
+        if split not in SOURCE_SPLITS:
+            rows.append({**row, "status": EXCLUDED, "reason": f"outside train/ and test/ ({split})"})
+        elif len(parts) != 3:
+            rows.append({**row, "status": REJECTED, "reason": "not inside a class folder (<split>/<class>/<file>)"})
+        elif label not in params.classes:
+            rows.append({**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"})
+        else:
+            rows.append({**row, **_inspect(path)})
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+
+
+def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
+    """Exclude all but a seeded sample of ``max_per_class`` usable files per class and split."""
+    if max_per_class is None:
+        return manifest
+    manifest = manifest.copy()
+    usable = manifest[manifest.status == USED]
+    for _, group in usable.groupby(["split", "label"]):
+        if len(group) > max_per_class:
+            dropped = group.sample(n=len(group) - max_per_class, random_state=seed).index
+            manifest.loc[dropped, ["status", "reason"]] = [EXCLUDED, f"over data.max_per_class={max_per_class}"]
+    return manifest
+
+
+def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) -> pd.DataFrame:
+    """Move a seeded, class-stratified share of the usable training files to split 'val' (none for 0)."""
+    if val_fraction == 0:
+        return manifest
+    manifest = manifest.copy()
+    train = manifest[(manifest.status == USED) & (manifest.split == "train")]
+    counts = train.label.value_counts()
+    if counts.empty or counts.min() < 2:
+        scarce = counts.idxmin() if not counts.empty else "any class"
+        raise UserError(f"too few usable training images for a validation split ({scarce})")
+    n_val = max(round(len(train) * val_fraction), len(counts))
+    _, val_index = train_test_split(train.index, test_size=n_val, stratify=train.label, random_state=seed)
+    manifest.loc[val_index, "split"] = "val"
+    return manifest
+
+
+def _mark_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Flag val images with an exact pixel copy in train, and test images with one in train or val."""
+    manifest = manifest.copy()
+    ok = manifest.status == USED
+    fit_hashes = set(manifest.loc[ok & (manifest.split == "train"), "pixel_md5"])
+    source_hashes = fit_hashes | set(manifest.loc[ok & (manifest.split == "val"), "pixel_md5"])
+    in_fit = (manifest.split == "val") & manifest.pixel_md5.isin(fit_hashes)
+    in_source = (manifest.split == "test") & manifest.pixel_md5.isin(source_hashes)
+    manifest["in_train"] = ok & (in_fit | in_source)
+    return manifest
+
+
+def table_row_path(table: str | Path, row: int) -> str:
+    """The manifest path of row ``row`` (0-based) of an AU table: '<table>#<row>'."""
+    return f"{Path(table).as_posix()}#{row}"
+
+
+def scan_au_table(params: AuTableData) -> pd.DataFrame:
+    """One manifest row per AU-table row; unusable rows (NaN, out of range, unknown label) rejected with a reason."""
+    root = Path(params.root)
+    if not root.is_file():
+        raise UserError(f"AU table '{root}' not found: run 'dvc pull' or set data.root")
+    table = read_openface_csv(root)
+    column, codes = params.label_column, params.label_codes or []
+    if column not in table:
+        raise UserError(f"AU table '{root}' has no label column '{column}'")
+    code = pd.to_numeric(table[column], errors="coerce")
+    known = code.isin(range(len(codes)))
+    labels = code.where(known, 0).astype(int).map(dict(enumerate(codes))).where(known, "")
+    row_hash = [hashlib.md5(",".join(f"{v:.4f}" for v in values).encode()).hexdigest()
+                for values in table[list(AU_COLUMNS)].to_numpy()]
+    manifest = pd.DataFrame({
+        "path": [table_row_path(root, i) for i in range(len(table))],
+        "label": labels,
+        "split": "train",
+        "status": USED,
+        "reason": table.failure_reason,
+        "md5": row_hash,
+        "pixel_md5": row_hash,
+        "blank": False,
+    }, columns=MANIFEST_COLUMNS)
+    manifest.loc[~known, "reason"] = [f"unknown label code {str(table[column].iloc[i])!r} in '{column}'"
+                                      for i in np.flatnonzero(~known)]
+    manifest.loc[manifest.reason != "", "status"] = REJECTED
+    unused = (manifest.status == USED) & ~manifest.label.isin(params.classes)
+    manifest.loc[unused, ["status", "reason"]] = [EXCLUDED, "class not in data.classes"]
+    return manifest
+
+
+def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> pd.DataFrame:
+    """A seeded random (not stratified) test hold-out of the usable rows, the original project's protocol."""
+    manifest = manifest.copy()
+    usable = manifest.index[manifest.status == USED]
+    _, test_index = train_test_split(usable, test_size=test_fraction, random_state=seed)
+    manifest.loc[test_index, "split"] = "test"
+    return manifest
+
+
+def build_manifest(params: ImageData | AuTableData, seed: int) -> pd.DataFrame:
+    """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
+    if isinstance(params, AuTableData):
+        manifest = _hold_out_test(scan_au_table(params), params.test_fraction, seed)
+    else:
+        manifest = scan(params)
+    usable = manifest[manifest.status == USED]
+    for split in SOURCE_SPLITS:
+        present = set(usable.loc[usable.split == split, "label"])
+        absent = [c for c in params.classes if c not in present]
+        if absent:
+            raise UserError(f"no usable {split} faces of class '{absent[0]}' in {params.root}")
+    manifest = _cap(manifest, params.max_per_class, seed)
+    manifest = _split_validation(manifest, params.val_fraction, seed)
+    return _mark_duplicates(manifest)
+
+
+def quality_report(manifest: pd.DataFrame) -> dict[str, object]:
+    """Counts per split and class, rejections and exclusions by reason, and duplicates."""
+    ok = manifest[manifest.status == USED]
+    counts = {split: {label: int(n) for label, n in group.label.value_counts().sort_index().items()}
+              for split, group in ok.groupby("split")}
+    within = {split: int(group.pixel_md5.duplicated().sum()) for split, group in ok.groupby("split")}
+    return {
+        "files": len(manifest),
+        "used": len(ok),
+        "rejected": int((manifest.status == REJECTED).sum()),
+        "excluded": int((manifest.status == EXCLUDED).sum()),
+        "counts": counts,
+        "rejected_reasons": dict(Counter(manifest.loc[manifest.status == REJECTED, "reason"])),
+        "excluded_reasons": dict(Counter(manifest.loc[manifest.status == EXCLUDED, "reason"])),
+        "duplicates_within_split": within,
+        "duplicates_of_train": {split: int(group.in_train.sum()) for split, group in ok.groupby("split") if split != "train"},
+        "blank_images": int(ok.blank.fillna(False).astype(bool).sum()),
+    }
+
+
+def quality_markdown(report: dict[str, object], manifest: pd.DataFrame) -> str:
+    """The quality report as a Markdown page, listing every rejected file."""
+    counts: dict[str, dict[str, int]] = report["counts"]  # type: ignore[assignment]
+    labels = sorted({label for per_split in counts.values() for label in per_split})
+    splits = [s for s in ("train", "val", "test") if s in counts]
+    lines = ["# Data quality", "",
+             f"{report['files']} files: {report['used']} used, {report['rejected']} rejected, {report['excluded']} excluded.", "",
+             "| class | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+    lines += [f"| {label} | " + " | ".join(str(counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
+    lines += ["", f"Exact duplicates within a split: {report['duplicates_within_split']}; "
+              f"images with an exact copy in train: {report['duplicates_of_train']}; blank images: {report['blank_images']}.", ""]
+    lines += ["## Excluded", ""] + [f"- {n} x {reason}" for reason, n in report["excluded_reasons"].items()]  # type: ignore[union-attr]
+    rejected = manifest[manifest.status == REJECTED]
+    lines += ["", "## Rejected", ""] + [f"- `{row.path}`: {row.reason}" for row in rejected.itertuples()]
+    return "\n".join(lines) + "\n"

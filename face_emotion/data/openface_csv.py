@@ -1,0 +1,81 @@
+"""Reading OpenFace output made elsewhere: FaceLandmarkImg and FeatureExtraction CSVs, and plain AU tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import AU_COLUMNS, AU_MAX
+
+NOT_TRACKED = "OpenFace did not track a face (success=0)"
+
+
+def _kind(columns: list[str]) -> str:
+    if "face" in columns:
+        return "FaceLandmarkImg"
+    if "frame" in columns:
+        return "FeatureExtraction"
+    return "au_table"
+
+
+def _invalid_reason(values: pd.Series) -> str:
+    """Why a row's AU values cannot be used ('' when they can): NaN or outside 0-5."""
+    for column, value in values.items():
+        if pd.isna(value):
+            return f"NaN value in {column}"
+        if not 0.0 <= float(value) <= AU_MAX:
+            return f"{column}={value} outside 0-{AU_MAX:g}"
+    return ""
+
+
+def read_openface_csv(path: str | Path) -> pd.DataFrame:
+    """One row per face (or frame, or table row): the 17 AU intensities, success, confidence, failure_reason.
+
+    Accepts OpenFace's FaceLandmarkImg header (names with leading spaces), its FeatureExtraction header, and a
+    plain table of AU columns with other columns (a label, say) kept as they are. Rows OpenFace marks
+    ``success == 0`` and rows with NaN or out-of-range AUs are kept as failures with a reason, never as zeros.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, skipinitialspace=True)
+    except FileNotFoundError:
+        raise UserError(f"OpenFace CSV {path} not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UserError(f"OpenFace CSV {path} cannot be parsed: {str(exc).splitlines()[0]}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in AU_COLUMNS if c not in table.columns]
+    if missing:
+        raise UserError(f"OpenFace CSV {path} has no column '{missing[0]}' (expected the 17 AU*_r intensities)")
+    table[list(AU_COLUMNS)] = table[list(AU_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    kind = _kind(list(table.columns))
+    tracked = table["success"].astype(float) == 1 if "success" in table else pd.Series(True, index=table.index)
+    reasons = table[list(AU_COLUMNS)].apply(_invalid_reason, axis=1).where(tracked, NOT_TRACKED)
+    table["failure_reason"] = reasons
+    table["success"] = reasons == ""
+    table.loc[~table.success, list(AU_COLUMNS)] = np.nan
+    table["confidence"] = pd.to_numeric(table["confidence"], errors="coerce") if "confidence" in table else np.nan
+    table.attrs["kind"] = kind
+    return table
+
+
+def most_confident(table: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Per group of ``by`` (e.g. 'frame'), the successful face with the highest confidence, else the first failure."""
+    groups = [table] if by is None or by not in table else [group for _, group in table.groupby(by, sort=True)]
+    chosen = []
+    for group in groups:
+        measured = group[group.success]
+        chosen.append(measured.confidence.fillna(-1.0).idxmax() if len(measured) else group.index[0])
+    return table.loc[chosen]
+
+
+def face_of_image(path: str | Path) -> dict[str, object]:
+    """The AU row of the most confident face in one FaceLandmarkImg CSV (a failure row when none was found)."""
+    table = read_openface_csv(path)
+    if table.empty:
+        return {"success": False, "failure_reason": "OpenFace found no face (empty CSV)", "confidence": np.nan}
+    row = most_confident(table, by=None).iloc[0]
+    return {"success": bool(row.success), "failure_reason": row.failure_reason, "confidence": row.confidence,
+            **{c: row[c] for c in AU_COLUMNS}}

@@ -1,0 +1,1 @@
+"""Comparing every model on one test set: scores, the comparison itself, Teachable Machine exports as models."""

@@ -1,0 +1,144 @@
+"""Scoring every model on the same test faces: on all of them, on those without a copy in the training data
+(dedup), and on their masked copies; the headline numbers for DVC and the full table for people."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from face_emotion import au_model
+from face_emotion.au_model.base import AuModel
+from face_emotion.cnn.model import predict_proba
+from face_emotion.core.tables import AU_MODEL
+from face_emotion.evaluation.scores import confusion_pairs, scores
+
+MEASURABLE_R = 0.5
+"""An AU stays measurable under the mask when its masked and unmasked intensities correlate at least this much."""
+FaceModel = Callable[[np.ndarray], np.ndarray]
+"""A model on raw faces: (n, 48, 48, 1) uint8 faces in, n class names out."""
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A model's test scores in full and its (actual, predicted) pairs for the confusion matrix."""
+
+    scores: dict[str, object]
+    confusion: pd.DataFrame
+
+
+def _result(test: pd.DataFrame, predicted: np.ndarray, classes: list[str], seconds: float) -> ModelResult:
+    overall = scores(test.label, predicted, classes)
+    fresh = ~test.in_train.astype(bool).to_numpy()
+    deduplicated = scores(test.label[fresh], predicted[fresh], classes)
+    details = {
+        **overall,
+        "dedup": {k: deduplicated[k] for k in ("accuracy", "macro_f1", "n")},
+        "images_per_s": round(len(test) / seconds, 1) if seconds > 0 else None,
+    }
+    return ModelResult(details, confusion_pairs(test.label, predicted))
+
+
+def evaluate_au_model(test: pd.DataFrame, au_table: pd.DataFrame, model: AuModel) -> ModelResult:
+    """The AU model on the test images; faces without a measurement are predicted 'no_face' (errors)."""
+    rows = test[["path"]].merge(au_table.drop(columns=["label", "split"]), on="path", how="left", validate="one_to_one")
+    rows["success"] = rows.success.fillna(False).astype(bool)
+    start = time.perf_counter()
+    predicted = au_model.predict_table(model, rows).to_numpy()
+    result = _result(test, predicted, model.classes, time.perf_counter() - start)
+    result.scores["no_face"] = int((~rows.success).sum())
+    return result
+
+
+def cnn_face_models(model, classes: list[str], tta: bool) -> dict[str, FaceModel]:
+    """A loaded Keras CNN as a FaceModel, and with ``tta`` also as 'cnn_tta' (each face's prediction averaged with
+    its mirror image's)."""
+    names = {"cnn": False, **({"cnn_tta": True} if tta else {})}
+    return {name: (lambda faces, flip=flip: np.asarray(classes)[predict_proba(model, faces, tta=flip).argmax(axis=1)])
+            for name, flip in names.items()}
+
+
+def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel, classes: list[str]) -> ModelResult:
+    """A model on raw faces, on the test images decoded once into ``faces``."""
+    start = time.perf_counter()
+    predicted = model(faces)
+    return _result(test, predicted, classes, time.perf_counter() - start)
+
+
+def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, model: AuModel,
+            face_models: dict[str, FaceModel], classes: list[str]) -> dict[str, ModelResult]:
+    """Every model on the same test images (manifest rows, decoded as ``faces``), the AU model first."""
+    results = {AU_MODEL: evaluate_au_model(test, au_table, model)}
+    results.update({name: evaluate_face_model(test, faces, face_model, classes) for name, face_model in face_models.items()})
+    return results
+
+
+def headline(unmasked: dict[str, ModelResult], masked: dict[str, ModelResult]) -> dict[str, dict[str, float]]:
+    """Per model the four numbers `dvc exp show` compares: accuracy, macro-F1, dedup accuracy, masked accuracy."""
+    return {name: {"accuracy": r.scores["accuracy"], "macro_f1": r.scores["macro_f1"],
+                   "dedup_accuracy": r.scores["dedup"]["accuracy"],  # type: ignore[index]
+                   **({"masked_accuracy": masked[name].scores["accuracy"]} if name in masked else {})}
+            for name, r in unmasked.items()}
+
+
+def answers(paths: pd.Series, results: dict[str, ModelResult]) -> pd.DataFrame:
+    """One row per test face, keyed by ``paths`` (of the unmasked originals): each model's answer."""
+    return pd.DataFrame({"path": paths.to_numpy(), **{name: r.confusion.predicted.to_numpy() for name, r in results.items()}})
+
+
+def au_survival(unmasked: pd.DataFrame, masked: pd.DataFrame, au_columns: list[str]) -> pd.DataFrame:
+    """Per AU: the correlation of masked with unmasked intensities on faces measured both ways, and a verdict.
+
+    ``masked`` rows carry ``source_path``, the path of their unmasked original in ``unmasked``.
+    """
+    pairs = masked[masked.success].merge(unmasked[unmasked.success], left_on="source_path", right_on="path",
+                                         suffixes=("_masked", ""), validate="one_to_one")
+    rows = []
+    for au in au_columns:
+        before, after = pairs[au], pairs[f"{au}_masked"]
+        r = float(np.corrcoef(before, after)[0, 1]) if len(pairs) > 2 and before.std() > 0 and after.std() > 0 else 0.0
+        rows.append({"au": au, "r": round(r, 3), "measurable": r >= MEASURABLE_R})
+    return pd.DataFrame(rows)
+
+
+def comparison_markdown(details: dict[str, dict], reference: tuple[str, float] | None = None,
+                        masked: dict[str, object] | None = None) -> str:
+    """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference;
+    then the same models on masked faces and the AUs that survive the mask."""
+    classes = list(next(iter(details.values()))["per_class"])
+    header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s", "size (MB)",
+              *[f"F1 {c}" for c in classes]]
+    lines = ["# Model comparison (test split)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, m in details.items():
+        cells = [name, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}", f"{m['dedup']['accuracy']:.4f}",
+                 f"{m['dedup']['macro_f1']:.4f}", str(m.get("no_face", "-")), str(m["images_per_s"]), str(m.get("size_mb", "-")),
+                 *[f"{m['per_class'][c]['f1']:.3f}" for c in classes]]
+        lines.append("| " + " | ".join(cells) + " |")
+    if reference:
+        lines.append(f"| {reference[0]} | {reference[1]:.4f} |" + " |" * (len(header) - 2))
+    n = next(iter(details.values()))
+    lines += ["", f"{n['n']} test faces; dedup: the {n['dedup']['n']} without an exact copy in the training data. "
+              "'no face': faces the AU model could not measure, counted as errors."]
+    if masked:
+        lines += ["", *masked_markdown(details, masked)]
+    return "\n".join(lines) + "\n"
+
+
+def masked_markdown(details: dict[str, dict], masked: dict[str, object]) -> list[str]:
+    """The masked comparison: each model's scores with the lower face covered, and which AUs stay measurable."""
+    models: dict[str, dict] = masked["models"]  # type: ignore[assignment]
+    lines = [f"## With the lower face masked ({masked['shape']} mask over {masked['height']:.0%} of the face)", "",
+             "| model | accuracy | macro-F1 | accuracy change | no face |", "|---|---|---|---|---|"]
+    for name, m in models.items():
+        change = m["accuracy"] - details[name]["accuracy"]
+        lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {change:+.4f} | {m.get('no_face', '-')} |")
+    au_r: dict[str, float] = masked["au_r"]  # type: ignore[assignment]
+    kept: list[str] = masked["measurable"]  # type: ignore[assignment]
+    lost = [au for au in au_r if au not in kept]
+    lines += ["", f"AUs still measurable under the mask (masked vs unmasked intensity, r >= {MEASURABLE_R}): "
+              f"{', '.join(kept) or 'none'}; lost: {', '.join(lost) or 'none'}.", "",
+              "| AU | r |", "|---|---|", *[f"| {au} | {r:.3f} |" for au, r in au_r.items()]]
+    return lines

@@ -1,0 +1,1 @@
+"""Explanations of an AU model: reasons per face, profiles per emotion and their FACS agreement, figures."""

@@ -1,0 +1,55 @@
+"""Per-face reasons: the features that raise the predicted emotion's logit most, in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from face_emotion.au_model.base import AuModel
+from face_emotion.au_model.features import feature_matrix
+from face_emotion.core.tables import describe
+
+LOW = " (low)"
+
+
+def top_reasons(model: AuModel, row_contributions: np.ndarray, row_below_average: np.ndarray, emotion: str,
+                count: int = 3) -> list[tuple[str, float]]:
+    """The features that raise ``emotion``'s logit most for one face, largest first (positive terms only).
+
+    ``row_contributions``: that face's (classes, features) slice of ``AuModel.contributions``;
+    ``row_below_average``: which of its features are below the training mean. A feature that raises the emotion by
+    being *weaker* than on the average training face gets ' (low)': 'AU07 lid tightener (low) +1.1' for a surprised
+    face's open eyes.
+    """
+    terms = row_contributions[model.classes.index(emotion)]
+    order = np.argsort(-terms)[:count]
+    return [(f"{model.features_[j]}{LOW if row_below_average[j] else ''}", float(terms[j])) for j in order if terms[j] > 0]
+
+
+def reason_text(emotion: str, probability: float, reasons: list[tuple[str, float]]) -> str:
+    """'happy (0.91): AU12 lip corner puller +2.3, AU06 cheek raiser +1.1'; a weaker-than-average AU says '(low)'."""
+    because = ", ".join(f"{describe(feature.removesuffix(LOW))}{LOW if feature.endswith(LOW) else ''} {value:+.1f}"
+                        for feature, value in reasons)
+    return f"{emotion} ({probability:.2f}): {because or 'no AU raises it above the baseline'}"
+
+
+def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.DataFrame:
+    """Per face: prediction, probabilities and the top reasons in words; unmeasured faces keep their reason."""
+    out = table[["path", "label"]].reset_index(drop=True).copy()
+    out["predicted"], out["probability"], out["reasons"] = "", np.nan, ""
+    for emotion in model.classes:
+        out[f"p_{emotion}"] = np.nan
+    measured = table.success.astype(bool).to_numpy()
+    out.loc[~measured, "reasons"] = table.loc[~measured, "failure_reason"].to_numpy() if "failure_reason" in table else ""
+    if measured.any():
+        values = feature_matrix(table[measured], model.features_)
+        probabilities = model.predict_proba(values)
+        terms, below_average = model.contributions(values), model.standardise(values) < 0
+        rows = np.flatnonzero(measured)
+        for row, p, t, low in zip(rows, probabilities, terms, below_average, strict=True):
+            emotion = model.classes[int(p.argmax())]
+            out.loc[row, "predicted"] = emotion
+            out.loc[row, "probability"] = round(float(p.max()), 4)
+            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, t, low, emotion, count))
+            out.loc[row, [f"p_{c}" for c in model.classes]] = p.round(4)
+    return out

@@ -1,0 +1,1 @@
+"""Integration lane: real MediaPipe inference, real Keras training and loading, the installed command."""

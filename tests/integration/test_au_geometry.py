@@ -1,0 +1,85 @@
+"""Landmark geometry on real faces: free of pose and size, and moving the way its Action Units move."""
+
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from face_emotion.au.backends.mediapipe import MediaPipeBackend, averaged, with_sides_swapped
+from face_emotion.au.geometry import eye_frame, measure
+from face_emotion.core.tables import GEOMETRY, GEOMETRY_COLUMNS, action_units_of, describe
+from face_emotion.data.images import read_image
+from tests.helpers import default_params, real_faces
+
+PARAMS = default_params("au.mirror=false").au
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with MediaPipeBackend(PARAMS) as opened:
+        yield opened
+
+
+def class_means(backend: MediaPipeBackend, label: str, count: int = 12) -> dict[str, float]:
+    rows = [backend.measure(str(path)) for path in real_faces("test", label, count)]
+    measured = [row for row in rows if row["success"]]
+    assert len(measured) >= count - 2
+    return {column: float(np.mean([row[column] for row in measured])) for column in GEOMETRY_COLUMNS}
+
+
+def test_measurements_ignore_position_size_and_roll(backend):
+    landmarks, _ = backend.detect(read_image(str(real_faces("test", "happy", 1)[0])))
+    angle = np.deg2rad(17)
+    rotation = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    moved = 2.5 * landmarks @ rotation.T + np.array([40.0, -12.0, 3.0])
+    assert measure(moved) == pytest.approx(measure(landmarks), abs=1e-4)
+    frame = eye_frame(moved)
+    assert frame[33] == pytest.approx([0, 0], abs=1e-9) and frame[263] == pytest.approx([1, 0], abs=1e-9)
+
+
+def test_measurements_move_with_their_action_units(backend):
+    happy, sad, surprise, angry = (class_means(backend, label) for label in ("happy", "sad", "surprise", "angry"))
+    assert happy["lm_corner_lift"] > sad["lm_corner_lift"] + 0.02      # AU12 up, AU15 down
+    assert sad["lm_corner_depression"] > happy["lm_corner_depression"] + 0.02
+    assert happy["lm_mouth_width"] > sad["lm_mouth_width"] + 0.05
+    assert surprise["lm_eye_opening"] > happy["lm_eye_opening"] + 0.01  # AU05
+    assert surprise["lm_inner_brow_height"] > angry["lm_inner_brow_height"] + 0.03  # AU01 up, AU04 down
+    assert angry["lm_brow_gap"] > surprise["lm_brow_gap"] + 0.01        # AU04 draws the brows together
+    assert surprise["lm_brow_slant"] > angry["lm_brow_slant"] + 0.01    # AU01 lifts the inner ends, AU04 lowers them
+
+
+def test_mirror_averaging_measures_a_face_and_its_mirror_image_alike():
+    """With au.mirror both views are measured, so a mirror image gives the same row with its sides swapped."""
+    images = [read_image(str(path)) for label in ("happy", "angry") for path in real_faces("test", label, 3)]
+    with MediaPipeBackend(dataclasses.replace(PARAMS, mirror=True)) as mirroring:
+        for image in images:
+            row = mirroring.measure_image(image)
+            assert row["success"]
+            assert mirroring.measure_image(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)) == with_sides_swapped(row)
+            assert row["bs_mouthSmileLeft"] != row["bs_mouthSmileRight"] or row["bs_mouthSmileLeft"] == 0
+
+
+def test_averaging_keeps_each_column_precision_and_needs_one_measured_view(backend):
+    image = read_image(str(real_faces("test", "surprise", 1)[0]))
+    plain = backend.measure_image(image)
+    mirrored = with_sides_swapped(backend.measure_image(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    mean = averaged([plain, mirrored])
+    assert mean["success"] and mean["AU26_r"] == round((plain["AU26_r"] + mirrored["AU26_r"]) / 2, 2)
+    assert mean["lm_brow_gap"] == round((plain["lm_brow_gap"] + mirrored["lm_brow_gap"]) / 2, 5)
+    assert mirrored["bs_eyeBlinkLeft"] != plain["bs_eyeBlinkLeft"]
+    assert averaged([plain]) == plain and averaged([]) is None
+
+
+def test_degenerate_landmarks_are_refused():
+    with pytest.raises(ValueError, match="outer eye corners"):
+        measure(np.zeros((478, 3)))
+
+
+def test_each_measurement_names_its_action_unit():
+    assert describe("lm_cheek_lift") == "cheek lift (AU06 cheek raiser)"
+    assert describe("lm_head_turn") == "head turned (AU51 head turn left / AU52 head turn right)"
+    assert action_units_of("lm_nose_lift") == (9,)
+    assert {n for _, numbers in GEOMETRY.values() for n in numbers} == {1, 2, 4, 5, 6, 9, 10, 12, 15, 17, 20, 51, 52,
+                                                                         54}

@@ -1,0 +1,122 @@
+"""The MediaPipe backend on real faces: AU intensities in range, blendshapes kept, failures with reasons."""
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from face_emotion.au import extract
+from face_emotion.au.backends import mediapipe
+from face_emotion.au.backends.mediapipe import MediaPipeBackend, verified_model_path
+from face_emotion.core.errors import UserError
+from face_emotion.core.facs import ACTION_UNITS
+from face_emotion.core.tables import AU_COLUMNS, GEOMETRY_COLUMNS
+from tests.helpers import SHARED_FIXTURES, default_params, real_faces
+
+SETTINGS = default_params("au.mirror=false", "compute.au_workers=1")
+PARAMS, ONE_WORKER = SETTINGS.au, SETTINGS.compute
+TWO_WORKERS = dataclasses.replace(ONE_WORKER, au_workers=2)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with MediaPipeBackend(PARAMS) as opened:
+        yield opened
+
+
+def test_au_columns_follow_openface():
+    """The 17 intensities, in OpenFace's own column order (read from a real OpenFace output file)."""
+    header = (SHARED_FIXTURES / "openface" / "FaceLandmarkImg" / "face.csv").read_text().splitlines()[0]
+    openface = [c.strip() for c in header.split(",") if c.strip().endswith("_r")]
+    assert list(AU_COLUMNS) == openface
+    assert len({au.name for au in ACTION_UNITS}) == 17
+
+
+def test_real_happy_faces_smile(backend):
+    rows = [backend.measure(str(p)) for p in real_faces("test", "happy", 12)]
+    measured = [r for r in rows if r["success"]]
+    assert len(measured) >= 10
+    for row in measured:
+        assert all(0.0 <= row[c] <= 5.0 and row[c] == round(row[c], 2) for c in AU_COLUMNS)
+        assert row["AU06_r"] == row["AU09_r"] == 0.0  # cheekSquint and noseSneer: only ~1e-5 on 48x48 faces
+        assert sum(k.startswith("bs_") for k in row) == 52
+        assert sum(k.startswith("lm_") for k in row) == len(GEOMETRY_COLUMNS) == 15
+    neutral = [backend.measure(str(p)) for p in real_faces("test", "neutral", 12)]
+    smile = np.mean([r["AU12_r"] for r in measured])
+    assert smile > np.mean([r["AU12_r"] for r in neutral if r["success"]]) + 0.5
+
+
+def test_no_face_and_unreadable_give_reasons(backend, tmp_path):
+    Image.new("L", (48, 48), 128).save(tmp_path / "blank.png")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    assert backend.measure(str(tmp_path / "blank.png")) == {"success": False, "failure_reason": "no face found"}
+    broken = backend.measure(str(tmp_path / "broken.jpg"))
+    assert not broken["success"] and "image" in broken["failure_reason"]
+
+
+def test_large_photo_is_measured(backend, tmp_path):
+    """A face in a larger colour photo (a FER2013 face placed on a 640x480 background)."""
+    face = Image.open(real_faces("test", "surprise", 1)[0]).convert("RGB").resize((200, 200), Image.Resampling.BICUBIC)
+    photo = Image.new("RGB", (640, 480), (90, 120, 160))
+    photo.paste(face, (300, 120))
+    photo.save(tmp_path / "photo.jpg")
+    assert backend.measure(str(tmp_path / "photo.jpg"))["success"]
+
+
+def test_altered_or_missing_model_file_is_refused(tmp_path, monkeypatch):
+    assert verified_model_path().is_file()
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"not the model")
+    monkeypatch.setattr(mediapipe, "packaged_model_path", lambda: fake)
+    with pytest.raises(UserError, match="sha256"):
+        verified_model_path()
+    monkeypatch.setattr(mediapipe, "packaged_model_path", lambda: tmp_path / "absent.task")
+    with pytest.raises(UserError, match="not found"):
+        verified_model_path()
+
+
+def manifest_of(paths: list[str], label: str = "happy") -> pd.DataFrame:
+    md5 = [hashlib.md5(Path(p).read_bytes()).hexdigest() for p in paths]
+    return pd.DataFrame({"path": paths, "label": label, "split": "test", "status": "ok", "md5": md5})
+
+
+def test_two_workers_give_the_same_table_as_one(tmp_path):
+    paths = [str(p) for label in ("happy", "sad") for p in real_faces("test", label, 6)]
+    manifest = manifest_of(paths)
+    one = extract.extract(manifest, PARAMS, ONE_WORKER)
+    two = extract.extract(manifest, PARAMS, TWO_WORKERS)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one.columns[:8]) == ["path", "label", "split", "success", "confidence", "failure_reason", "backend",
+                                     "backend_version"]
+    summary = extract.summary(one)
+    assert summary["images"] == 12 and summary["per_split"]["test"]["detected"] == summary["detected"]
+
+
+def test_cache_measures_only_new_images(tmp_path):
+    """A second run reuses cached rows (proved by a marker written into the cache) and measures the new faces."""
+    faces = [str(p) for p in real_faces("test", "surprise", 6)]
+    first = extract.extract(manifest_of(faces[:4]), PARAMS, ONE_WORKER, tmp_path / "cache")
+    (cache_file,) = (tmp_path / "cache").iterdir()
+    cached = pd.read_csv(cache_file)
+    cached["AU26_r"] = 4.321
+    cached.to_csv(cache_file, index=False)
+    second = extract.extract(manifest_of(faces), PARAMS, ONE_WORKER, tmp_path / "cache")
+    assert list(second.AU26_r[:4]) == [4.321] * 4
+    assert (second.AU26_r[4:] != 4.321).all() and second.success[4:].any()
+    assert len(pd.read_csv(cache_file)) == 6
+    other = extract.extract(manifest_of(faces[:1]), dataclasses.replace(PARAMS, pad=24), ONE_WORKER, tmp_path / "cache")
+    assert other.AU26_r.iloc[0] != 4.321 and len(list((tmp_path / "cache").iterdir())) == 2
+    assert first.path.tolist() == faces[:4]
+
+
+def test_dask_local_cluster_gives_the_same_table_as_the_process_pool():
+    """A real dask.distributed LocalCluster of two worker processes on loopback."""
+    paths = [str(p) for label in ("angry", "happy") for p in real_faces("test", label, 5)]
+    manifest = manifest_of(paths)
+    pool = extract.extract(manifest, PARAMS, TWO_WORKERS)
+    dask = extract.extract(manifest, PARAMS, dataclasses.replace(TWO_WORKERS, dask_scheduler="local"))
+    pd.testing.assert_frame_equal(pool, dask)

@@ -1,0 +1,114 @@
+"""The CNN: both architectures trained for real on real faces, seeded repeatability, reload, the face cache."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from face_emotion.cnn import model as cnn
+from face_emotion.cnn import training
+from face_emotion.core.errors import UserError
+from face_emotion.data.faces import load_face_cache, write_face_cache
+from face_emotion.data.manifest import build_manifest
+from tests.helpers import CLASSES, build_face_folder, default_params
+
+TINY = default_params("cnn=vgg", "cnn.filters=[4,8]", "cnn.dense_units=8", "cnn.epochs=1", "cnn.batch_size=16",
+                      "cnn.learning_rate=0.01", "cnn.patience=1").cnn
+
+
+@pytest.fixture(scope="module")
+def face_cache(tmp_path_factory):
+    """The face cache as the prepare stage writes it, from 8 real faces per class and split (2 of train to val)."""
+    root = tmp_path_factory.mktemp("cnn")
+    faces = build_face_folder(root / "faces", per_class=8)
+    data = dataclasses.replace(default_params().data, root=str(faces), val_fraction=0.25)
+    manifest = build_manifest(data, seed=0)
+    counts = write_face_cache(manifest, root / "faces.npz")
+    assert counts == {"train": 36, "val": 12, "test": 48}
+    return root / "faces.npz"
+
+
+def split(face_cache, name):
+    return load_face_cache(face_cache, name, CLASSES)
+
+
+def weights(model) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("arch", ["vgg", "xception"])
+def test_each_architecture_trains_on_real_faces(face_cache, tmp_path, arch):
+    params = dataclasses.replace(TINY, arch=arch, schedule="cosine" if arch == "xception" else "plateau",
+                                 class_weight="balanced", optimizer="sgd" if arch == "vgg" else "adam")
+    model = training.train(split(face_cache, "train"), split(face_cache, "val"), len(CLASSES), params, 0, tmp_path / "live", 1)
+    probabilities = cnn.predict_proba(model, split(face_cache, "test")[0])
+    assert probabilities.shape == (48, len(CLASSES)) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert (tmp_path / "live" / "plots" / "metrics" / "train" / "loss.tsv").is_file()
+    assert (tmp_path / "live" / "plots" / "metrics" / "eval" / "accuracy.tsv").is_file()
+
+
+def test_one_seed_trains_the_same_model_twice(face_cache):
+    train, val = split(face_cache, "train"), split(face_cache, "val")
+    first = weights(training.train(train, val, len(CLASSES), TINY, 7, None, 1))
+    again = weights(training.train(train, val, len(CLASSES), TINY, 7, None, 1))
+    other = weights(training.train(train, val, len(CLASSES), TINY, 8, None, 1))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_saved_model_reloads_and_predicts_the_same(face_cache, tmp_path):
+    model = training.train(split(face_cache, "train"), split(face_cache, "val"), len(CLASSES), TINY, 0, None, 1)
+    model.save(tmp_path / cnn.MODEL_FILE)
+    reloaded = cnn.load(tmp_path)
+    test = split(face_cache, "test")[0]
+    assert np.allclose(cnn.predict_proba(model, test), cnn.predict_proba(reloaded, test), atol=1e-6)
+
+
+def test_test_time_augmentation_averages_a_face_and_its_mirror(face_cache):
+    model = cnn.build_model(TINY, len(CLASSES))
+    faces = split(face_cache, "test")[0][:5]
+    mirrored = faces[:, :, ::-1]
+    expected = (cnn.predict_proba(model, faces) + cnn.predict_proba(model, mirrored)) / 2
+    assert np.allclose(cnn.predict_proba(model, faces, tta=True), expected, atol=1e-6)
+
+
+def test_balanced_class_weights_average_one():
+    labels = np.array([0] * 6 + [1] * 2 + [2] * 2)
+    found = training.class_weights(labels, 3)
+    assert found[0] == pytest.approx(10 / 18) and found[1] == pytest.approx(10 / 6)
+    assert np.mean([found[k] for k in labels]) == pytest.approx(1.0)  # every face weighs 1 on average
+    assert training.class_weights(labels, 4)[3] == 0.0  # a class without faces
+
+
+def test_damaged_or_foreign_face_caches_give_one_line(face_cache, tmp_path):
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(face_cache.read_bytes()[:5000])
+    text = tmp_path / "text.npz"
+    text.write_text("not an array file\n")
+    wrong_shape = tmp_path / "shape.npz"
+    np.savez(wrong_shape, train_faces=np.zeros((2, 32, 32), np.uint8), train_labels=np.array(["happy", "sad"]))
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, train_faces=np.zeros((1, 48, 48, 1), np.uint8), train_labels=np.array(["fear"]))
+    cases = [(truncated, "is damaged"), (text, "is damaged"), (wrong_shape, "wrong shape"),
+             (foreign, "class 'fear', not in data.classes"), (tmp_path / "absent.npz", "not found")]
+    for path, message in cases:
+        with pytest.raises(UserError, match=message) as excinfo:
+            load_face_cache(path, "train", CLASSES)
+        assert "\n" not in str(excinfo.value)
+    with pytest.raises(UserError, match="is damaged"):
+        load_face_cache(face_cache, "holdout", CLASSES)  # a split the cache does not have
+
+
+def test_missing_truncated_or_foreign_model_files_give_one_line(face_cache, tmp_path):
+    model = cnn.build_model(TINY, len(CLASSES))
+    model.save(tmp_path / cnn.MODEL_FILE)
+    good = (tmp_path / cnn.MODEL_FILE).read_bytes()
+    (tmp_path / cnn.MODEL_FILE).write_bytes(good[: len(good) // 2])
+    with pytest.raises(UserError, match="is damaged or not a Keras model") as raised:
+        cnn.load(tmp_path)
+    assert "\n" not in str(raised.value)
+    (tmp_path / cnn.MODEL_FILE).write_text("{}")
+    with pytest.raises(UserError, match="is damaged or not a Keras model"):
+        cnn.load(tmp_path)
+    with pytest.raises(UserError, match="not found"):
+        cnn.load(tmp_path / "nowhere")

@@ -1,0 +1,133 @@
+"""`face-emotion predict` on real faces, larger photos and bad files, with an AU model and a CNN built here."""
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from face_emotion import au_model
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
+from face_emotion.cli import main
+from face_emotion.cnn import model as cnn
+from tests.helpers import CLASSES, default_params, real_faces
+
+AU = default_params("au.mirror=false").au
+LINEAR = default_params().au_model
+
+
+@pytest.fixture(scope="module")
+def measured_faces() -> pd.DataFrame:
+    """Real MediaPipe measurements of 8 real faces per class."""
+    with MediaPipeBackend(AU) as backend:
+        return pd.DataFrame([{**backend.measure(str(face)), "label": label, "path": str(face)}
+                             for label in CLASSES for face in real_faces("train", label, 8)])
+
+
+def save_au_model(params, measured_faces: pd.DataFrame, folder: Path) -> Path:
+    """The model folder train_au_model writes, for faces measured as AU measures them."""
+    au_model.save(au_model.fit_table(measured_faces, params, CLASSES, seed=0), folder, dataclasses.asdict(AU))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def au_model_dir(measured_faces, tmp_path_factory):
+    return save_au_model(LINEAR, measured_faces, tmp_path_factory.mktemp("models") / "au_model")
+
+
+@pytest.fixture(scope="module")
+def cnn_model_dir(tmp_path_factory):
+    """A CNN of the pipeline's architecture, saved the way train_cnn saves it (weights untrained)."""
+    params = default_params("cnn=vgg", "cnn.filters=[8]", "cnn.dense_units=8").cnn
+    folder = tmp_path_factory.mktemp("models") / "cnn"
+    folder.mkdir()
+    cnn.build_model(params, len(CLASSES)).save(folder / cnn.MODEL_FILE)
+    (folder / cnn.INFO_FILE).write_text(json.dumps({"classes": CLASSES}))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """Real FER2013 faces in a nested folder, a larger photo, and every kind of bad file."""
+    root = tmp_path_factory.mktemp("inputs")
+    (root / "faces" / "nested").mkdir(parents=True)
+    for face in real_faces("test", "happy", 3):
+        (root / "faces" / "nested" / face.name).write_bytes(face.read_bytes())
+    face = Image.open(real_faces("test", "surprise", 1)[0])
+    photo = Image.new("RGB", (800, 600), (120, 140, 160))
+    photo.paste(face.convert("RGB").resize((240, 240), Image.Resampling.BICUBIC), (420, 150))
+    photo.save(root / "photo.jpg")
+    Image.fromarray(np.asarray(face, dtype=np.uint16) * 257).save(root / "deep.png")
+    face.convert("CMYK").resize((192, 192)).save(root / "print.jpg")
+    Image.fromarray(np.tile(np.linspace(0, 255, 400, dtype=np.uint8), (300, 1))).save(root / "no_face.png")
+    (root / "empty.jpg").write_bytes(b"")
+    (root / "text.jpg").write_text("not an image\n")
+    good = real_faces("test", "sad", 1)[0].read_bytes()
+    (root / "corrupt.jpg").write_bytes(good[: len(good) // 3])
+    (root / "faces" / "notes.txt").write_text("ignored inside folders\n")
+    return root
+
+
+def predict(model_dir, inputs, tmp_path, *names):
+    out = tmp_path / "predictions.csv"
+    paths = [str(inputs / n) for n in names] or [str(inputs)]
+    code = main(["predict", "--model", str(model_dir), "--output", str(out), *paths])
+    text = {"emotion": "string", "reason": "string", "au_reasons": "string"}
+    return code, pd.read_csv(out, dtype=text).fillna(dict.fromkeys(text, "")).set_index("path")
+
+
+def test_au_model_predicts_with_reasons_and_reports_bad_files(au_model_dir, inputs, tmp_path):
+    code, table = predict(au_model_dir, inputs, tmp_path)
+    assert code == 0
+    assert len(table) == 10  # 3 faces, photo, deep, print, no_face, empty, text, corrupt; not notes.txt
+    rows = {p.split("/")[-1]: r for p, r in table.iterrows()}
+    for name in ("photo.jpg", "deep.png", "print.jpg", *[f for f in rows if f.startswith("PublicTest")]):
+        assert rows[name].emotion in CLASSES and rows[name].reason == ""
+        assert rows[name].au_reasons.startswith(f"{rows[name].emotion} (")
+        assert abs(sum(rows[name][f"p_{c}"] for c in CLASSES) - 1) < 1e-3
+    assert rows["no_face.png"].reason == "no face found" and rows["no_face.png"].emotion == ""
+    assert rows["empty.jpg"].reason.startswith("empty file")
+    assert rows["text.jpg"].reason.startswith("not an image")
+    assert rows["corrupt.jpg"].reason.startswith("unreadable image")
+
+
+def test_cnn_predicts_on_faces_and_photos(cnn_model_dir, inputs, tmp_path):
+    code, table = predict(cnn_model_dir, inputs, tmp_path, "photo.jpg", "faces", "no_face.png", "missing.jpg")
+    assert code == 0 and len(table) == 6
+    assert (table.emotion != "").sum() == 4 and "au_reasons" not in table
+    assert table.loc[str(inputs / "missing.jpg"), "reason"] == "file not found"
+
+
+def test_nothing_processed_exits_non_zero(au_model_dir, inputs, tmp_path):
+    code, table = predict(au_model_dir, inputs, tmp_path, "empty.jpg", "no_face.png")
+    assert code == 1 and (table.emotion == "").all()
+
+
+def test_not_a_model_directory_is_one_line(tmp_path, capsys):
+    assert main(["predict", "--model", str(tmp_path), "--output", str(tmp_path / "o.csv"), str(tmp_path)]) == 2
+    assert "holds no model.json" in capsys.readouterr().err
+
+
+def test_folder_without_images_is_one_line(au_model_dir, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", "--model", str(au_model_dir), "--output", str(tmp_path / "o.csv"), str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err.startswith("error: no image files in")
+
+
+def test_installed_command_with_a_pairwise_model_exits_cleanly(measured_faces, inputs, tmp_path):
+    """`face-emotion predict` as a user runs it: the pairwise model's reasons, and no MediaPipe traceback at exit."""
+    params = default_params("au_model=pairwise", "au_model.features=au17_geometry", "au_model.rounds=10").au_model
+    model_dir = save_au_model(params, measured_faces, tmp_path / "pairwise")
+    out = tmp_path / "predictions.csv"
+    command = Path(sys.executable).parent / "face-emotion"
+    result = subprocess.run([str(command), "predict", "--model", str(model_dir), "--output", str(out),
+                             str(inputs / "faces")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    table = pd.read_csv(out)
+    assert len(table) == 3 and table.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()

@@ -1,0 +1,42 @@
+"""The one quick pipeline run the pipeline lane shares."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from face_emotion.core.paths import load_paths
+from tests.helpers import (
+    ALL_STAGES,
+    CLASSES,
+    QUICK,
+    add_bad_files,
+    build_face_folder,
+    build_teachable_machine_export,
+    copy_project,
+    run,
+    stages_run,
+)
+
+
+@pytest.fixture(scope="session")
+def quick_project(tmp_path_factory):
+    """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class, bad
+    files among them, with a Teachable Machine export placed where dvc.yaml says. Tests that change it work on a copy
+    (``project_copy``) or add experiments, which leave the workspace as the last one applied."""
+    project = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
+    build_face_folder(project / "faces", per_class=10)
+    add_bad_files(project / "faces")
+    build_teachable_machine_export(load_paths(project).teachable_machine / "classroom", [c.title() for c in CLASSES])
+    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
+    ran = stages_run(result.stdout)
+    assert sorted(ran) == sorted(ALL_STAGES) and ran[0] == "prepare" and ran[-1] == "report"
+    return project
+
+
+@pytest.fixture(scope="module")
+def project_copy(quick_project, tmp_path_factory):
+    """A copy of the quick project (git history, DVC cache and experiments included) for tests that change it."""
+    return Path(shutil.copytree(quick_project, tmp_path_factory.mktemp("copy") / "project", symlinks=True))

@@ -1,0 +1,158 @@
+"""The real pipeline, end to end, with real DVC commands on a small folder of real FER2013 faces."""
+
+import io
+import json
+import shutil
+
+import pandas as pd
+
+from face_emotion.core.paths import load_paths
+from face_emotion.core.tables import AU_MODEL, read_manifest
+from tests.helpers import CLASSES, QUICK, copy_project, run, seed_table_sample, stages_run
+
+MODELS = {AU_MODEL, "cnn", "cnn_tta", "tm_classroom"}
+
+
+def exp_show(project) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(run(["dvc", "exp", "show", "--csv"], cwd=project).stdout)).set_index("Experiment")
+
+
+def test_headline_metrics_for_every_model(quick_project):
+    (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=quick_project).stdout).values()
+    headline = workspace["data"]["metrics/evaluate.json"]["data"]
+    assert set(headline) == MODELS
+    for scores in headline.values():
+        assert set(scores) == {"accuracy", "macro_f1", "dedup_accuracy", "masked_accuracy"}
+        assert all(0.0 <= value <= 1.0 for value in scores.values())
+
+
+def test_details_and_tables_for_people(quick_project):
+    paths = load_paths(quick_project)
+    details = json.loads(paths.comparison_details.read_text())
+    masked = details["masked"]
+    assert set(details["models"]) == set(masked["models"]) == MODELS
+    for scores in [*details["models"].values(), *masked["models"].values()]:
+        assert scores["n"] == 10 * len(CLASSES) and set(scores["per_class"]) == set(CLASSES)
+    assert details["models"][AU_MODEL]["no_face"] <= masked["models"][AU_MODEL]["no_face"]
+    assert 0 < details["models"][AU_MODEL]["size_mb"] < details["models"]["cnn"]["size_mb"]
+    assert masked["shape"] == "surgical" and set(masked["au_r"]) >= {"AU01_r", "AU12_r", "AU45_r"}
+    table = paths.comparison.read_text()
+    assert "| tm_classroom |" in table and "With the lower face masked" in table and "AUs still measurable" in table
+    assert len(list(paths.masked_images.rglob("*.png"))) == 10 * len(CLASSES)
+
+
+def test_bad_files_are_rejected_and_the_run_goes_on(quick_project):
+    paths = load_paths(quick_project)
+    manifest = read_manifest(paths.manifest)
+    rejected = manifest[manifest.status == "rejected"]
+    assert len(rejected) == 5
+    assert any("empty file" in r for r in rejected.reason) and any("unreadable image" in r for r in rejected.reason)
+    assert len(pd.read_csv(paths.au_table)) == (manifest.status == "ok").sum()
+
+
+def test_outputs_are_complete(quick_project):
+    paths = load_paths(quick_project)
+    coefficients = pd.read_csv(paths.au_model / "coefficients.csv")
+    assert list(coefficients.emotion) == CLASSES and "AU12 lip corner puller" in coefficients.columns
+    assert json.loads((paths.au_model / "model.json").read_text())["kind"] == "linear"
+    assert (paths.cnn / "model.keras").stat().st_size > 0
+    assert (paths.cnn_training / "plots" / "metrics" / "train" / "loss.tsv").is_file()
+    confusion = pd.read_csv(paths.confusion / f"{AU_MODEL}.csv")
+    assert list(confusion.columns) == ["actual", "predicted"] and len(confusion) == 60
+
+
+def test_repro_after_the_run_is_a_no_op(quick_project):
+    assert stages_run(run(["dvc", "repro"], cwd=quick_project).stdout) == []
+    assert "up to date" in run(["dvc", "status"], cwd=quick_project).stdout
+
+
+def test_exp_show_fits_headline_numbers_and_names_the_model_family(quick_project):
+    table = exp_show(quick_project)
+    assert table.loc["first", "au_model.kind"] == "linear" and pd.notna(table.loc["first", "au_model.accuracy"])
+    assert not table.columns.str.contains(r"\.per_class\.|\.dedup\.|^masked\.").any()  # details stay in reports/
+
+
+def test_additive_model_reruns_only_its_stages(project_copy):
+    """`-S au_model=additive -S au_model.features=au17_geometry -S au_model.knots=4`: the landmark geometry is already
+    in the AU table; the additive model writes its curves beside the model."""
+    result = run(["dvc", "exp", "run", "--name", "additive", *QUICK, "-S", "au_model=additive",
+                  "-S", "au_model.features=au17_geometry", "-S", "au_model.knots=4"], cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_au_model"]
+    paths = load_paths(project_copy)
+    model = json.loads((paths.au_model / "model.json").read_text())
+    assert model["kind"] == "additive" and "lm_cheek_lift" in model["features"]
+    assert len(model["knots"]) == len(model["features"])
+    shapes = pd.read_csv(paths.au_model / "shapes.csv")
+    assert set(shapes.emotion) == set(CLASSES) and "lm_cheek_lift" in set(shapes.feature)
+    runs = exp_show(project_copy).loc[["first", "additive"]]
+    assert list(runs["au_model.kind"]) == ["linear", "additive"] and list(runs["au_model.features"]) == ["au17", "au17_geometry"]
+    assert runs["au_model.accuracy"].notna().all() and runs["cnn.accuracy"].notna().all()
+
+
+def test_pairwise_model_runs_as_an_experiment(project_copy):
+    """`-S au_model=pairwise -S au_model.rounds=30`: the terms in model.json, their reasons and their metrics."""
+    result = run(["dvc", "exp", "run", "--name", "pairwise", *QUICK, "-S", "au_model=pairwise",
+                  "-S", "au_model.features=au17_geometry", "-S", "au_model.rounds=30"], cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_au_model"]
+    paths = load_paths(project_copy)
+    model = json.loads((paths.au_model / "model.json").read_text())
+    assert model["kind"] == "pairwise" and {len(term["features"]) for term in model["terms"]} <= {1, 2}
+    assert pd.read_csv(paths.explanations).reasons.str.contains(r"\(0\.\d\d\): ").any()
+    table = exp_show(project_copy)
+    assert int(table.loc["pairwise", "au_model.rounds"]) == 30 and pd.notna(table.loc["pairwise", "au_model.accuracy"])
+
+
+def test_sparse_linear_model_shows_its_facs_agreement(project_copy):
+    """`-S au_model.l1_ratio=1 -S au_model.C=0.1 -S au_model.features=au17_pairs`, compared in `dvc exp show`."""
+    result = run(["dvc", "exp", "run", "--name", "l1-pairs", *QUICK, "-S", "au_model.l1_ratio=1", "-S", "au_model.C=0.1",
+                  "-S", "au_model.features=au17_pairs"], cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "explain", "report", "train_au_model"]
+    table = exp_show(project_copy)
+    assert float(table.loc["l1-pairs", "au_model.l1_ratio"]) == 1.0
+    assert 0 <= float(table.loc["l1-pairs", "facs_agreement"]) <= 1
+
+
+def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy):
+    """`-S cnn=vgg -S cnn.learning_rate=0.005 -S evaluate.tta=false`: only the CNN retrains (the face cache stays)."""
+    result = run(["dvc", "exp", "run", "--name", "vgg", *QUICK, "-S", "cnn=vgg", "-S", "cnn.learning_rate=0.005",
+                  "-S", "evaluate.tta=false"], cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["evaluate", "report", "train_cnn"]
+    table = exp_show(project_copy)
+    assert table.loc["first", "cnn.arch"] == "xception" and table.loc["vgg", "cnn.arch"] == "vgg"
+    assert float(table.loc["vgg", "cnn.learning_rate"]) == 0.005
+    assert pd.notna(table.loc["first", "cnn_tta.accuracy"]) and pd.isna(table.loc["vgg", "cnn_tta.accuracy"])
+    info = json.loads((load_paths(project_copy).cnn / "model_info.json").read_text())
+    assert info["arch"] == "vgg" and info["classes"] == CLASSES and "preprocessing" in info
+
+
+def test_compute_settings_rerun_nothing(quick_project, tmp_path):
+    """`-S compute.au_workers=1 -S compute.cnn_threads=1`: how fast, not what; every stage is up to date."""
+    project = shutil.copytree(quick_project, tmp_path / "project", symlinks=True)
+    result = run(["dvc", "exp", "run", "--name", "slow", *QUICK, "-S", "compute.au_workers=1",
+                  "-S", "compute.cnn_threads=1"], cwd=project)
+    assert stages_run(result.stdout) == []
+
+
+def test_plots_render(quick_project, tmp_path):
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=quick_project)
+    page = (tmp_path / "plots" / "index.html").read_text()
+    for model in (AU_MODEL, "cnn", "tm_classroom", f"masked_{AU_MODEL}", "masked_cnn"):
+        assert f"plots/confusion/{model}.csv" in page
+    assert "au_profiles.png" in page
+
+
+def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
+    """`dvc exp run -S experiment=seed_reproduction` on 800 real rows of the original project's AU table."""
+    project = copy_project(tmp_path / "project")
+    seed_table_sample(project / "seed.csv", 800)
+    result = run(["dvc", "exp", "run", "-S", "experiment=seed_reproduction", "-S", "data.root=seed.csv"], cwd=project)
+    assert "train_cnn: skipped" in result.stdout and "the masked comparison is skipped" in result.stdout
+    paths = load_paths(project)
+    headline = json.loads(paths.evaluate_metrics.read_text())
+    details = json.loads(paths.comparison_details.read_text())
+    assert set(headline) == {AU_MODEL} and details["models"][AU_MODEL]["n"] == 200
+    assert headline[AU_MODEL]["accuracy"] > 0.5
+    assert "0.7551" in paths.comparison.read_text()
+    page = paths.report.read_text()
+    assert "What each emotion looks like" in page and "<img src=" not in page  # an AU table has no face images
+    assert stages_run(run(["dvc", "repro"], cwd=project).stdout) == []

@@ -1,0 +1,207 @@
+"""The AU model families: each reproduces the scikit-learn model it stands on, recomputes by hand from its plain
+JSON, round-trips through its file, and fails clearly on bad tables and damaged files."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from face_emotion import au_model
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import AU_COLUMNS, NO_FACE
+from tests.helpers import SYNTHETIC_CLASSES as CLASSES
+from tests.helpers import synthetic_au_table, synthetic_model_params
+
+LINEAR, ADDITIVE, PAIRWISE = (synthetic_model_params(kind) for kind in ("linear", "additive", "pairwise"))
+FAMILIES = pytest.mark.parametrize("params", [LINEAR, ADDITIVE, PAIRWISE], ids=["linear", "additive", "pairwise"])
+
+
+def fit(params, table=None):
+    return au_model.fit_table(synthetic_au_table() if table is None else table, params, CLASSES, seed=0)
+
+
+def values_of(table):
+    return table[list(AU_COLUMNS)].to_numpy()
+
+
+def test_linear_model_reproduces_sklearn_and_learns_the_right_aus():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    table = synthetic_au_table()
+    model = fit(LINEAR, table)
+    scaler = StandardScaler().fit(values_of(table))
+    reference = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(scaler.transform(values_of(table)),
+                                                                                        table.label)
+    np.testing.assert_allclose(model.predict_proba(values_of(table)),
+                               reference.predict_proba(scaler.transform(values_of(table))), atol=1e-6)
+    coefficients = model.coefficient_table().set_index("emotion")
+    assert coefficients.loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+    assert coefficients.loc["surprise"].drop("intercept").idxmax() == "AU26 jaw drop"
+
+
+def test_additive_model_reproduces_sklearn_degree_one_splines():
+    """The curves through the knots are scikit-learn's degree-1 splines on the same knots, refitted independently."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+    table = synthetic_au_table()
+    model = fit(ADDITIVE, table)
+    knots = np.quantile(values_of(table), np.linspace(0, 1, 4), axis=0)
+    np.testing.assert_allclose(np.asarray(model.knots_).T, knots)
+    reference = make_pipeline(SplineTransformer(degree=1, knots=knots, extrapolation="constant"), StandardScaler(),
+                              LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000))
+    reference.fit(values_of(table), table.label)
+    np.testing.assert_allclose(model.predict_proba(values_of(table)), reference.predict_proba(values_of(table)), atol=1e-6)
+
+
+def test_additive_curves_recompute_by_hand_and_are_centred():
+    """logit = intercept + sum of np.interp over the shape table; each curve averages 0 on the training faces."""
+    table = synthetic_au_table()
+    model = fit(ADDITIVE, table)
+    shapes = model.shape_table()
+    assert len(shapes) == len(CLASSES) * len(AU_COLUMNS) * 4
+    by_hand = np.tile(np.asarray(model.intercept_), (len(table), 1))
+    for (emotion, feature), curve in shapes.groupby(["emotion", "feature"], sort=False):
+        by_hand[:, CLASSES.index(emotion)] += np.interp(table[feature], curve.knot, curve.logit)
+    np.testing.assert_allclose(by_hand, model.logits(values_of(table)), atol=1e-9)
+    np.testing.assert_allclose(model.contributions(values_of(table)).mean(axis=0), 0.0, atol=1e-9)
+    slopes = model.coefficient_table().set_index("emotion")  # each curve's average slope per standard deviation
+    assert slopes.loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+    assert slopes.loc["sad"].drop("intercept").idxmax() == "AU15 lip corner depressor"
+
+
+def test_pairwise_model_reproduces_sklearn_boosting():
+    """The terms are scikit-learn's depth-2 boosted trees, leaf by leaf: the same probabilities."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    table = synthetic_au_table()
+    model = fit(PAIRWISE, table)
+    reference = HistGradientBoostingClassifier(max_iter=20, learning_rate=0.3, max_depth=2, max_leaf_nodes=None,
+                                               early_stopping=False, class_weight="balanced", random_state=0)
+    reference.fit(values_of(table), table.label)
+    np.testing.assert_allclose(model.predict_proba(values_of(table)), reference.predict_proba(values_of(table)), atol=1e-9)
+    assert all(len(term["features"]) in (1, 2) for term in model.terms_)
+
+
+def test_pairwise_terms_recompute_by_hand_and_are_centred():
+    """logit = intercept + per term, the values of the boxes the face falls in minus the term's centre; the
+    contributions share pair terms between their features and sum to the same logit."""
+    table = synthetic_au_table()
+    model = fit(PAIRWISE, table)
+    values = values_of(table)
+    by_hand = np.tile(np.asarray(model.intercept_), (len(values), 1))
+    for row, face in enumerate(values):
+        for term in model.terms_:
+            by_hand[row] -= term["centre"]
+            x = [face[AU_COLUMNS.index(f)] for f in term["features"]]
+            for box, box_values in zip(term["boxes"], term["values"], strict=True):
+                if all((lower is None or v > lower) and (upper is None or v <= upper)
+                       for v, (lower, upper) in zip(x, box, strict=True)):
+                    by_hand[row] += box_values
+    np.testing.assert_allclose(by_hand, model.logits(values), atol=1e-9)
+    np.testing.assert_allclose(model.contributions(values).mean(axis=0), 0.0, atol=1e-9)
+    assert model.coefficient_table().set_index("emotion").loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
+
+
+def test_pairwise_model_finds_an_interaction_and_ignores_a_constant_column():
+    """Happy when the cheeks rise *and* the lip corners pull (sad: one or neither): a term of the pair carries it."""
+    rng = np.random.default_rng(1)
+    table = synthetic_au_table()
+    table["AU45_r"] = 0.0
+    table["AU15_r"] = rng.uniform(0, 1, len(table))  # sad's own AU, taken away
+    cheeks_and_lips = np.array([(0, 0), (2, 0), (0, 2)])[rng.integers(0, 3, len(table))]
+    cheeks_and_lips[table.label == "happy"] = (2, 2)
+    table["AU06_r"], table["AU12_r"] = cheeks_and_lips.T
+    model = fit(dataclasses.replace(PAIRWISE, rounds=50), table)
+    assert ["AU06_r", "AU12_r"] in [term["features"] for term in model.terms_]
+    assert all("AU45_r" not in term["features"] for term in model.terms_)
+
+
+@FAMILIES
+def test_contributions_sum_to_the_logit_and_the_file_round_trips(params, tmp_path):
+    table = synthetic_au_table()
+    model = fit(params, table)
+    values = values_of(table)
+    np.testing.assert_allclose(model.contributions(values).sum(axis=2) + np.asarray(model.intercept_),
+                               model.logits(values), atol=1e-10)
+    au_model.save(model, tmp_path, {"backend": "mediapipe"})
+    saved = json.loads((tmp_path / au_model.MODEL_FILE).read_text())
+    assert saved["kind"] == params.kind and saved["params"]["kind"] == params.kind
+    again = au_model.load(tmp_path)
+    assert type(again) is type(model) and again.params == model.params
+    np.testing.assert_array_equal(again.predict_proba(values), model.predict_proba(values))
+    assert (tmp_path / au_model.COEFFICIENTS_FILE).is_file() and (tmp_path / au_model.AU_SETTINGS_FILE).is_file()
+
+
+@FAMILIES
+def test_a_constant_column_is_harmless(params):
+    table = synthetic_au_table()
+    table["AU45_r"] = 0.0
+    model = fit(params, table)
+    assert np.isfinite(model.predict_proba(values_of(table))).all()
+    assert np.all(model.contributions(values_of(table))[:, :, AU_COLUMNS.index("AU45_r")] == 0)
+
+
+def test_unmeasured_faces_predict_no_face():
+    table = synthetic_au_table()
+    model = fit(LINEAR, table)
+    table.loc[[0, 1], "success"] = False
+    table.loc[[0, 1], list(AU_COLUMNS)] = np.nan
+    predicted = au_model.predict_table(model, table)
+    assert list(predicted[:2]) == [NO_FACE, NO_FACE] and set(predicted[2:]) <= set(CLASSES)
+
+
+def test_upper_face_model_uses_only_brow_lid_cheek_and_blink_aus():
+    table = synthetic_au_table()
+    table["AU05_r"] += np.where(table.label == "surprise", 3, 0)  # wide-open lids for surprise
+    model = fit(dataclasses.replace(LINEAR, features="upper_face"), table)
+    assert model.features_ == ["AU01_r", "AU02_r", "AU04_r", "AU05_r", "AU06_r", "AU07_r", "AU45_r"]
+    assert model.coefficient_table().set_index("emotion").loc["surprise"].idxmax() == "AU05 upper lid raiser"
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda t: t.assign(AU06_r=np.where(t.index == 5, np.nan, t.AU06_r)), "NaN features"),
+        (lambda t: t.drop(columns="AU12_r"), r"no column 'AU12_r'"),
+        (lambda t: t[t.label != "sad"], "class 'sad'"),
+    ],
+)
+@FAMILIES
+def test_bad_training_tables_fail_clearly(spoil, message, params):
+    with pytest.raises(UserError, match=message):
+        fit(params, spoil(synthetic_au_table()))
+
+
+def test_geometry_features_on_a_table_without_them_fail_clearly():
+    """An OpenFace table has no lm_* landmark measurements: au17_geometry says where they come from."""
+    with pytest.raises(UserError, match=r"no column 'lm_inner_brow_height' .*au=mediapipe"):
+        fit(dataclasses.replace(LINEAR, features="au17_geometry"))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "is damaged .JSONDecodeError"),
+        (lambda text: json.dumps({"kind": "forest", "format": 1}), "not an AU model of this version .kind 'forest'"),
+        (lambda text: json.dumps({**json.loads(text), "format": 0}), "format 0"),
+        (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "coef"}), "is damaged .KeyError"),
+        (lambda text: json.dumps({**json.loads(text), "coef": [[1.0]]}), "is damaged"),
+        (lambda text: "[1, 2]", "not an AU model"),
+    ],
+)
+def test_damaged_model_files_are_one_clear_line(tmp_path, damage, message):
+    au_model.save(fit(LINEAR), tmp_path, {})
+    path = tmp_path / au_model.MODEL_FILE
+    path.write_text(damage(path.read_text()))
+    with pytest.raises(UserError, match=message) as raised:
+        au_model.load(tmp_path)
+    assert "\n" not in str(raised.value) and "dvc repro train_au_model" in str(raised.value)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        au_model.load(tmp_path)

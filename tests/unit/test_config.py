@@ -1,0 +1,142 @@
+"""params.yaml: composed from conf/, which owns every default; checked by schemas that name the key at fault."""
+
+import copy
+import dataclasses
+import shutil
+import subprocess
+import typing
+
+import pytest
+import yaml
+
+from face_emotion.au.backends import BACKENDS
+from face_emotion.au_model import MODELS
+from face_emotion.au_model.features import FEATURE_SETS
+from face_emotion.core.config import (
+    AuModelParams,
+    AuParams,
+    FeatureSet,
+    LinearModelParams,
+    MediaPipeParams,
+    PairwiseModelParams,
+    compose_conf,
+    load_params,
+    parse_params,
+    write_default_params,
+)
+from face_emotion.core.errors import UserError
+from face_emotion.core.facs import EMOTIONS
+from tests.helpers import REPO, default_params
+
+
+def conf(*overrides: str) -> dict:
+    return compose_conf(*overrides, conf_dir=REPO / "conf")
+
+
+def test_committed_params_match_conf():
+    """params.yaml is generated from conf/; a hand edit or a forgotten regeneration shows up here. The working tree's
+    copy may instead hold the experiment `dvc exp run -S` applied last (`make quick`), so the committed one counts too."""
+    committed = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO, capture_output=True, text=True,
+                               check=True).stdout
+    working = (REPO / "params.yaml").read_text()
+    assert conf() in (yaml.safe_load(working), yaml.safe_load(committed))
+
+
+def test_default_params_are_valid(tmp_path):
+    shutil.copytree(REPO / "conf", tmp_path / "conf")
+    params = load_params(write_default_params(tmp_path))
+    assert params.data.classes == list(EMOTIONS)
+    assert isinstance(params.au, MediaPipeParams) and isinstance(params.au_model, LinearModelParams)
+
+
+def tags(union: object, tag: str) -> set[str]:
+    return {typing.get_args(typing.get_type_hints(schema)[tag])[0] for schema in typing.get_args(union)}
+
+
+def test_each_name_has_one_owner_and_the_registries_agree():
+    """Backends, model families and feature sets are named in the schema and built in their packages."""
+    assert set(BACKENDS) == tags(AuParams, "backend")
+    assert set(MODELS) == tags(AuModelParams, "kind")
+    assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet))
+
+
+@pytest.mark.parametrize("option", ["au=mediapipe", "au=openface", "au=openface_csv", "au_model=linear",
+                                    "au_model=additive", "au_model=pairwise", "cnn=xception", "cnn=vgg", "mask=surgical",
+                                    "mask=band", "experiment=quick", "experiment=seed_reproduction"])
+def test_every_config_option_composes_into_valid_params(option):
+    """Every schema field has its value in the YAML: no option relies on a default in code."""
+    parse_params(conf(option))
+
+
+def test_config_groups_swap_whole_schemas():
+    assert isinstance(default_params("au_model=pairwise").au_model, PairwiseModelParams)
+    params = default_params("experiment=seed_reproduction")
+    assert params.data.kind == "au_table" and params.au.backend == "openface_csv"
+    assert params.au_model.features == "au17_pairs"
+
+
+def test_quick_experiment_caps_data_and_epochs():
+    params = default_params("experiment=quick")
+    assert params.data.max_per_class == 40 and params.cnn.epochs == 1
+
+
+@pytest.mark.parametrize("override", ["cnn=resnet", "cnn.nope=1", "cnn=="])
+def test_bad_override_gives_one_line(override):
+    """What a benchmark's -S gets wrong is named in one line, as the stages name bad params."""
+    with pytest.raises(UserError, match=r"^params: ") as raised:
+        conf(override)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["data"].update(classes=["happy", "joy"]), r"unknown class 'joy' in data.classes\[1\]"),
+        (lambda r: r["data"].update(classes=["happy", "happy"]), "data.classes must list at least 2 distinct"),
+        (lambda r: r["data"].update(val_fraction=1.5), r"data.val_fraction must be in \[0, 1\)"),
+        (lambda r: r["data"].update(max_per_class=0), "data.max_per_class must be at least 1"),
+        (lambda r: r["data"].update(kind="video"), "unknown data.kind 'video'"),
+        (lambda r: r["au_model"].update(C="strong"), "au_model.C = 'strong' is not a number"),
+        (lambda r: r["au_model"].update(C=-1), "au_model.C must be above 0"),
+        (lambda r: r["au_model"].update(l1_ratio=2), r"au_model.l1_ratio must be in \[0, 1\]"),
+        (lambda r: r["au_model"].update(class_weight="heavy"), r"class_weight 'heavy' \(known: balanced, null\)"),
+        (lambda r: r["au_model"].update(features="pixels"), "unknown au_model.features 'pixels'"),
+        (lambda r: r["au_model"].update(kind="forest"), "unknown au_model.kind 'forest'"),
+        (lambda r: r["au_model"].update(knots=4), "unknown key 'au_model.knots'"),
+        (lambda r: r["cnn"].update(epoch=3), "unknown key 'cnn.epoch'"),
+        (lambda r: r["cnn"].update(arch="resnet"), "unknown cnn.arch 'resnet'"),
+        (lambda r: r["cnn"].update(optimizer="rmsprop"), "unknown cnn.optimizer 'rmsprop'"),
+        (lambda r: r["cnn"].update(dropout=1.0), r"cnn.dropout must be in \[0, 1\)"),
+        (lambda r: r["cnn"].update(filters=[]), "cnn.filters must list at least 1 item"),
+        (lambda r: r["cnn"].update(epochs=0), "cnn.epochs must be at least 1"),
+        (lambda r: r["cnn"].update(arch="vgg", dense_units=0), "cnn.dense_units must be at least 1 for cnn.arch=vgg"),
+        (lambda r: r["cnn"]["augment"].update(shift=-0.1), r"cnn.augment.shift must be in \[0, 1\)"),
+        (lambda r: r["au"].pop("mirror"), "missing key 'au.mirror'"),
+        (lambda r: r["au"].update(mirror="yes"), "au.mirror = 'yes' is not true or false"),
+        (lambda r: r["au"].update(backend="nonexistent"), r"unknown au.backend 'nonexistent' \(known: mediapipe, openface"),
+        (lambda r: r["compute"].update(au_workers=0), "compute.au_workers must be at least 1"),
+        (lambda r: r["mask"].update(shape="scarf"), "unknown mask.shape 'scarf'"),
+        (lambda r: r["mask"].update(height=1.0), r"mask.height must be in \(0, 1\)"),
+        (lambda r: r.pop("seed"), "missing key 'seed'"),
+        (lambda r: r.update(logreg={}), "unknown key 'logreg'"),
+    ],
+)
+def test_bad_params_give_one_line_naming_the_key(change, message):
+    bad = copy.deepcopy(conf())
+    change(bad)
+    with pytest.raises(UserError, match=message) as raised:
+        parse_params(bad)
+    assert "\n" not in str(raised.value)
+
+
+def test_params_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        default_params().au_model.C = 2.0  # type: ignore[misc]
+
+
+def test_missing_and_unreadable_params_file(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        load_params(tmp_path / "params.yaml")
+    (tmp_path / "params.yaml").write_text("seed: [\n")
+    with pytest.raises(UserError, match="not valid YAML"):
+        load_params(tmp_path / "params.yaml")

@@ -1,0 +1,111 @@
+"""dvc.yaml is the map of the project, complete by construction: each stage depends on its stage module and on every
+package folder (or module) its code imports, transitively; no stage imports another; no code dependency is declared
+that the stage does not import; output paths are spelled in dvc.yaml, not in Python."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import REPO
+
+PACKAGES = ("face_emotion", "stages")
+
+
+def dvc_stages() -> dict[str, dict]:
+    return yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+
+def module_file(name: str) -> Path | None:
+    """The repository file of a module of ours ('face_emotion.au.extract'), or None (a library's, or not a module)."""
+    if name.split(".")[0] not in PACKAGES:
+        return None
+    base = REPO.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def has_code(init: Path) -> bool:
+    """Whether a package __init__ does anything beyond its docstring (one that does not cannot change an output)."""
+    body = ast.parse(init.read_text()).body
+    return any(not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) for node in body)
+
+
+def imported_files(path: Path) -> set[Path]:
+    """Our modules that ``path`` imports anywhere in its code (lazy imports inside functions included), with the
+    package __init__ files Python runs on the way."""
+    found: set[Path] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        for name in names:
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):
+                file = module_file(".".join(parts[:depth]))
+                if file is not None and (file.name != "__init__.py" or has_code(file)):
+                    found.add(file)
+    return found
+
+
+def code_of(stage_module: Path) -> set[Path]:
+    """Every file of ours the stage module runs: its imports, followed transitively."""
+    seen, todo = {stage_module}, [stage_module]
+    while todo:
+        for file in imported_files(todo.pop()) - seen:
+            seen.add(file)
+            todo.append(file)
+    return seen
+
+
+def declared_code(stage: dict) -> list[Path]:
+    return [REPO / dep for dep in stage["deps"] if dep.split("/")[0] in PACKAGES]
+
+
+def covers(dep: Path, file: Path) -> bool:
+    return file == dep or dep in file.parents
+
+
+STAGES = dvc_stages()
+
+
+@pytest.mark.parametrize("name", list(STAGES))
+def test_each_stage_depends_on_all_the_code_it_runs(name):
+    stage = STAGES[name]
+    assert stage["cmd"] == f"python -m stages.{name}", "a stage runs its own module"
+    declared = declared_code(stage)
+    missing = sorted(str(f.relative_to(REPO)) for f in code_of(REPO / "stages" / f"{name}.py")
+                     if not any(covers(dep, f) for dep in declared))
+    assert not missing, f"stage '{name}' runs code dvc.yaml does not list among its deps: {missing}"
+
+
+@pytest.mark.parametrize("name", list(STAGES))
+def test_each_declared_code_dependency_is_used(name):
+    code = code_of(REPO / "stages" / f"{name}.py")
+    unused = [str(dep.relative_to(REPO)) for dep in declared_code(STAGES[name]) if not any(covers(dep, f) for f in code)]
+    assert not unused, f"stage '{name}' lists code it does not import: {unused}"
+
+
+def test_no_stage_imports_another():
+    for module in (REPO / "stages").glob("*.py"):
+        others = [f for f in imported_files(module) if f.parent.name == "stages" and f.name != "__init__.py"]
+        assert not others, f"{module.name} imports {others}"
+
+
+OUTPUT_ROOTS = re.compile(r"""["'](features|models|reports|metrics|plots|cache)/""")
+
+
+@pytest.mark.parametrize("folder", ["face_emotion", "stages", "benchmarks"])
+def test_output_paths_are_spelled_in_dvc_yaml_only(folder):
+    """Python reads the pipeline's paths from dvc.yaml (face_emotion.core.paths); it never spells them."""
+    spelled = [f"{file.relative_to(REPO)}:{number}" for file in sorted((REPO / folder).rglob("*.py"))
+               for number, line in enumerate(file.read_text().splitlines(), start=1) if OUTPUT_ROOTS.search(line)]
+    assert not spelled, f"output paths spelled in Python: {spelled}"

@@ -1,0 +1,64 @@
+"""OpenFace CSV parsing on the real OpenFace output files in ../shared/fixtures (read in place)."""
+
+import pandas as pd
+import pytest
+
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import AU_COLUMNS
+from face_emotion.data.openface_csv import NOT_TRACKED, face_of_image, most_confident, read_openface_csv
+from tests.helpers import SHARED_FIXTURES
+
+LANDMARK_IMG = SHARED_FIXTURES / "openface" / "FaceLandmarkImg" / "face.csv"
+FEATURE_EXTRACTION = SHARED_FIXTURES / "openface" / "FeatureExtraction" / "default.csv"
+
+
+def test_face_landmark_img_header_with_leading_spaces():
+    table = read_openface_csv(LANDMARK_IMG)
+    assert table.attrs["kind"] == "FaceLandmarkImg" and len(table) == 1
+    row = table.iloc[0]
+    assert row.success and row.confidence == pytest.approx(0.975)
+    assert row.AU10_r == pytest.approx(2.33) and row.AU12_r == pytest.approx(2.17)
+
+
+def test_feature_extraction_frames():
+    table = read_openface_csv(FEATURE_EXTRACTION)
+    assert table.attrs["kind"] == "FeatureExtraction" and len(table) == 288
+    assert table.success.all() and table[list(AU_COLUMNS)].notna().all().all()
+    assert table.iloc[0].AU20_r == pytest.approx(2.18)
+
+
+def test_several_faces_keep_the_most_confident(tmp_path):
+    lines = LANDMARK_IMG.read_text().splitlines()
+    weaker = lines[1].replace("0, 0.975, 0.00", "1, 0.400, 4.00", 1)
+    (tmp_path / "two.csv").write_text("\n".join([lines[0], weaker, lines[1]]) + "\n")
+    face = face_of_image(tmp_path / "two.csv")
+    assert face["confidence"] == pytest.approx(0.975) and face["AU01_r"] == 0.0
+
+
+def test_unsuccessful_frames_are_failures_not_zeros(tmp_path):
+    lines = FEATURE_EXTRACTION.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[4] = "0"
+    (tmp_path / "video.csv").write_text("\n".join([lines[0], ",".join(fields), lines[2]]) + "\n")
+    table = read_openface_csv(tmp_path / "video.csv")
+    assert list(table.success) == [False, True]
+    assert table.failure_reason.iloc[0] == NOT_TRACKED and table[list(AU_COLUMNS)].iloc[0].isna().all()
+    assert list(most_confident(table, by="frame").frame) == [1, 2]
+
+
+def test_nan_and_out_of_range_values_are_counted_rejections(tmp_path):
+    table = read_openface_csv(FEATURE_EXTRACTION).head(3)[["frame", "confidence", "success", *AU_COLUMNS]].copy()
+    table.loc[0, "AU06_r"] = float("nan")
+    table.loc[1, "AU12_r"] = 7.5
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    parsed = read_openface_csv(tmp_path / "bad.csv")
+    assert list(parsed.failure_reason) == ["NaN value in AU06_r", "AU12_r=7.5 outside 0-5", ""]
+
+
+def test_missing_column_is_one_clear_error(tmp_path):
+    table = pd.read_csv(FEATURE_EXTRACTION).drop(columns="AU45_r")
+    table.to_csv(tmp_path / "short.csv", index=False)
+    with pytest.raises(UserError, match="no column 'AU45_r'"):
+        read_openface_csv(tmp_path / "short.csv")
+    with pytest.raises(UserError, match="not found"):
+        read_openface_csv(tmp_path / "absent.csv")

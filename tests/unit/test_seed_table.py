@@ -1,0 +1,58 @@
+"""The original project's AU table as data (data.kind=au_table): rows accounted for, its hold-out protocol."""
+
+import dataclasses
+
+import pytest
+
+from face_emotion.au.backends.openface_csv import OpenFaceCsvBackend
+from face_emotion.core.errors import UserError
+from face_emotion.data import manifest as dataset
+from tests.helpers import default_params, seed_table_sample
+
+SEED = default_params("experiment=seed_reproduction")
+PARAMS = SEED.data
+
+
+def spoiled_table(tmp_path):
+    """400 real rows, then three bad ones: a NaN AU05, an AU07 of 7, and an unknown emotion code."""
+    table = seed_table_sample(tmp_path / "seed.csv", 400)
+    good = table.read_bytes().split(b"\r\n")[1].split(b",")
+    bad_rows = [[*good[:3], b"", *good[4:]], [*good[:5], b"7", *good[6:]], [*good[:-1], b"9"]]
+    with table.open("ab") as handle:
+        handle.write(b"".join(b",".join(row) + b"\r\n" for row in bad_rows))
+    return table
+
+
+def test_every_row_is_accounted_for(tmp_path):
+    table = spoiled_table(tmp_path)
+    manifest = dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table)), seed=42)
+    assert len(manifest) == 403
+    rejected = manifest[manifest.status == "rejected"]
+    assert list(rejected.reason) == ["NaN value in AU05_r", "AU07_r=7.0 outside 0-5", "unknown label code '9' in 'emotion'"]
+    usable = manifest[manifest.status == "ok"]
+    assert (usable.split == "test").sum() == 100 and set(usable.split) == {"train", "test"}
+    assert manifest.path.iloc[0] == f"{table.as_posix()}#0"
+
+
+def test_hold_out_is_seeded(tmp_path):
+    params = dataclasses.replace(PARAMS, root=str(seed_table_sample(tmp_path / "seed.csv", 300)))
+    first, again = dataset.build_manifest(params, seed=1), dataset.build_manifest(params, seed=1)
+    assert list(first.split) == list(again.split)
+    assert list(dataset.build_manifest(params, seed=2).split) != list(first.split)
+
+
+def test_backend_reads_the_rows_back(tmp_path):
+    table = spoiled_table(tmp_path)
+    with OpenFaceCsvBackend(SEED.au) as backend:
+        row = backend.measure(f"{table.as_posix()}#0")
+        assert row["success"] and row["AU01_r"] == pytest.approx(3.09)
+        assert backend.measure(f"{table.as_posix()}#400")["failure_reason"] == "NaN value in AU05_r"
+        assert "set au.csv_dir" in backend.measure("faces/happy/a.jpg")["failure_reason"]
+
+
+def test_missing_table_and_label_column(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        dataset.build_manifest(dataclasses.replace(PARAMS, root=str(tmp_path / "absent.csv")), seed=1)
+    table = seed_table_sample(tmp_path / "seed.csv", 50)
+    with pytest.raises(UserError, match="no label column 'label'"):
+        dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table), label_column="label"), seed=1)
