@@ -140,3 +140,18 @@ def test_missing_and_unreadable_params_file(tmp_path):
     (tmp_path / "params.yaml").write_text("seed: [\n")
     with pytest.raises(UserError, match="not valid YAML"):
         load_params(tmp_path / "params.yaml")
+
+
+def leaf_keys(node: dict, prefix: str = "") -> set[str]:
+    return {key for name, value in node.items()
+            for key in (leaf_keys(value, f"{prefix}{name}.") if isinstance(value, dict) else {f"{prefix}{name}"})}
+
+
+def test_every_key_of_every_option_is_documented():
+    """docs/configuration.md names every key any conf/ option composes (the YAML owns the values)."""
+    page = (REPO / "docs" / "configuration.md").read_text()
+    options = ["au=openface", "au=openface_csv", "au_model=additive", "au_model=pairwise", "experiment=seed_reproduction"]
+    keys = set().union(leaf_keys(conf()), *(leaf_keys(conf(option)) for option in options))
+    undocumented = sorted(key for key in keys if f"`{key.rsplit('.', 1)[-1]}`" not in page and f"`{key}`" not in page
+                          and f".{key.rsplit('.', 1)[-1]}`" not in page)
+    assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
