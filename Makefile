@@ -27,11 +27,14 @@ data: install  ## restore data/ from the default DVC remote
 	dvc pull --quiet data.dvc
 
 # `dvc exp run` composes conf/ into params.yaml before running (`dvc repro` would reuse whatever params.yaml holds),
-# so `make run` is always the default configuration, even after `make quick`.
+# so `make run` is always the default configuration, even after `make quick`. face_emotion.workspace first returns git
+# to its branch if an earlier `dvc exp run` was killed midway.
 run: data  ## main job: the whole pipeline on the default configuration
+	python -m face_emotion.workspace
 	dvc exp run
 
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
+	python -m face_emotion.workspace
 	dvc exp run -S experiment=quick
 
 report: data  ## the explanation page of the experiment in the workspace; opens nothing, prints where it is

@@ -22,12 +22,13 @@ def _import_csv(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from face_emotion.predict import input_files, load_predictor, predict_files
+    from face_emotion.predict import check_output, input_files, load_predictor, predict_files
 
+    files = input_files(args.paths)
+    check_output(args.output, files)
+    if not files:
+        raise UserError(f"no image files in {' '.join(args.paths)}")
     with load_predictor(args.model) as predictor:
-        files = input_files(args.paths)
-        if not files:
-            raise UserError(f"no image files in {' '.join(args.paths)}")
         table = predict_files(predictor, files)
     write_csv(table, args.output)
     done = int((table.emotion != "").sum())
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.set_defaults(handler=_import_csv)
     predictor = commands.add_parser("predict", help="emotions for image files or folders, with a trained model")
     predictor.add_argument("--model", required=True, help="a model folder: models/au_model (AU model) or models/cnn")
-    predictor.add_argument("--output", required=True, help="CSV to write, one row per input file")
+    predictor.add_argument("--output", required=True, type=Path, help="a .csv to write, one row per input file")
     predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nerror: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

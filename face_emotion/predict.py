@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 from types import TracebackType
 
@@ -19,6 +20,25 @@ from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, pa
 from face_emotion.core.errors import UserError
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
 from face_emotion.explain.reasons import reason_text, top_reasons
+
+
+def check_output(output: Path, inputs: list[Path]) -> None:
+    """A one-line UserError, before any prediction, unless ``output`` is a CSV that can be written and is none of
+    the inputs: predict never overwrites a user's photo."""
+    if output.suffix.lower() != ".csv":
+        raise UserError(f"--output {output} must be a .csv file (predict writes one row per input there)")
+    if output.is_dir():
+        raise UserError(f"--output {output} is a folder; name a .csv file")
+    if any(path.exists() and output.exists() and path.samefile(output) for path in inputs):
+        raise UserError(f"--output {output} is one of the inputs; choose another file")
+    folder = output.parent
+    if not folder.is_dir():
+        raise UserError(f"--output {output}: folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{output.name}.", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--output {output} cannot be written ({exc.strerror})") from None
 
 
 def input_files(inputs: list[str]) -> list[Path]:

@@ -5,7 +5,6 @@ import numpy as np
 from face_emotion.cnn import training
 from face_emotion.cnn.model import INFO_FILE, MODEL_FILE, predict_proba
 from face_emotion.core.config import ImageData, Params
-from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path, size_mb, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
@@ -27,8 +26,6 @@ def main(params: Params, paths: Paths) -> None:
     classes = params.data.classes
     train = load_face_cache(paths.faces, "train", classes)
     val = load_face_cache(paths.faces, "val", classes)
-    if not len(val[0]):
-        raise UserError("the CNN needs validation images for early stopping: set data.val_fraction above 0")
     model = training.train(train, val, len(classes), params.cnn, params.seed, paths.cnn_training, params.compute.cnn_threads)
     val_accuracy = round(float(np.mean(predict_proba(model, val[0]).argmax(axis=1) == val[1])), 4)
     with atomic_path(paths.cnn / MODEL_FILE) as tmp:

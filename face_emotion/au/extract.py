@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,12 @@ from tqdm import tqdm
 from face_emotion.au.backends import BACKENDS, AuBackend
 from face_emotion.au.cache import AuCache
 from face_emotion.core.config import AuParams, ComputeParams
+from face_emotion.core.stage import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS, ID_COLUMNS, STATUS_COLUMNS, USED
 
 _worker_backend: AuBackend | None = None
+CACHE_CHUNK = 1000
+"""Measurements are added to the cache every this many images (and when the run is interrupted)."""
 DASK_SHARD = 128
 """Images per Dask task: large enough to amortise scheduling, small enough to spread over workers."""
 LOCAL_DASK = "local"
@@ -28,8 +32,11 @@ def _open_backend(params: AuParams) -> AuBackend:
 
 
 def _init_worker(params: AuParams) -> None:
-    """Each worker process opens its own backend once."""
+    """Each worker process opens its own backend once; Ctrl-C is the parent's to handle (no traceback per worker),
+    and a worker ends with its parent."""
     global _worker_backend
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _worker_backend = _open_backend(params)
 
@@ -84,18 +91,31 @@ def _measure_all(paths: list[str], params: AuParams, compute: ComputeParams) -> 
         yield from pool.imap(_measure_in_worker, paths, chunksize=32)
 
 
-def _measure_new(images: pd.DataFrame, params: AuParams, compute: ComputeParams) -> pd.DataFrame:
-    """Measure one image per content hash in ``images``, with a progress bar; rows indexed by md5."""
+def _measure_new(images: pd.DataFrame, params: AuParams, compute: ComputeParams, cache: AuCache | None) -> pd.DataFrame:
+    """Measure one image per content hash in ``images``, with a progress bar; rows indexed by md5. Every CACHE_CHUNK
+    images, and when interrupted, what was measured goes to the cache."""
     unique = images.drop_duplicates("md5")
+    rows: list[dict[str, object]] = []
+    saved = 0
+
+    def measured(start: int = 0) -> pd.DataFrame:
+        return pd.DataFrame(rows[start:], index=pd.Index(unique.md5.iloc[start:len(rows)], name="md5"))
+
     if unique.empty:
-        return pd.DataFrame(index=pd.Index([], name="md5"))
-    rows = []
+        return measured()
     progress = tqdm(total=len(unique), desc=f"extract_au ({params.backend})", unit="img", mininterval=2.0)
-    with progress:
-        for row in _measure_all(unique.path.tolist(), params, compute):
-            rows.append(row)
-            progress.update()
-    return pd.DataFrame(rows, index=pd.Index(unique.md5, name="md5"))
+    try:
+        with progress:
+            for row in _measure_all(unique.path.tolist(), params, compute):
+                rows.append(row)
+                progress.update()
+                if cache is not None and len(rows) - saved >= CACHE_CHUNK:
+                    cache.add(measured(saved))
+                    saved = len(rows)
+    finally:
+        if cache is not None and len(rows) > saved:
+            cache.add(measured(saved))
+    return measured()
 
 
 def extract(manifest: pd.DataFrame, params: AuParams, compute: ComputeParams, cache_dir: str | Path | None = None
@@ -106,24 +126,23 @@ def extract(manifest: pd.DataFrame, params: AuParams, compute: ComputeParams, ca
     """
     backend = BACKENDS[params.backend]
     backend.check(params)
+    version = backend.version(params)
     images = manifest.loc[manifest.status == USED, [*ID_COLUMNS, "md5"]].reset_index(drop=True)
-    cache = AuCache(cache_dir, params, backend.version()) if cache_dir is not None else None
+    cache = AuCache(cache_dir, params, version) if cache_dir is not None else None
     known = cache.load() if cache else pd.DataFrame(index=pd.Index([], name="md5"))
-    fresh = _measure_new(images[~images.md5.isin(known.index)], params, compute)
-    if not fresh.empty or known.empty:
-        known = pd.concat([known, fresh]) if not known.empty else fresh
-        if cache:
-            cache.save(known)
+    fresh = _measure_new(images[~images.md5.isin(known.index)], params, compute, cache)
+    if known.empty or not fresh.empty:
+        known = fresh if known.empty else pd.concat([known, fresh])
     reused = len(images) - int(images.md5.isin(fresh.index).sum())
     if cache and reused:
-        print(f"extract_au: {reused} images reused from {cache.path}")
+        print(f"extract_au: {reused} images reused from {cache.folder}")
     measured = known.loc[images.md5].reset_index(drop=True)
     images = images.drop(columns="md5")
     for column in (*AU_COLUMNS, "confidence"):
         if column not in measured:
             measured[column] = float("nan")
     measured["backend"] = params.backend
-    measured["backend_version"] = backend.version()
+    measured["backend_version"] = version
     table = pd.concat([images, measured], axis=1)
     extras = [c for c in measured.columns if c not in STATUS_COLUMNS and c not in AU_COLUMNS]
     return table[ID_COLUMNS + STATUS_COLUMNS + list(AU_COLUMNS) + extras]

@@ -96,6 +96,11 @@ class ImageData:
     max_per_class: Annotated[int, Range(1)] | None
     """Cap on usable images per class and split (null: all)."""
 
+    def check(self, where: str) -> None:
+        if self.val_fraction == 0:
+            raise UserError(f"params: {where}.val_fraction must be above 0 for images: the CNN stops early on the "
+                            "validation split")
+
 
 @dataclass(frozen=True)
 class AuTableData:
@@ -109,6 +114,8 @@ class AuTableData:
     label_column: str
     label_codes: Annotated[list[str], Items(2, distinct=True)]
     """The label column's codes 0, 1, ... in order, as class names."""
+    group_column: str | None
+    """Rows sharing a value of this column (a video, a subject) stay in one split (null: rows are independent)."""
     test_fraction: Annotated[float, OPEN_SHARE]
     """Random (not stratified) test hold-out, the original project's protocol."""
     reference_model: str | None
@@ -136,7 +143,11 @@ class OpenFaceParams:
 
     backend: Literal["openface"]
     image: str
-    """The Docker image."""
+    """The Docker image; its local content digest is part of the AU cache key. Pin one: name@sha256:<digest>."""
+    memory_gb: Annotated[float, POSITIVE]
+    """The container's memory limit."""
+    cpus: Annotated[float, POSITIVE]
+    """The container's CPU limit."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ DVC_FILE = "dvc.yaml"
 class Paths:
     """The pipeline's folders and files, relative to the project root."""
 
+    params_check: Path
+    """check_params: a marker every stage depends on, so that DVC checks the params before it deletes anything."""
     dataset: Path
     """prepare: the manifest and the decoded faces."""
     data_quality: Path

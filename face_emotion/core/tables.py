@@ -5,6 +5,7 @@ meaning of each AU-table column in FACS words."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -14,14 +15,21 @@ from face_emotion.core.facs import ACTION_UNITS, UPPER_FACE_AUS, au_column, au_l
 USED, REJECTED, EXCLUDED = "ok", "rejected", "excluded"
 """A file's status: used; rejected (unusable: empty, not an image, ...); excluded (usable, but not wanted)."""
 SPLITS = ("train", "val", "test")
-MANIFEST_COLUMNS = ["path", "label", "split", "status", "reason", "md5", "pixel_md5", "bytes", "width", "height", "blank"]
-"""Then ``in_train``: whether a val or test image has an exact pixel copy among the images it is scored against."""
-_MANIFEST_TEXT = ("reason", "label", "md5", "pixel_md5")
+MANIFEST_COLUMNS = ["path", "label", "split", "status", "reason", "md5", "pixel_md5", "bytes", "width", "height", "blank",
+                    "group"]
+"""Then ``in_train``: whether a val or test image has an exact pixel copy among the images it is scored against.
+``group``: rows with one group (a video, a subject: data.group_column) share a split; empty for independent rows."""
+_MANIFEST_TEXT = ("reason", "label", "md5", "pixel_md5", "group")
+
+
+def read_csv_with_text(source: str | Path | IO, text_columns: tuple[str, ...]) -> pd.DataFrame:
+    """A CSV whose ``text_columns`` are read as text, empty fields as empty strings (never NaN)."""
+    return pd.read_csv(source, dtype=dict.fromkeys(text_columns, str)).fillna(dict.fromkeys(text_columns, ""))
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """Read a manifest written by the prepare stage (empty reasons and labels stay empty strings)."""
-    return pd.read_csv(path, dtype=dict.fromkeys(_MANIFEST_TEXT, str)).fillna(dict.fromkeys(_MANIFEST_TEXT, ""))
+    return read_csv_with_text(path, _MANIFEST_TEXT)
 
 
 def usable(manifest: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
@@ -98,9 +106,12 @@ AU_MODEL = "au_model"
 au_model.kind param."""
 
 
+AU_TABLE_TEXT = ("failure_reason", "label")
+
+
 def read_au_table(path: str | Path) -> pd.DataFrame:
     """Read an AU table written by extract_au (empty failure reasons stay empty strings)."""
-    return pd.read_csv(path, converters={"failure_reason": str, "label": str})
+    return read_csv_with_text(path, AU_TABLE_TEXT)
 
 
 def action_units_of(column: str) -> tuple[int, ...]:

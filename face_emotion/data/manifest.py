@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from face_emotion.core.config import AuTableData, ImageData
 from face_emotion.core.errors import UserError
@@ -35,15 +35,33 @@ def _inspect(path: Path) -> dict[str, object]:
             "height": image.height, "blank": bool(pixels.min() == pixels.max())}
 
 
-def scan(params: ImageData) -> pd.DataFrame:
-    """One row per file under ``params.root``: used ('ok'), 'excluded' or 'rejected', with a reason."""
+def check_source(params: ImageData | AuTableData) -> None:
+    """A one-line UserError unless the data is where ``params`` says, in its layout, with a folder (or label column)
+    for what the params ask for; cheap: no file is decoded."""
     root = Path(params.root)
+    if isinstance(params, AuTableData):
+        if not root.is_file():
+            raise UserError(f"AU table '{root}' not found: run 'dvc pull' or set data.root")
+        try:
+            header = [str(c).strip() for c in pd.read_csv(root, nrows=0).columns]
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise UserError(f"AU table '{root}' cannot be parsed: {str(exc).splitlines()[0]}") from None
+        for what, column in (("label", params.label_column), ("group", params.group_column)):
+            if column is not None and column not in header:
+                raise UserError(f"AU table '{root}' has no {what} column '{column}'")
+        return
     if not root.is_dir():
         raise UserError(f"data folder '{root}' not found: run 'dvc pull' or set data.root")
-    missing = [s for s in SOURCE_SPLITS if not (root / s).is_dir()]
+    missing = [f"{s}/{c}" for s in SOURCE_SPLITS for c in ("", *params.classes) if not (root / s / c).is_dir()]
     if missing:
-        raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder "
-                        f"(expected {root}/train/<class>/ and {root}/test/<class>/)")
+        raise UserError(f"data folder '{root}' has no '{missing[0].rstrip('/')}/' folder "
+                        f"(expected {root}/train/<class>/ and {root}/test/<class>/ for each of data.classes)")
+
+
+def scan(params: ImageData) -> pd.DataFrame:
+    """One row per file under ``params.root``: used ('ok'), 'excluded' or 'rejected', with a reason."""
+    check_source(params)
+    root = Path(params.root)
     rows = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         parts = path.relative_to(root).parts
@@ -58,7 +76,7 @@ def scan(params: ImageData) -> pd.DataFrame:
             rows.append({**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"})
         else:
             rows.append({**row, **_inspect(path)})
-    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+    return pd.DataFrame(rows, columns=MANIFEST_COLUMNS).assign(group="")  # every image is its own group
 
 
 def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.DataFrame:
@@ -74,12 +92,28 @@ def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.Dat
     return manifest
 
 
+def _grouped_split(rows: pd.DataFrame, fraction: float, seed: int, split: str, manifest: pd.DataFrame) -> pd.DataFrame:
+    """Move whole groups of ``rows`` (a video's frames, a subject's faces) to ``split``: one fold of a seeded,
+    class-stratified group k-fold with k = 1 / ``fraction``, so about that share of the rows."""
+    folds = max(2, round(1 / fraction))
+    if rows.group.nunique() < folds:
+        raise UserError(f"too few groups ({rows.group.nunique()}) in data.group_column for a {split} split of {fraction:g}")
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    _, chosen = next(splitter.split(rows.index, rows.label, groups=rows.group))
+    manifest = manifest.copy()
+    manifest.loc[rows.index[chosen], "split"] = split
+    return manifest
+
+
 def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) -> pd.DataFrame:
-    """Move a seeded, class-stratified share of the usable training files to split 'val' (none for 0)."""
+    """Move a seeded share of the usable training files to split 'val' (none for 0): class-stratified, or whole
+    groups when the rows have groups."""
     if val_fraction == 0:
         return manifest
-    manifest = manifest.copy()
     train = manifest[(manifest.status == USED) & (manifest.split == "train")]
+    if (train.group != "").any():
+        return _grouped_split(train, val_fraction, seed, "val", manifest)
+    manifest = manifest.copy()
     counts = train.label.value_counts()
     if counts.empty or counts.min() < 2:
         scarce = counts.idxmin() if not counts.empty else "any class"
@@ -109,13 +143,10 @@ def table_row_path(table: str | Path, row: int) -> str:
 
 def scan_au_table(params: AuTableData) -> pd.DataFrame:
     """One manifest row per AU-table row; unusable rows (NaN, out of range, unknown label) rejected with a reason."""
+    check_source(params)
     root = Path(params.root)
-    if not root.is_file():
-        raise UserError(f"AU table '{root}' not found: run 'dvc pull' or set data.root")
     table = read_openface_csv(root)
-    column, codes = params.label_column, params.label_codes or []
-    if column not in table:
-        raise UserError(f"AU table '{root}' has no label column '{column}'")
+    column, codes = params.label_column, params.label_codes
     code = pd.to_numeric(table[column], errors="coerce")
     known = code.isin(range(len(codes)))
     labels = code.where(known, 0).astype(int).map(dict(enumerate(codes))).where(known, "")
@@ -130,6 +161,7 @@ def scan_au_table(params: AuTableData) -> pd.DataFrame:
         "md5": row_hash,
         "pixel_md5": row_hash,
         "blank": False,
+        "group": table[params.group_column].astype(str) if params.group_column else "",
     }, columns=MANIFEST_COLUMNS)
     manifest.loc[~known, "reason"] = [f"unknown label code {str(table[column].iloc[i])!r} in '{column}'"
                                       for i in np.flatnonzero(~known)]
@@ -140,7 +172,11 @@ def scan_au_table(params: AuTableData) -> pd.DataFrame:
 
 
 def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> pd.DataFrame:
-    """A seeded random (not stratified) test hold-out of the usable rows, the original project's protocol."""
+    """A seeded random (not stratified) test hold-out of the usable rows, the original project's protocol; whole
+    groups when the rows have groups."""
+    rows = manifest[manifest.status == USED]
+    if (rows.group != "").any():
+        return _grouped_split(rows, test_fraction, seed, "test", manifest)
     manifest = manifest.copy()
     usable = manifest.index[manifest.status == USED]
     _, test_index = train_test_split(usable, test_size=test_fraction, random_state=seed)
@@ -151,7 +187,12 @@ def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> p
 def build_manifest(params: ImageData | AuTableData, seed: int) -> pd.DataFrame:
     """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
     if isinstance(params, AuTableData):
-        manifest = _hold_out_test(scan_au_table(params), params.test_fraction, seed)
+        manifest = scan_au_table(params)
+        if (manifest.status == USED).sum() < 2:
+            reasons = Counter(manifest.loc[manifest.status != USED, "reason"]).most_common(1)
+            raise UserError(f"AU table '{params.root}' has no usable rows to split"
+                            + (f" (most common reason, {reasons[0][1]} rows: {reasons[0][0]})" if reasons else ""))
+        manifest = _hold_out_test(manifest, params.test_fraction, seed)
     else:
         manifest = scan(params)
     usable = manifest[manifest.status == USED]
@@ -182,6 +223,8 @@ def quality_report(manifest: pd.DataFrame) -> dict[str, object]:
         "duplicates_within_split": within,
         "duplicates_of_train": {split: int(group.in_train.sum()) for split, group in ok.groupby("split") if split != "train"},
         "blank_images": int(ok.blank.fillna(False).astype(bool).sum()),
+        "groups_per_split": {split: int(group.group.nunique()) for split, group in ok.groupby("split")
+                             if (group.group != "").any()},
     }
 
 
@@ -196,6 +239,8 @@ def quality_markdown(report: dict[str, object], manifest: pd.DataFrame) -> str:
     lines += [f"| {label} | " + " | ".join(str(counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
     lines += ["", f"Exact duplicates within a split: {report['duplicates_within_split']}; "
               f"images with an exact copy in train: {report['duplicates_of_train']}; blank images: {report['blank_images']}.", ""]
+    if report["groups_per_split"]:
+        lines += [f"Groups (data.group_column) per split, none in two splits: {report['groups_per_split']}.", ""]
     lines += ["## Excluded", ""] + [f"- {n} x {reason}" for reason, n in report["excluded_reasons"].items()]  # type: ignore[union-attr]
     rejected = manifest[manifest.status == REJECTED]
     lines += ["", "## Rejected", ""] + [f"- `{row.path}`: {row.reason}" for row in rejected.itertuples()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +22,17 @@ def _kind(columns: list[str]) -> str:
     return "au_table"
 
 
-def _invalid_reason(values: pd.Series) -> str:
-    """Why a row's AU values cannot be used ('' when they can): NaN or outside 0-5."""
+DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+
+
+def _invalid_reason(values: pd.Series, raw: pd.Series) -> str:
+    """Why a row's AU values cannot be used ('' when they can): a decimal comma, NaN, or outside 0-5; ``raw`` holds
+    the row's AU fields as they were written."""
     for column, value in values.items():
         if pd.isna(value):
+            written = raw[column]
+            if isinstance(written, str) and DECIMAL_COMMA.match(written):
+                return f"decimal comma in {column} ({written!r}): OpenFace writes a decimal point"
             return f"NaN value in {column}"
         if not 0.0 <= float(value) <= AU_MAX:
             return f"{column}={value} outside 0-{AU_MAX:g}"
@@ -47,12 +55,17 @@ def read_openface_csv(path: str | Path) -> pd.DataFrame:
         raise UserError(f"OpenFace CSV {path} cannot be parsed: {str(exc).splitlines()[0]}") from None
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in AU_COLUMNS if c not in table.columns]
+    if missing and len(table.columns) == 1 and ";" in table.columns[0]:
+        raise UserError(f"OpenFace CSV {path} is separated by ';' (a spreadsheet export?): OpenFace writes "
+                        "comma-separated values with decimal points")
     if missing:
         raise UserError(f"OpenFace CSV {path} has no column '{missing[0]}' (expected the 17 AU*_r intensities)")
-    table[list(AU_COLUMNS)] = table[list(AU_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    raw = table[list(AU_COLUMNS)].copy()
+    table[list(AU_COLUMNS)] = raw.apply(pd.to_numeric, errors="coerce")
     kind = _kind(list(table.columns))
     tracked = table["success"].astype(float) == 1 if "success" in table else pd.Series(True, index=table.index)
-    reasons = table[list(AU_COLUMNS)].apply(_invalid_reason, axis=1).where(tracked, NOT_TRACKED)
+    reasons = pd.Series([_invalid_reason(table.loc[i, list(AU_COLUMNS)], raw.loc[i]) for i in table.index],
+                        index=table.index, dtype=object).where(tracked, NOT_TRACKED)
     table["failure_reason"] = reasons
     table["success"] = reasons == ""
     table.loc[~table.success, list(AU_COLUMNS)] = np.nan

@@ -96,21 +96,34 @@ def test_two_workers_give_the_same_table_as_one(tmp_path):
     assert summary["images"] == 12 and summary["per_split"]["test"]["detected"] == summary["detected"]
 
 
+def chunks(folder):
+    (settings,) = folder.iterdir()  # one folder per backend and settings key
+    return sorted(settings.iterdir(), key=lambda chunk: chunk.stat().st_mtime_ns)
+
+
 def test_cache_measures_only_new_images(tmp_path):
-    """A second run reuses cached rows (proved by a marker written into the cache) and measures the new faces."""
+    """A second run measures only the faces the cache lacks (one new chunk of two rows), with the same table."""
     faces = [str(p) for p in real_faces("test", "surprise", 6)]
     first = extract.extract(manifest_of(faces[:4]), PARAMS, ONE_WORKER, tmp_path / "cache")
-    (cache_file,) = (tmp_path / "cache").iterdir()
-    cached = pd.read_csv(cache_file)
-    cached["AU26_r"] = 4.321
-    cached.to_csv(cache_file, index=False)
     second = extract.extract(manifest_of(faces), PARAMS, ONE_WORKER, tmp_path / "cache")
-    assert list(second.AU26_r[:4]) == [4.321] * 4
-    assert (second.AU26_r[4:] != 4.321).all() and second.success[4:].any()
-    assert len(pd.read_csv(cache_file)) == 6
+    assert [len(pd.read_csv(chunk)) for chunk in chunks(tmp_path / "cache")] == [4, 2]
+    pd.testing.assert_frame_equal(second.head(4), first, check_dtype=False)
     other = extract.extract(manifest_of(faces[:1]), dataclasses.replace(PARAMS, pad=24), ONE_WORKER, tmp_path / "cache")
-    assert other.AU26_r.iloc[0] != 4.321 and len(list((tmp_path / "cache").iterdir())) == 2
-    assert first.path.tolist() == faces[:4]
+    assert len(list((tmp_path / "cache").iterdir())) == 2 and other.success.all()  # other settings, other folder
+
+
+def test_a_damaged_cache_file_is_measured_again_never_reused(tmp_path, capsys):
+    faces = [str(p) for p in real_faces("test", "happy", 3)]
+    first = extract.extract(manifest_of(faces), PARAMS, ONE_WORKER, tmp_path / "cache")
+    (chunk,) = chunks(tmp_path / "cache")
+    chunk.write_text(chunk.read_text().replace(",True,", ",False,", 1))  # an edit: the content no longer fits its name
+    again = extract.extract(manifest_of(faces), PARAMS, ONE_WORKER, tmp_path / "cache")
+    assert "1 damaged cache file(s)" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(again, first, check_dtype=False)
+    (chunk,) = chunks(tmp_path / "cache")
+    chunk.write_bytes(chunk.read_bytes()[:100])  # truncated
+    again = extract.extract(manifest_of(faces), PARAMS, ONE_WORKER, tmp_path / "cache")
+    pd.testing.assert_frame_equal(again, first, check_dtype=False)
 
 
 def test_dask_local_cluster_gives_the_same_table_as_the_process_pool():

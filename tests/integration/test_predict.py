@@ -131,3 +131,32 @@ def test_installed_command_with_a_pairwise_model_exits_cleanly(measured_faces, i
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     table = pd.read_csv(out)
     assert len(table) == 3 and table.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("faces/nested/{first}", "must be a .csv file"),
+        ("photo.jpg", "must be a .csv file"),
+        ("faces.csv/", "is a folder"),
+        ("no/such/folder/out.csv", "does not exist"),
+        ("/proc/out.csv", "cannot be written"),
+        ("listed.csv", "is one of the inputs"),
+    ],
+)
+def test_a_bad_output_is_refused_before_any_prediction_and_nothing_is_touched(au_model_dir, inputs, tmp_path, capsys,
+                                                                              output, message):
+    """predict never overwrites a user's file: not an input photo, not an image, not a folder, not an input CSV."""
+    first = sorted((inputs / "faces" / "nested").iterdir())[0]
+    (tmp_path / "faces.csv").mkdir()
+    (tmp_path / "listed.csv").write_text("a user's table\n")
+    target = output.format(first=first.name)
+    target = str(inputs / target) if target.startswith("faces/") or target == "photo.jpg" else \
+        (target if target.startswith("/") else str(tmp_path / target))
+    before = {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()}
+    paths = [str(inputs / "faces"), str(inputs / "photo.jpg"), str(tmp_path / "listed.csv")]
+    assert main(["predict", "--model", str(au_model_dir), "--output", target, *paths]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()} == before
+    assert (tmp_path / "listed.csv").read_text() == "a user's table\n"

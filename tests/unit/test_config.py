@@ -95,6 +95,7 @@ def test_bad_override_gives_one_line(override):
         (lambda r: r["data"].update(classes=["happy", "happy"]), "data.classes must list at least 2 distinct"),
         (lambda r: r["data"].update(val_fraction=1.5), r"data.val_fraction must be in \[0, 1\)"),
         (lambda r: r["data"].update(max_per_class=0), "data.max_per_class must be at least 1"),
+        (lambda r: r["data"].update(val_fraction=0), "data.val_fraction must be above 0 for images"),
         (lambda r: r["data"].update(kind="video"), "unknown data.kind 'video'"),
         (lambda r: r["au_model"].update(C="strong"), "au_model.C = 'strong' is not a number"),
         (lambda r: r["au_model"].update(C=-1), "au_model.C must be above 0"),

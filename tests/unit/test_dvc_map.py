@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from face_emotion.core.config import Params
 from tests.helpers import REPO
 
 PACKAGES = ("face_emotion", "stages")
@@ -109,3 +110,14 @@ def test_output_paths_are_spelled_in_dvc_yaml_only(folder):
     spelled = [f"{file.relative_to(REPO)}:{number}" for file in sorted((REPO / folder).rglob("*.py"))
                for number, line in enumerate(file.read_text().splitlines(), start=1) if OUTPUT_ROOTS.search(line)]
     assert not spelled, f"output paths spelled in Python: {spelled}"
+
+
+def test_params_are_checked_before_any_stage_runs():
+    """check_params reads every params section and the data; every other stage depends on its marker, so DVC runs
+    it first and deletes nothing when a value is rejected (DVC deletes a stage's outputs just before running it)."""
+    check = STAGES["check_params"]
+    assert set(check["params"]) == set(Params.SECTIONS) and "${data.root}" in check["deps"]
+    assert check["outs"] == [{"${paths.params_check}": {"persist": True}}]  # a failed check keeps the marker too
+    for name, stage in STAGES.items():
+        if name != "check_params":
+            assert stage["deps"][0] == "${paths.params_check}", name

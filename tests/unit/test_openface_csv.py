@@ -62,3 +62,19 @@ def test_missing_column_is_one_clear_error(tmp_path):
         read_openface_csv(tmp_path / "short.csv")
     with pytest.raises(UserError, match="not found"):
         read_openface_csv(tmp_path / "absent.csv")
+
+
+def test_a_decimal_comma_is_named_as_such(tmp_path):
+    """A table re-saved by a spreadsheet in a comma-decimal locale: each row says why, not 'NaN'."""
+    lines = FEATURE_EXTRACTION.read_text().splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    column = header.index("AU01_r")
+    first[column] = '"' + first[column].replace(".", ",") + '"'
+    (tmp_path / "comma.csv").write_text("\n".join([lines[0], ",".join(first), *lines[2:4]]) + "\n")
+    table = read_openface_csv(tmp_path / "comma.csv")
+    assert table.failure_reason.iloc[0].startswith("decimal comma in AU01_r (")
+    assert table.success.iloc[1:].all()
+    semicolons = "\n".join(line.replace(",", ";") for line in lines[:3]) + "\n"
+    (tmp_path / "semicolons.csv").write_text(semicolons)
+    with pytest.raises(UserError, match="separated by ';'"):
+        read_openface_csv(tmp_path / "semicolons.csv")

@@ -9,9 +9,11 @@ from face_emotion.au import extract
 from face_emotion.au.backends.openface import (
     BINARY,
     container_command,
+    container_failure,
     container_volumes,
     docker_client,
     parse_outputs,
+    run_options,
     stage_inputs,
 )
 from face_emotion.core.errors import UserError
@@ -52,3 +54,23 @@ def test_no_docker_engine_is_one_clear_line(monkeypatch):
     with pytest.raises(UserError, match="Docker engine"):
         params = default_params("au=openface")
         extract.extract(manifest, params.au, params.compute)
+
+
+def test_the_container_runs_limited_offline_and_not_as_root(tmp_path):
+    params = default_params("au=openface", "au.memory_gb=3", "au.cpus=1.5").au
+    options = run_options(params, tmp_path / "in", tmp_path / "out")
+    assert options["network_disabled"] and options["remove"]
+    assert options["mem_limit"] == "3g" and options["nano_cpus"] == 1_500_000_000
+    assert options["user"] != "0:0" and not options["user"].startswith("0:")
+    assert options["volumes"][str((tmp_path / "in").resolve())]["mode"] == "ro"
+
+
+def test_a_failed_container_is_one_line_with_its_last_log_lines():
+    """The Docker SDK's own ContainerError, as a failing FaceLandmarkImg raises it."""
+    import docker
+
+    log = b"".join(f"line {i}\n".encode() for i in range(20)) + b"Could not find the landmark detector model\n"
+    error = docker.errors.ContainerError("abc123", 139, container_command(), "algebr/openface:latest", log)
+    message = str(container_failure(error, "algebr/openface:latest"))
+    assert message.startswith("OpenFace in algebr/openface:latest failed (exit status 139): line 16 | ")
+    assert message.endswith("Could not find the landmark detector model") and "\n" not in message

@@ -73,5 +73,10 @@ def test_missing_data_folder_is_one_clear_error(tmp_path):
 
 def test_missing_class_is_one_clear_error(tmp_path):
     root = build_face_folder(tmp_path / "faces", per_class=2, labels=CLASSES[:-1])
+    with pytest.raises(UserError, match="has no 'train/surprise/' folder"):
+        dataset.check_source(data_params(root))
+    (root / "train" / "surprise").mkdir()
+    (root / "test" / "surprise").mkdir()
+    (root / "train" / "surprise" / "broken.jpg").write_bytes(b"")
     with pytest.raises(UserError, match="no usable train faces of class 'surprise'"):
         dataset.build_manifest(data_params(root), seed=1)

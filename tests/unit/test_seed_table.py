@@ -2,12 +2,13 @@
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from face_emotion.au.backends.openface_csv import OpenFaceCsvBackend
 from face_emotion.core.errors import UserError
 from face_emotion.data import manifest as dataset
-from tests.helpers import default_params, seed_table_sample
+from tests.helpers import SHARED_FIXTURES, default_params, seed_table_sample
 
 SEED = default_params("experiment=seed_reproduction")
 PARAMS = SEED.data
@@ -56,3 +57,42 @@ def test_missing_table_and_label_column(tmp_path):
     table = seed_table_sample(tmp_path / "seed.csv", 50)
     with pytest.raises(UserError, match="no label column 'label'"):
         dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table), label_column="label"), seed=1)
+
+
+def test_a_table_without_a_usable_row_is_one_line(tmp_path):
+    """Every row rejected (here: decimal commas throughout) stops prepare with the reason, not a split error."""
+    table = seed_table_sample(tmp_path / "seed.csv", 20)
+    header, *rows = table.read_text().splitlines()
+    spoiled = [",".join(f'"{v.replace(".", ",")}"' if i < 17 else v for i, v in enumerate(row.split(","))) for row in rows]
+    table.write_text("\n".join([header, *spoiled]) + "\n")
+    with pytest.raises(UserError, match=r"has no usable rows to split \(most common reason, \d+ rows: decimal comma"):
+        dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table)), seed=1)
+
+
+def video_table(path, videos_per_class: int = 8):
+    """A FeatureExtraction-style table: real OpenFace frames (../shared/fixtures), ten per video, a video column."""
+    frames = pd.read_csv(SHARED_FIXTURES / "openface" / "FeatureExtraction" / "default.csv", skipinitialspace=True)
+    frames = frames[frames.success == 1].head(10)
+    parts = [frames.assign(video=f"v{code}_{i}", emotion=code) for code in range(6) for i in range(videos_per_class)]
+    pd.concat(parts, ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def test_rows_of_one_video_stay_in_one_split(tmp_path):
+    """With data.group_column a video's frames share a split; without it they leak across train and test."""
+    table = video_table(tmp_path / "videos.csv")
+    grouped = dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table), group_column="video"), seed=3)
+    assert (grouped.groupby("group").split.nunique() == 1).all()
+    assert set(grouped.split) == {"train", "test"} and grouped.group.nunique() == 48
+    assert (grouped.split == "test").mean() == pytest.approx(0.25, abs=0.05)
+    report = dataset.quality_report(grouped)
+    assert sum(report["groups_per_split"].values()) == 48
+    loose = dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table)), seed=3)
+    videos = pd.read_csv(table).video
+    assert (loose.assign(video=videos).groupby("video").split.nunique() > 1).any()
+
+
+def test_a_missing_group_column_is_one_line(tmp_path):
+    table = video_table(tmp_path / "videos.csv")
+    with pytest.raises(UserError, match="has no group column 'subject'"):
+        dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table), group_column="subject"), seed=1)

@@ -15,8 +15,8 @@ class AuBackend:
     parallel: ClassVar[bool] = True
     """Whether images can be spread over worker processes (False: one ``measure_many`` call takes them all)."""
 
-    @staticmethod
-    def version() -> str:
+    @classmethod
+    def version(cls, params: Any) -> str:
         """Recorded beside every measurement and part of the cache key."""
         raise NotImplementedError
 

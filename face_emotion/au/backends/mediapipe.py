@@ -94,8 +94,8 @@ class MediaPipeBackend(AuBackend):
     name = "mediapipe"
     params: MediaPipeParams
 
-    @staticmethod
-    def version() -> str:
+    @classmethod
+    def version(cls, params: MediaPipeParams) -> str:
         """The library and model version recorded beside every measurement."""
         return f"mediapipe-{importlib.metadata.version('mediapipe')}+face_landmarker-{MODEL_SHA256[:8]}+table-{TABLE_VERSION}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,9 @@ from face_emotion.data.openface_csv import face_of_image
 
 BINARY = "/home/openface-build/build/bin/FaceLandmarkImg"
 INPUT_MOUNT, OUTPUT_MOUNT = "/input", "/output"
+NOBODY = "65534:65534"
+LOG_LINES = 5
+"""A failed container's last lines shown in the error."""
 
 
 def container_command() -> list[str]:
@@ -69,6 +73,40 @@ def parse_outputs(paths: list[str], output_dir: Path, failures: dict[str, dict[s
     return rows
 
 
+def container_user() -> str:
+    """The container runs as this process's user, never as root (root here: 'nobody')."""
+    uid, gid = os.getuid(), os.getgid()
+    return f"{uid}:{gid}" if uid != 0 else NOBODY
+
+
+def run_options(params: OpenFaceParams, input_dir: Path, output_dir: Path) -> dict[str, object]:
+    """How the container runs: the command as an argument list, input read-only, no network, a non-root user,
+    memory and CPU limits, removed afterwards."""
+    return {"command": container_command(), "volumes": container_volumes(input_dir, output_dir),
+            "network_disabled": True, "user": container_user(), "mem_limit": f"{params.memory_gb:g}g",
+            "nano_cpus": int(params.cpus * 1e9), "remove": True, "stdout": False, "stderr": True}
+
+
+def image_digest(client, image: str) -> str:
+    """The local image's content digest (it changes when the tag moves, and with it the AU cache key)."""
+    import docker
+
+    try:
+        return client.images.get(image).id
+    except docker.errors.ImageNotFound:
+        raise UserError(f"Docker image {image} not found: docker pull {image}") from None
+    except docker.errors.APIError as exc:
+        raise UserError(f"Docker could not inspect {image}: {str(exc).splitlines()[0]}") from None
+
+
+def container_failure(exc: Exception, image: str) -> UserError:
+    """A failed container run as one line, with the last lines the container wrote."""
+    stderr = getattr(exc, "stderr", b"") or b""
+    tail = " | ".join(stderr.decode(errors="replace").strip().splitlines()[-LOG_LINES:]) or "no output"
+    status = getattr(exc, "exit_status", "?")
+    return UserError(f"OpenFace in {image} failed (exit status {status}): {tail}")
+
+
 class OpenFaceBackend(AuBackend):
     """Runs FaceLandmarkImg once over a batch of images; ``measure_many`` is the entry point."""
 
@@ -76,29 +114,38 @@ class OpenFaceBackend(AuBackend):
     parallel = False
     params: OpenFaceParams
 
-    @staticmethod
-    def version() -> str:
-        return "openface-FaceLandmarkImg"
+    @classmethod
+    def version(cls, params: OpenFaceParams) -> str:
+        client = docker_client()
+        try:
+            return f"openface-FaceLandmarkImg@{image_digest(client, params.image)}"
+        finally:
+            client.close()
 
     @classmethod
     def check(cls, params: OpenFaceParams) -> None:
-        docker_client().close()
+        cls.version(params)
 
     def measure(self, path: str) -> dict[str, object]:
         return next(iter(self.measure_many([path])))
 
     def measure_many(self, paths: Iterable[str]) -> Iterator[dict[str, object]]:
-        """Stage the images, run the container once (no network), parse its CSVs."""
+        """Stage the images, run the container once, parse its CSVs."""
+        import docker
+
         paths = list(paths)
         client = docker_client()
         work = Path(tempfile.mkdtemp(prefix="openface-"))
         try:
             (work / "in").mkdir()
             (work / "out").mkdir()
+            if container_user() == NOBODY:
+                os.chmod(work / "out", 0o777)
             failures = stage_inputs(paths, work / "in")
-            client.containers.run(self.params.image, command=container_command(),
-                                  volumes=container_volumes(work / "in", work / "out"),
-                                  remove=True, network_disabled=True, stdout=False, stderr=True)
+            try:
+                client.containers.run(self.params.image, **run_options(self.params, work / "in", work / "out"))
+            except (docker.errors.ContainerError, docker.errors.ImageNotFound, docker.errors.APIError) as exc:
+                raise container_failure(exc, self.params.image) from None
             rows = parse_outputs(paths, work / "out", failures)
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -26,8 +26,8 @@ class OpenFaceCsvBackend(AuBackend):
     name = "openface_csv"
     params: OpenFaceCsvParams
 
-    @staticmethod
-    def version() -> str:
+    @classmethod
+    def version(cls, params: OpenFaceCsvParams) -> str:
         return f"openface_csv-{importlib.metadata.version('face-emotion')}"
 
     @classmethod
