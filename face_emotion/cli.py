@@ -22,14 +22,16 @@ def _import_csv(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from face_emotion.predict import check_output, input_files, load_predictor, predict_files
+    from face_emotion.predict import check_annotate, check_output, input_files, load_predictor, predict_files
 
     files = input_files(args.paths)
     check_output(args.output, files)
     if not files:
         raise UserError(f"no image files in {' '.join(args.paths)}")
     with load_predictor(args.model) as predictor:
-        table = predict_files(predictor, files)
+        if args.annotate is not None:
+            check_annotate(args.annotate, predictor)
+        table = predict_files(predictor, files, args.annotate)
     write_csv(table, args.output)
     done = int((table.emotion != "").sum())
     print(f"predicted {done} of {len(table)} files -> {args.output}")
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     predictor = commands.add_parser("predict", help="emotions for image files or folders, with a trained model")
     predictor.add_argument("--model", required=True, help="a model folder: models/au_model (AU model) or models/cnn")
     predictor.add_argument("--output", required=True, type=Path, help="a .csv to write, one row per input file")
+    predictor.add_argument("--annotate", type=Path, default=None,
+                           help="a folder to draw each face's reasons into, one PNG per input (AU models)")
     predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",

@@ -10,6 +10,7 @@ from types import TracebackType
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 from tqdm import tqdm
 
 from face_emotion import au_model
@@ -18,7 +19,9 @@ from face_emotion.au_model.features import feature_matrix
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
 from face_emotion.core.errors import UserError
+from face_emotion.core.io import atomic_path
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
+from face_emotion.explain.drawing import draw_reasons, region_reasons
 from face_emotion.explain.reasons import reason_text, top_reasons
 
 
@@ -89,9 +92,19 @@ class AuPredictor(_MediaPipePredictor):
         probabilities = self.model.predict_proba(values)[0]
         emotion = self.classes[int(probabilities.argmax())]
         below_average = self.model.standardise(values)[0] < 0
+        contributions = self.model.contributions(values)[0][self.classes.index(emotion)]
         reasons = top_reasons(self.model, self.model.contributions(values)[0], below_average, emotion)
-        return {"emotion": emotion, "probabilities": probabilities,
+        return {"emotion": emotion, "probabilities": probabilities, "contributions": contributions,
                 "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
+
+    def annotate(self, path: Path, result: dict[str, object]) -> Image.Image | None:
+        """The image with the regions behind its answer drawn on the face (None if no face is found to draw on)."""
+        image = read_image(path)
+        landmarks = self.backend.image_landmarks(image)
+        if landmarks is None:
+            return None
+        title = f"{result['emotion']} ({float(np.max(result['probabilities'])):.2f})"
+        return draw_reasons(image, landmarks, title, region_reasons(self.model, result["contributions"]))
 
 
 def face_finder() -> MediaPipeParams:
@@ -134,15 +147,38 @@ def load_predictor(model_dir: str | Path) -> AuPredictor | CnnPredictor:
                     "train one with 'make run'")
 
 
-def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path]) -> pd.DataFrame:
-    """One row per file: emotion (empty when none), confidence, reason, the class probabilities, AU reasons."""
+def check_annotate(folder: Path, predictor: AuPredictor | CnnPredictor) -> None:
+    """A one-line UserError, before any prediction, unless the reasons can be drawn into ``folder``."""
+    if not isinstance(predictor, AuPredictor):
+        raise UserError("--annotate draws an AU model's reasons on the face: use it with an AU model folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".annotate.", suffix=".tmp"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--annotate {folder} cannot be written ({exc.strerror})") from None
+
+
+def _annotation_name(path: Path, index: int) -> str:
+    return f"{index:05d}_{path.stem}.png"
+
+
+def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path], annotate: Path | None = None) -> pd.DataFrame:
+    """One row per file: emotion (empty when none), confidence, reason, the class probabilities, AU reasons; with
+    ``annotate``, the reasons drawn on each face as <index>_<name>.png there (the row's ``annotation``)."""
     rows = []
-    for path in tqdm(files, desc="predict", unit="img", mininterval=2.0, disable=len(files) < 50):
+    for index, path in enumerate(tqdm(files, desc="predict", unit="img", mininterval=2.0, disable=len(files) < 50)):
         if not path.exists():
             result: dict[str, object] = {"reason": "file not found"}
         else:
             try:
                 result = predictor.predict(path)
+                if annotate is not None and "emotion" in result and isinstance(predictor, AuPredictor):
+                    drawn = predictor.annotate(path, result)
+                    if drawn is not None:
+                        with atomic_path(annotate / _annotation_name(path, index)) as tmp:
+                            drawn.save(tmp, format="PNG")
+                        result["annotation"] = str(annotate / _annotation_name(path, index))
             except (OSError, ValueError) as exc:
                 result = {"reason": f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})"}
         probabilities = result.get("probabilities")
@@ -153,5 +189,7 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path]) -> p
             row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
         if isinstance(predictor, AuPredictor):
             row["au_reasons"] = result.get("au_reasons", "")
+        if annotate is not None:
+            row["annotation"] = result.get("annotation", "")
         rows.append(row)
     return pd.DataFrame(rows)

@@ -15,8 +15,6 @@ from face_emotion.core.facs import PROTOTYPES, au_label
 from face_emotion.core.tables import AU_MODEL, describe
 from face_emotion.data.images import ImageRejected, read_image
 
-EXAMPLES_PER_KIND = 2
-"""Per emotion: this many correctly and this many wrongly classified test faces (the AU model's most confident)."""
 FACE_PIXELS = 144
 
 STYLE = """
@@ -29,6 +27,7 @@ caption { text-align: left; font-weight: bold; padding: 0.25rem 0; }
 .faces { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure.face { margin: 0; padding: 0.5rem; border: 1px solid #555; width: 20rem; max-width: 100%; box-sizing: border-box; }
 figure.face img { width: 9rem; height: 9rem; image-rendering: pixelated; margin-right: 0.25rem; }
+figure.face img.drawn { width: 100%; height: auto; image-rendering: auto; }
 figure.face .verdict { font-weight: bold; }
 td.diagonal { font-weight: bold; text-decoration: underline; }
 img.plot { max-width: 100%; height: auto; }
@@ -44,11 +43,15 @@ class ReportInputs:
     comparison: dict
     profiles: pd.DataFrame
     agreement: dict
-    explanations: pd.DataFrame
+    examples: pd.DataFrame
+    """Per emotion the AU model's most confident right and wrong test faces, with their reasons and drawings."""
+    example_faces: Path
+    """The folder of the drawings."""
     predictions: pd.DataFrame
     masked_paths: dict[str, str]
     """Unmasked test image path -> its masked copy."""
     heatmap: Path | None
+    shapes: Path | None
     quality: dict
     params_text: str
     classes: list[str]
@@ -134,14 +137,26 @@ def profiles_section(inputs: ReportInputs) -> str:
     if inputs.heatmap and inputs.heatmap.is_file():
         parts.append(f'<img class="plot" src="{_file_uri(inputs.heatmap)}" alt="Heatmap of the weight of each facial '
                      'movement for each emotion; the same numbers as the lists above.">')
+    if inputs.shapes and inputs.shapes.is_file():
+        parts += ["<h3>How each movement moves the odds</h3><p>For the movements that matter most: each emotion's "
+                  "log-odds along the movement's measured range, every other movement as on the average face.</p>",
+                  f'<img class="plot" src="{_file_uri(inputs.shapes)}" alt="Line charts, one per facial movement, of '
+                  'how the log-odds of each emotion change as the movement grows; each emotion has its own line style.">']
     return "\n".join(parts)
 
 
 def _face_figure(row: pd.Series, inputs: ReportInputs, other_models: list[str]) -> str:
-    """One test face (and its masked copy), the AU model's answer with its reasons, and the other models' answers."""
+    """One test face with its reasons drawn on it (and its masked copy), the AU model's answer in words, and the other
+    models' answers."""
     verdict = "correct" if row.predicted == row.label else "wrong"
     images = []
-    for path, what in ((row.path, "Test face"), (inputs.masked_paths.get(row.path), "The same face masked")):
+    drawing = inputs.example_faces / str(row.get("drawing", "") or "-")
+    if drawing.is_file():
+        images.append(f'<img class="drawn" src="{_file_uri(drawing)}" alt="Test face labelled {escape(row.label)}, the '
+                      "face regions behind the AU model's answer marked on it: + raises the answer (solid), - lowers it "
+                      '(dashed); the legend below the face names them.">')
+    for path, what in ((None if images else row.path, "Test face"),
+                       (inputs.masked_paths.get(row.path), "The same face masked")):
         if path and Path(path).is_file():
             try:
                 images.append(f'<img src="{_data_uri(read_image(path))}" alt="{what}, labelled {escape(row.label)}">')
@@ -160,16 +175,13 @@ def _face_figure(row: pd.Series, inputs: ReportInputs, other_models: list[str]) 
 
 def examples_section(inputs: ReportInputs) -> str:
     """Per emotion: the AU model's most confident right and wrong answers on test faces, with their reasons."""
-    faces = inputs.explanations.merge(inputs.predictions.drop(columns=["label"]), on="path", how="left")
-    faces = faces[faces.predicted != ""].sort_values("probability", ascending=False)
+    faces = inputs.examples.merge(inputs.predictions.drop(columns=["label"]), on="path", how="left")
     other_models = [c for c in inputs.predictions.columns if c not in ("path", "label", AU_MODEL)]  # its reasons are shown
     parts = ["<h2 id=examples>Example test faces</h2>",
-             "<p>For each emotion, the AU model's most confident correct and wrong answers, with the movements "
-             "behind them (weight x standardised intensity), the other models' answers, and the masked answers.</p>"]
+             "<p>For each emotion, the AU model's most confident correct and wrong answers, the face regions behind "
+             "them drawn on the face and named below it, the other models' answers, and the masked answers.</p>"]
     for emotion in inputs.classes:
-        mine = faces[faces.label == emotion]
-        chosen = pd.concat([mine[mine.predicted == emotion].head(EXAMPLES_PER_KIND),
-                            mine[mine.predicted != emotion].head(EXAMPLES_PER_KIND)])
+        chosen = faces[faces.label == emotion]
         figures = "".join(_face_figure(row, inputs, other_models) for _, row in chosen.iterrows())
         parts.append(f"<h3>{escape(emotion)}</h3><div class=faces>{figures or '<p>No measured test faces.</p>'}</div>")
     return "\n".join(parts)

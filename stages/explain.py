@@ -1,26 +1,44 @@
 """Stage explain: per-emotion AU profiles, a heatmap, FACS agreement, and a reason for every test face."""
 
+import json
+
 from face_emotion import au_model
-from face_emotion.core.config import Params
-from face_emotion.core.io import write_csv, write_json
+from face_emotion.au_model.features import feature_matrix
+from face_emotion.core.config import AuParams, MediaPipeParams, Params, parse_section
+from face_emotion.core.io import atomic_dir, write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import read_au_table
-from face_emotion.explain.figures import profile_heatmap
+from face_emotion.explain.drawing import draw_examples
+from face_emotion.explain.faithfulness import deletion_share, mirror_stability
+from face_emotion.explain.figures import profile_heatmap, shape_figure
 from face_emotion.explain.profiles import agreement_score, facs_agreement, profiles
-from face_emotion.explain.reasons import explain_table
+from face_emotion.explain.reasons import choose_examples, explain_table
 
 
 def main(params: Params, paths: Paths) -> None:
     model = au_model.load(paths.au_model)
     table = read_au_table(paths.au_table)
+    au = parse_section(AuParams, json.loads(paths.au_settings.read_text()), "au")
     write_csv(profiles(model), paths.profiles)
     profile_heatmap(model, paths.profile_heatmap)
     agreement = facs_agreement(model)
     write_json(agreement, paths.facs_agreement)
-    write_json({"facs_agreement": agreement_score(agreement)}, paths.explain_metrics)
-    explanations = explain_table(model, table[table.split == "test"])
+    test = table[table.split == "test"]
+    values = feature_matrix(test[test.success.astype(bool)], model.features_)
+    metrics = {"facs_agreement": agreement_score(agreement),
+               "faithfulness_deletion": deletion_share(model, values, params.seed)}
+    if isinstance(au, MediaPipeParams) and au.mirror:  # each face measured with its mirror image
+        metrics["mirror_stability"] = mirror_stability(model, values)
+    write_json(metrics, paths.explain_metrics)
+    explanations = explain_table(model, test)
     write_csv(explanations, paths.explanations)
+    train = table[(table.split == "train") & table.success.astype(bool)]
+    shape_figure(model, feature_matrix(train, model.features_), paths.shape_plot)
+    with atomic_dir(paths.example_faces) as folder:
+        examples = draw_examples(model, choose_examples(explanations, model.classes), test, au, folder)
+    write_csv(examples, paths.examples)
+    print(f"explain: {metrics}")
     for emotion, found in agreement.items():
         print(f"explain: {emotion}: prototype AUs {found['measurable']} - among the top five: {found['hits']}")
     for row in explanations[explanations.predicted != ""].head(3).itertuples():

@@ -9,7 +9,7 @@ from face_emotion.core.config import Params
 from face_emotion.core.io import write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import read_manifest
+from face_emotion.core.tables import read_csv_with_text, read_manifest
 from face_emotion.report import ReportInputs, render
 
 
@@ -21,11 +21,12 @@ def main(params: Params, paths: Paths) -> None:
         comparison=json.loads(paths.comparison_details.read_text()),
         profiles=pd.read_csv(paths.profiles),
         agreement=json.loads(paths.facs_agreement.read_text()),
-        explanations=pd.read_csv(paths.explanations, dtype={"predicted": str, "reasons": str})
-        .fillna({"predicted": "", "reasons": ""}),
+        examples=read_csv_with_text(paths.examples, ("predicted", "reasons", "drawing")),
+        example_faces=paths.example_faces,
         predictions=pd.read_csv(paths.predictions),
         masked_paths=dict(zip(masked.source_path, masked.path, strict=True)),
         heatmap=paths.profile_heatmap,
+        shapes=paths.shape_plot,
         quality=json.loads(paths.data_quality.read_text()),
         params_text=Path("params.yaml").read_text(),
         classes=params.data.classes,

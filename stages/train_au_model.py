@@ -17,7 +17,7 @@ def main(params: Params, paths: Paths) -> None:
     model = au_model.fit_table(table[table.split == "train"], params.au_model, classes, params.seed)
     au_model.save(model, paths.au_model, json.loads(paths.au_settings.read_text()))
     val = table[table.split == "val"]
-    metrics: dict[str, object] = {"size_mb": size_mb(paths.au_model / au_model.MODEL_FILE)}
+    metrics: dict[str, object] = {"terms": model.n_terms, "size_mb": size_mb(paths.au_model / au_model.MODEL_FILE)}
     if len(val):
         val_scores = scores(val.label, au_model.predict_table(model, val), classes)
         metrics = {"val_accuracy": val_scores["accuracy"], "val_macro_f1": val_scores["macro_f1"], **metrics}

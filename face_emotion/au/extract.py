@@ -31,14 +31,18 @@ def _open_backend(params: AuParams) -> AuBackend:
     return BACKENDS[params.backend](params)
 
 
-def _init_worker(params: AuParams) -> None:
-    """Each worker process opens its own backend once; Ctrl-C is the parent's to handle (no traceback per worker),
-    and a worker ends with its parent."""
+def _open_worker_backend(params: AuParams) -> None:
+    """Each worker process opens its own backend once."""
     global _worker_backend
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    end_with_parent()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _worker_backend = _open_backend(params)
+
+
+def _init_pool_worker(params: AuParams) -> None:
+    """A pool worker: Ctrl-C is the parent's to handle (no traceback per worker), and it ends with its parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
+    _open_worker_backend(params)
 
 
 def _measure_in_worker(path: str) -> dict[str, object]:
@@ -50,7 +54,7 @@ def _measure_shard(paths: list[str], params: AuParams) -> list[dict[str, object]
     """Measure a shard of images in a Dask worker process, opening the backend once per process."""
     global _worker_backend
     if _worker_backend is None:
-        _init_worker(params)
+        _open_worker_backend(params)
     return [_measure_in_worker(p) for p in paths]
 
 
@@ -87,7 +91,7 @@ def _measure_all(paths: list[str], params: AuParams, compute: ComputeParams) -> 
             yield from backend.measure_many(paths)
         return
     context = multiprocessing.get_context("spawn")
-    with context.Pool(compute.au_workers, initializer=_init_worker, initargs=(params,)) as pool:
+    with context.Pool(compute.au_workers, initializer=_init_pool_worker, initargs=(params,)) as pool:
         yield from pool.imap(_measure_in_worker, paths, chunksize=32)
 
 

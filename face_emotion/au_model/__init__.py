@@ -12,6 +12,7 @@ import pandas as pd
 
 from face_emotion.au_model.additive import AdditiveModel
 from face_emotion.au_model.base import FORMAT, AuModel
+from face_emotion.au_model.ebm import EbmModel
 from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_model.linear import LinearModel
 from face_emotion.au_model.pairwise import PairwiseModel
@@ -20,7 +21,7 @@ from face_emotion.core.errors import UserError
 from face_emotion.core.io import write_csv, write_json
 from face_emotion.core.tables import NO_FACE
 
-MODELS: dict[str, type[AuModel]] = {model.kind: model for model in (LinearModel, AdditiveModel, PairwiseModel)}
+MODELS: dict[str, type[AuModel]] = {model.kind: model for model in (LinearModel, AdditiveModel, PairwiseModel, EbmModel)}
 """Family name (the ``au_model.kind`` param) -> class."""
 assert set(MODELS) == {typing.get_args(typing.get_type_hints(p)["kind"])[0] for p in typing.get_args(AuModelParams)}, \
     "au_model.MODELS and config.AuModelParams disagree"

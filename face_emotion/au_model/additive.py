@@ -66,6 +66,10 @@ class AdditiveModel(AuModel):
                 or any([len(curve) for curve in per_class] != counts for per_class in self.shapes_):
             raise ValueError("knots and shapes do not match the features and classes")
 
+    @property
+    def n_terms(self) -> int:
+        return sum(any(any(v != 0 for v in per_class[j]) for per_class in self.shapes_) for j in range(len(self.knots_)))
+
     def contributions(self, values: np.ndarray) -> np.ndarray:
         return np.stack([curves(values[:, j], knots, [per_class[j] for per_class in self.shapes_])
                          for j, knots in enumerate(self.knots_)], axis=2)

@@ -56,6 +56,11 @@ class AuModel:
         self.coef_ = (np.einsum("ncj,nj->cj", self.contributions(values), self.standardise(values)) / len(values)).tolist()
 
     # using ------------------------------------------------------------------------------------------------------
+    @property
+    def n_terms(self) -> int:
+        """How many terms a person reads to follow a prediction: the features (or pairs) that move a logit at all."""
+        return int(np.any(np.asarray(self.coef_) != 0, axis=0).sum())
+
     def standardise(self, values: np.ndarray) -> np.ndarray:
         return (values - np.asarray(self.mean_)) / np.asarray(self.scale_)
 

@@ -126,6 +126,10 @@ class PairwiseModel(AuModel):
                     or arrays.lower.shape != (n_boxes, len(term["features"])) or arrays.values.shape != (n_boxes, n_classes):
                 raise ValueError(f"a term of {term['features']} does not match the features and classes")
 
+    @property
+    def n_terms(self) -> int:
+        return len(self.terms_)
+
     @cached_property
     def _term_arrays(self) -> list[tuple[list[int], TermArrays]]:
         """Each term's feature columns and arrays, built on first use."""

@@ -197,7 +197,25 @@ class PairwiseModelParams:
     class_weight: ClassWeight
 
 
-AuModelParams = LinearModelParams | AdditiveModelParams | PairwiseModelParams
+@dataclass(frozen=True)
+class EbmModelParams:
+    """InterpretML's Explainable Boosting Machine (a GA2M): a shape function per feature and for a few chosen pairs."""
+
+    kind: Literal["ebm"]
+    features: FeatureSet
+    interactions: Annotated[int, Range(0)]
+    """Pair terms, found by FAST in the order of their gain; 0: main effects only."""
+    max_bins: Annotated[int, Range(3)]
+    """Bins of a feature's shape function."""
+    max_interaction_bins: Annotated[int, Range(3)]
+    """Bins per feature of a pair term."""
+    outer_bags: Annotated[int, Range(1)]
+    """Bagged fits averaged into the model (more: smoother shapes, slower)."""
+    class_weight: ClassWeight
+    """balanced: each class weighs as much in the fit (as sample weights)."""
+
+
+AuModelParams = LinearModelParams | AdditiveModelParams | PairwiseModelParams | EbmModelParams
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,16 @@ PROTOTYPES: dict[str, tuple[int, ...]] = {
 """EMFACS prototypes (Friesen & Ekman): the AUs that make up each emotion's typical display."""
 
 
+PLAIN_WORDS: dict[int, str] = {
+    1: "inner brows raised", 2: "outer brows raised", 4: "brows lowered and drawn together", 5: "upper lids raised",
+    6: "cheeks raised", 7: "lids tightened", 9: "nose wrinkled", 10: "upper lip raised", 12: "lip corners pulled up",
+    14: "dimples", 15: "lip corners pulled down", 17: "chin raised", 20: "lips stretched sideways",
+    23: "lips pressed tight", 25: "lips parted", 26: "jaw dropped", 45: "eyes closed", 51: "head turned",
+    52: "head turned", 53: "head up", 54: "head down",
+}
+"""What each movement looks like, in words a child or a teacher uses."""
+
+
 def au_label(number: int) -> str:
     """'AU12 lip corner puller'; codes this project does not measure are 'not measured here'."""
     return f"AU{number:02d} {AU_NAMES.get(number, 'not measured here')}"

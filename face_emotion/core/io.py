@@ -41,6 +41,7 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes the folder private; give it the usual permissions
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

@@ -87,6 +87,19 @@ class Paths:
         return self.explain / "explanations.csv"
 
     @property
+    def shape_plot(self) -> Path:
+        return self.explain / "au_shapes.png"
+
+    @property
+    def examples(self) -> Path:
+        """Per emotion, the AU model's most confident right and wrong test faces, with their drawings."""
+        return self.explain / "examples.csv"
+
+    @property
+    def example_faces(self) -> Path:
+        return self.explain / "faces"
+
+    @property
     def facs_agreement(self) -> Path:
         return self.explain / "facs_agreement.json"
 

@@ -38,3 +38,42 @@ def profile_heatmap(model: AuModel, target: str | Path) -> None:
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+SHAPES_SHOWN = 6
+GRID = 60
+
+
+def shape_figure(model: AuModel, values: np.ndarray, target: str | Path) -> None:
+    """For the features that move the odds most, how each emotion's log-odds change along the feature's range (the
+    1st to 99th percentile of ``values``, every other feature at its training mean): the model's shape functions,
+    a straight line for the linear model, a curve or steps for the others."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    strongest = np.argsort(-np.abs(np.asarray(model.coef_)).max(axis=0))[:SHAPES_SHOWN]
+    columns = min(3, len(strongest))
+    rows = -(-len(strongest) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 2, 5, 2))]  # the emotions told apart without colour too
+    for ax, j in zip(axes.flat, strongest, strict=False):
+        low, high = np.percentile(values[:, j], [1, 99])
+        grid = np.tile(np.asarray(model.mean_), (GRID, 1))
+        grid[:, j] = np.linspace(low, high if high > low else low + 1, GRID)
+        curves = model.contributions(grid)[:, :, j]
+        for k, emotion in enumerate(model.classes):
+            ax.plot(grid[:, j], curves[:, k], linestyle=styles[k % len(styles)], label=emotion)
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set_title(describe(model.features_[j]), fontsize=9)
+        ax.set_xlabel("measured value", fontsize=8)
+        ax.set_ylabel("log-odds, from the average face", fontsize=8)
+    for ax in axes.flat[len(strongest):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("How each movement moves the odds of each emotion")
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)

@@ -10,6 +10,8 @@ from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.tables import describe
 
 LOW = " (low)"
+EXAMPLES_PER_KIND = 2
+"""Per emotion: this many of the AU model's most confident correct answers, and as many wrong ones."""
 
 
 def top_reasons(model: AuModel, row_contributions: np.ndarray, row_below_average: np.ndarray, emotion: str,
@@ -53,3 +55,14 @@ def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.Dat
             out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, t, low, emotion, count))
             out.loc[row, [f"p_{c}" for c in model.classes]] = p.round(4)
     return out
+
+
+def choose_examples(explanations: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
+    """Per emotion (by true label), the most confident correct and wrong answers, with a ``kind`` column."""
+    measured = explanations[explanations.predicted != ""].sort_values("probability", ascending=False, kind="stable")
+    chosen = []
+    for emotion in classes:
+        mine = measured[measured.label == emotion]
+        chosen += [mine[mine.predicted == emotion].head(EXAMPLES_PER_KIND).assign(kind="correct"),
+                   mine[mine.predicted != emotion].head(EXAMPLES_PER_KIND).assign(kind="wrong")]
+    return pd.concat(chosen, ignore_index=True)

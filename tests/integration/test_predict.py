@@ -15,7 +15,7 @@ from face_emotion import au_model
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.cli import main
 from face_emotion.cnn import model as cnn
-from tests.helpers import CLASSES, default_params, real_faces
+from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 AU = default_params("au.mirror=false").au
 LINEAR = default_params().au_model
@@ -108,8 +108,8 @@ def test_nothing_processed_exits_non_zero(au_model_dir, inputs, tmp_path):
     assert code == 1 and (table.emotion == "").all()
 
 
-def test_not_a_model_directory_is_one_line(tmp_path, capsys):
-    assert main(["predict", "--model", str(tmp_path), "--output", str(tmp_path / "o.csv"), str(tmp_path)]) == 2
+def test_not_a_model_directory_is_one_line(inputs, tmp_path, capsys):
+    assert main(["predict", "--model", str(tmp_path), "--output", str(tmp_path / "o.csv"), str(inputs / "faces")]) == 2
     assert "holds no model.json" in capsys.readouterr().err
 
 
@@ -160,3 +160,34 @@ def test_a_bad_output_is_refused_before_any_prediction_and_nothing_is_touched(au
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert {p: p.read_bytes() for p in inputs.rglob("*") if p.is_file()} == before
     assert (tmp_path / "listed.csv").read_text() == "a user's table\n"
+
+
+def test_annotate_draws_each_faces_reasons_on_it(au_model_dir, inputs, tmp_path):
+    """`--annotate DIR`: one PNG per predicted input, the reasons drawn on the face at its size (a 48x48 face
+    enlarged), the row naming it; real MediaPipe landmarks on real faces and on a larger photo."""
+    out, folder = tmp_path / "predictions.csv", tmp_path / "drawn"
+    code = main(["predict", "--model", str(au_model_dir), "--output", str(out), "--annotate", str(folder),
+                 str(inputs / "faces"), str(inputs / "photo.jpg"), str(inputs / "empty.jpg"),
+                 str(SHARED_FIXTURES / "media" / "single_face.jpg")])
+    assert code == 0
+    table = pd.read_csv(out, dtype={"annotation": str}).fillna({"annotation": ""})
+    drawn = table[table.annotation != ""]
+    assert len(drawn) == 5 and (table.loc[table.path.str.endswith("empty.jpg"), "annotation"] == "").all()
+    for row in drawn.itertuples():
+        picture = Image.open(row.annotation)
+        source = Image.open(row.path)
+        assert picture.width >= source.width and picture.height > source.height  # the face, then the legend
+    assert sorted(p.name for p in folder.iterdir()) == sorted(Path(a).name for a in drawn.annotation)
+
+
+@pytest.mark.parametrize(("model", "annotate", "message"), [
+    ("cnn", "drawn", "--annotate draws an AU model's reasons"),
+    ("au", "/proc/drawn", "--annotate /proc/drawn cannot be written"),
+])
+def test_annotate_problems_are_one_line_before_any_prediction(au_model_dir, cnn_model_dir, inputs, tmp_path, capsys,
+                                                              model, annotate, message):
+    model_dir = au_model_dir if model == "au" else cnn_model_dir
+    target = annotate if annotate.startswith("/") else str(tmp_path / annotate)
+    code = main(["predict", "--model", str(model_dir), "--output", str(tmp_path / "out.csv"), "--annotate", target,
+                 str(inputs / "faces")])
+    assert code == 2 and message in capsys.readouterr().err and not (tmp_path / "out.csv").exists()

@@ -59,6 +59,19 @@ def test_outputs_are_complete(quick_project):
     assert (paths.cnn_training / "plots" / "metrics" / "train" / "loss.tsv").is_file()
     confusion = pd.read_csv(paths.confusion / f"{AU_MODEL}.csv")
     assert list(confusion.columns) == ["actual", "predicted"] and len(confusion) == 60
+    examples = pd.read_csv(paths.examples, dtype={"drawing": str}).fillna({"drawing": ""})
+    drawn = examples[examples.drawing != ""]
+    assert len(drawn) >= len(CLASSES) and all((paths.example_faces / name).is_file() for name in drawn.drawing)
+    assert paths.shape_plot.stat().st_size > 0
+
+
+def test_readability_and_faithfulness_are_metrics(quick_project):
+    paths = load_paths(quick_project)
+    trained = json.loads(paths.train_au_model_metrics.read_text())[AU_MODEL]
+    assert trained["terms"] == 17 and trained["size_mb"] > 0
+    explained = json.loads(paths.explain_metrics.read_text())
+    assert set(explained) == {"facs_agreement", "faithfulness_deletion", "mirror_stability"}
+    assert 0 <= explained["faithfulness_deletion"] <= 1 and explained["mirror_stability"] == 1.0  # au.mirror
 
 
 def test_repro_after_the_run_is_a_no_op(quick_project):

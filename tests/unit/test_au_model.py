@@ -13,8 +13,8 @@ from face_emotion.core.tables import AU_COLUMNS, NO_FACE
 from tests.helpers import SYNTHETIC_CLASSES as CLASSES
 from tests.helpers import synthetic_au_table, synthetic_model_params
 
-LINEAR, ADDITIVE, PAIRWISE = (synthetic_model_params(kind) for kind in ("linear", "additive", "pairwise"))
-FAMILIES = pytest.mark.parametrize("params", [LINEAR, ADDITIVE, PAIRWISE], ids=["linear", "additive", "pairwise"])
+LINEAR, ADDITIVE, PAIRWISE, EBM = (synthetic_model_params(kind) for kind in ("linear", "additive", "pairwise", "ebm"))
+FAMILIES = pytest.mark.parametrize("params", [LINEAR, ADDITIVE, PAIRWISE, EBM], ids=["linear", "additive", "pairwise", "ebm"])
 
 
 def fit(params, table=None):
@@ -118,6 +118,26 @@ def test_pairwise_model_finds_an_interaction_and_ignores_a_constant_column():
     model = fit(dataclasses.replace(PAIRWISE, rounds=50), table)
     assert ["AU06_r", "AU12_r"] in [term["features"] for term in model.terms_]
     assert all("AU45_r" not in term["features"] for term in model.terms_)
+
+
+def test_ebm_model_reproduces_interpret_exactly_from_plain_bins():
+    """The saved bins and scores give InterpretML's own probabilities (the library refitted independently), and the
+    class weights reach it as sample weights."""
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    from face_emotion.au_model.ebm import balanced_weights
+
+    table = synthetic_au_table().iloc[20:]  # fewer happy faces: the weights matter
+    model = fit(EBM, table)
+    reference = ExplainableBoostingClassifier(feature_names=list(AU_COLUMNS), feature_types=["continuous"] * 17,
+                                              interactions=2, max_bins=16, max_interaction_bins=16, outer_bags=1,
+                                              random_state=0)
+    reference.fit(values_of(table), table.label, sample_weight=balanced_weights(table.label.to_numpy()))
+    order = [list(reference.classes_).index(c) for c in CLASSES]
+    np.testing.assert_allclose(model.predict_proba(values_of(table)), reference.predict_proba(values_of(table))[:, order],
+                               atol=1e-9)
+    assert model.n_terms == len(model.terms_) == 17 + 2 and [len(t["features"]) for t in model.terms_].count(2) == 2
+    assert model.coefficient_table().set_index("emotion").loc["happy"].drop("intercept").idxmax() == "AU12 lip corner puller"
 
 
 @FAMILIES

@@ -55,6 +55,11 @@ def verified_model_path() -> Path:
     return path
 
 
+def view_pads(params: MediaPipeParams) -> list[int]:
+    """The grey borders a tight face crop is tried with, in turn."""
+    return list(dict.fromkeys((params.pad, 0)))
+
+
 def detection_views(image: Image.Image, params: MediaPipeParams) -> list[np.ndarray]:
     """RGB arrays to try in turn: a tight crop padded and upscaled, then unpadded; a photo as it is."""
     rgb = image.convert("RGB")
@@ -62,7 +67,7 @@ def detection_views(image: Image.Image, params: MediaPipeParams) -> list[np.ndar
         rgb.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
         return [np.asarray(rgb)]
     views = []
-    for pad in dict.fromkeys((params.pad, 0)):
+    for pad in view_pads(params):
         framed = Image.new("RGB", (rgb.width + 2 * pad, rgb.height + 2 * pad), (PAD_GREY,) * 3)
         framed.paste(rgb, (pad, pad))
         views.append(np.asarray(framed.resize((params.size, params.size), Image.Resampling.BICUBIC)))
@@ -127,18 +132,40 @@ class MediaPipeBackend(AuBackend):
     def close(self) -> None:
         self._landmarker.close()
 
-    def detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
-        """Landmarks (in pixels of ``image``) and blendshapes of its most prominent face, or None."""
-        for view in detection_views(image, self.params):
+    def _first_face(self, image: Image.Image) -> tuple[int, int, np.ndarray, dict[str, float]] | None:
+        """The first detection view that finds a face: its index and width, the face's landmarks in that view's
+        pixels, its blendshapes; None when no view finds one."""
+        for index, view in enumerate(detection_views(image, self.params)):
             result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
             if result.face_landmarks:
                 face = _largest_face(result)
                 height, width = view.shape[:2]
                 landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
-                if max(image.size) > TIGHT_CROP_MAX_SIDE:
-                    landmarks *= image.width / width
-                return landmarks, {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
+                return index, width, landmarks, {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
         return None
+
+    def detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
+        """Landmarks and blendshapes of the most prominent face, or None. The landmarks are in pixels of a photo, and
+        of the padded, upscaled detection view for a tight crop (every measurement made from them is scale-free)."""
+        found = self._first_face(image)
+        if found is None:
+            return None
+        _, view_width, landmarks, blendshapes = found
+        if max(image.size) > TIGHT_CROP_MAX_SIDE:
+            landmarks = landmarks * (image.width / view_width)
+        return landmarks, blendshapes
+
+    def image_landmarks(self, image: Image.Image) -> np.ndarray | None:
+        """(478, 2) landmarks of the most prominent face in pixels of ``image`` itself (to draw on it), or None."""
+        found = self._first_face(image)
+        if found is None:
+            return None
+        index, view_width, landmarks, _ = found
+        if max(image.size) > TIGHT_CROP_MAX_SIDE:
+            return landmarks[:, :2] * (image.width / view_width)
+        pad = view_pads(self.params)[index]
+        framed = np.array([image.width + 2 * pad, image.height + 2 * pad]) / self.params.size
+        return landmarks[:, :2] * framed - pad
 
     def measure_image(self, image: Image.Image) -> dict[str, object]:
         """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image;
