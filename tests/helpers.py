@@ -203,7 +203,7 @@ def synthetic_au_table(classes: tuple[str, ...] = ("happy", "sad", "surprise"), 
 SYNTHETIC_CLASSES = ["happy", "sad", "surprise"]
 """The classes of synthetic_au_table."""
 SYNTHETIC_MODEL_OVERRIDES = {
-    "linear": ["au_model.features=au17", "au_model.class_weight=balanced"],
+    "linear": ["au_model=linear", "au_model.features=au17", "au_model.class_weight=balanced"],
     "additive": ["au_model=additive", "au_model.features=au17", "au_model.knots=4", "au_model.class_weight=balanced"],
     "pairwise": ["au_model=pairwise", "au_model.features=au17", "au_model.rounds=20", "au_model.learning_rate=0.3",
                  "au_model.class_weight=balanced"],

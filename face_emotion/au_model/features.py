@@ -24,13 +24,15 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "blendshapes": BLENDSHAPE_COLUMNS,
     "both": AU_COLUMNS + BLENDSHAPE_COLUMNS,
     "au17_geometry": AU_COLUMNS + GEOMETRY_COLUMNS,
+    "au17_geometry_blendshapes": AU_COLUMNS + GEOMETRY_COLUMNS + BLENDSHAPE_COLUMNS,
     "au17_pairs_geometry": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS,
     "au17_pairs_geometry_blendshapes": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS + BLENDSHAPE_COLUMNS,
     "upper_face": UPPER_FACE_COLUMNS,
 }
 """upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
-au17_geometry: the AUs and the 15 landmark measurements (AU06 and AU09 among them); au17_pairs_geometry: also the AU
-pairs (products, 'AU06_r*AU12_r'); au17_pairs_geometry_blendshapes: all of them and MediaPipe's 52 blendshapes."""
+au17_geometry: the AUs and the 15 landmark measurements (AU06 and AU09 among them); au17_geometry_blendshapes: and
+MediaPipe's 52 blendshapes; au17_pairs_geometry: the AUs, their pairs (products, 'AU06_r*AU12_r') and the landmark
+measurements; au17_pairs_geometry_blendshapes: all of them."""
 assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet)), "FEATURE_SETS and config.FeatureSet disagree"
 
 

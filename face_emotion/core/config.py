@@ -78,8 +78,8 @@ SHARE = Range(0, 1, high_open=True)
 OPEN_SHARE = Range(0, 1, low_open=True, high_open=True)
 Emotion = Annotated[str, OneOf(EMOTIONS, "class")]
 Classes = Annotated[list[Emotion], Items(2, distinct=True)]
-FeatureSet = Literal["au17", "au17_pairs", "blendshapes", "both", "au17_geometry", "au17_pairs_geometry",
-                     "au17_pairs_geometry_blendshapes", "upper_face"]
+FeatureSet = Literal["au17", "au17_pairs", "blendshapes", "both", "au17_geometry", "au17_geometry_blendshapes",
+                     "au17_pairs_geometry", "au17_pairs_geometry_blendshapes", "upper_face"]
 """The AU-table columns an AU model reads (face_emotion.au_model.features defines each)."""
 ClassWeight = Literal["balanced"] | None
 

@@ -18,7 +18,7 @@ from face_emotion.cnn import model as cnn
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 AU = default_params("au.mirror=false").au
-LINEAR = default_params().au_model
+LINEAR = default_params("au_model=linear").au_model
 
 
 @pytest.fixture(scope="module")

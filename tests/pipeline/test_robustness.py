@@ -42,8 +42,8 @@ def project(quick_project, tmp_path_factory):
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ("au_model.C=-1", "error: params: au_model.C must be above 0"),
-    ("au_model.C=abc", "error: params: au_model.C = 'abc' is not a number"),
+    ("au_model.interactions=-1", "error: params: au_model.interactions must be at least 0"),
+    ("au_model.interactions=abc", "error: params: au_model.interactions = 'abc' is not an integer"),
     ("data.classes=[happy,joy]", "error: params: unknown class 'joy'"),
     ("cnn.epochs=0", "error: params: cnn.epochs must be at least 1"),
     ("compute.au_workers=0", "error: params: compute.au_workers must be at least 1"),

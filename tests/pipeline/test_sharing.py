@@ -121,7 +121,7 @@ def test_fresh_clone_pulls_everything_and_is_up_to_date(shared_project):
 
 def test_experiment_travels_through_git_and_s3(shared_project):
     project, root = shared_project
-    dvc(["exp", "run", "--name", "low-c", *QUICK, "-S", "au_model.C=0.1"], cwd=project)
+    dvc(["exp", "run", "--name", "low-c", *QUICK, "-S", "au_model=linear", "-S", "au_model.C=0.1"], cwd=project)
     model_dir = load_paths(project).au_model.relative_to(project).as_posix()
     model = checksums(project, [model_dir])
     dvc(["exp", "push", "origin", "low-c"], cwd=project)
@@ -136,10 +136,11 @@ def test_experiment_travels_through_git_and_s3(shared_project):
 
 
 def test_queued_sweep_runs_and_compares(shared_project):
-    """`dvc exp run --queue -S 'au_model.C=0.1,10'` and `dvc queue start -j 2`, as a user sweeps: from the committed
+    """`dvc exp run --queue -S au_model=linear -S 'au_model.C=0.1,10'` and `dvc queue start -j 2`, as a user sweeps:
+    from the committed
     quick run, so only the AU model's stages run in each queued experiment."""
     project, _ = shared_project
-    run(["dvc", "exp", "run", "--queue", *QUICK, "-S", "au_model.C=0.1,10"], cwd=project)
+    run(["dvc", "exp", "run", "--queue", *QUICK, "-S", "au_model=linear", "-S", "au_model.C=0.1,10"], cwd=project)
     run(["dvc", "queue", "start", "-j", "2"], cwd=project)
     try:
         deadline = time.monotonic() + 600

@@ -15,8 +15,8 @@ from face_emotion.au_model.features import FEATURE_SETS
 from face_emotion.core.config import (
     AuModelParams,
     AuParams,
+    EbmModelParams,
     FeatureSet,
-    LinearModelParams,
     MediaPipeParams,
     PairwiseModelParams,
     compose_conf,
@@ -46,7 +46,8 @@ def test_default_params_are_valid(tmp_path):
     shutil.copytree(REPO / "conf", tmp_path / "conf")
     params = load_params(write_default_params(tmp_path))
     assert params.data.classes == list(EMOTIONS)
-    assert isinstance(params.au, MediaPipeParams) and isinstance(params.au_model, LinearModelParams)
+    assert isinstance(params.au, MediaPipeParams) and isinstance(params.au_model, EbmModelParams)
+    assert params.au_model.interactions + len(FEATURE_SETS[params.au_model.features]) <= 150  # a readable default
 
 
 def tags(union: object, tag: str) -> set[str]:
@@ -98,13 +99,14 @@ def test_bad_override_gives_one_line(override):
         (lambda r: r["data"].update(max_per_class=0), "data.max_per_class must be at least 1"),
         (lambda r: r["data"].update(val_fraction=0), "data.val_fraction must be above 0 for images"),
         (lambda r: r["data"].update(kind="video"), "unknown data.kind 'video'"),
-        (lambda r: r["au_model"].update(C="strong"), "au_model.C = 'strong' is not a number"),
-        (lambda r: r["au_model"].update(C=-1), "au_model.C must be above 0"),
-        (lambda r: r["au_model"].update(l1_ratio=2), r"au_model.l1_ratio must be in \[0, 1\]"),
+        (lambda r: r["au_model"].update(interactions="many"), "au_model.interactions = 'many' is not an integer"),
+        (lambda r: r["au_model"].update(interactions=-1), "au_model.interactions must be at least 0"),
+        (lambda r: r["au_model"].update(outer_bags=0), "au_model.outer_bags must be at least 1"),
         (lambda r: r["au_model"].update(class_weight="heavy"), r"class_weight 'heavy' \(known: balanced, null\)"),
         (lambda r: r["au_model"].update(features="pixels"), "unknown au_model.features 'pixels'"),
         (lambda r: r["au_model"].update(kind="forest"), "unknown au_model.kind 'forest'"),
         (lambda r: r["au_model"].update(knots=4), "unknown key 'au_model.knots'"),
+        (lambda r: r.update(au_model={**r["au_model"], "kind": "linear"}), "unknown key 'au_model.interactions'"),
         (lambda r: r["cnn"].update(epoch=3), "unknown key 'cnn.epoch'"),
         (lambda r: r["cnn"].update(arch="resnet"), "unknown cnn.arch 'resnet'"),
         (lambda r: r["cnn"].update(optimizer="rmsprop"), "unknown cnn.optimizer 'rmsprop'"),
@@ -133,7 +135,7 @@ def test_bad_params_give_one_line_naming_the_key(change, message):
 
 def test_params_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        default_params().au_model.C = 2.0  # type: ignore[misc]
+        default_params().au_model.interactions = 2  # type: ignore[misc]
 
 
 def test_missing_and_unreadable_params_file(tmp_path):
