@@ -7,15 +7,15 @@ from face_emotion.core.config import ImageData, Params
 from face_emotion.core.io import atomic_dir, write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import read_manifest
+from face_emotion.core.tables import ID_COLUMNS, MANIFEST_COLUMNS, read_manifest
 from face_emotion.data.masking import masked_test_manifest
 
 
 def main(params: Params, paths: Paths) -> None:
     if not isinstance(params.data, ImageData):
         print(f"mask_faces: no test images to mask (data.kind={params.data.kind}); the masked comparison is skipped")
-        write_csv(pd.DataFrame(columns=["path", "source_path"]), paths.masked_manifest)
-        write_csv(pd.DataFrame(columns=["path", "source_path", "success"]), paths.masked_au_table)
+        write_csv(pd.DataFrame(columns=[*MANIFEST_COLUMNS, "source_path"]), paths.masked_manifest)
+        write_csv(pd.DataFrame(columns=[*ID_COLUMNS, "source_path", "success"]), paths.masked_au_table)
         paths.masked_images.mkdir(parents=True, exist_ok=True)
         write_json({}, paths.mask_faces_metrics)
         return

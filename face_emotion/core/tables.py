@@ -9,6 +9,7 @@ from typing import IO
 
 import pandas as pd
 
+from face_emotion.core.errors import UserError
 from face_emotion.core.facs import ACTION_UNITS, UPPER_FACE_AUS, au_column, au_label
 
 # The manifest (prepare's output) ---------------------------------------------------------------------------------
@@ -27,9 +28,24 @@ def read_csv_with_text(source: str | Path | IO, text_columns: tuple[str, ...]) -
     return pd.read_csv(source, dtype=dict.fromkeys(text_columns, str)).fillna(dict.fromkeys(text_columns, ""))
 
 
+def _read_output(path: str | Path, text_columns: tuple[str, ...], required: list[str], stage: str) -> pd.DataFrame:
+    """A table a stage wrote; missing, damaged or foreign is one line naming the command that rebuilds it."""
+    rebuild = f"rebuild it with 'dvc repro --force {stage}'"
+    try:
+        table = read_csv_with_text(path, text_columns)
+    except FileNotFoundError:
+        raise UserError(f"{path} not found: run 'dvc repro {stage}'") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path} is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:100]}): {rebuild}") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise UserError(f"{path} has no column '{missing[0]}': {rebuild}")
+    return table
+
+
 def read_manifest(path: str | Path) -> pd.DataFrame:
     """Read a manifest written by the prepare stage (empty reasons and labels stay empty strings)."""
-    return read_csv_with_text(path, _MANIFEST_TEXT)
+    return _read_output(path, _MANIFEST_TEXT, ["path", "label", "split", "status"], "prepare")
 
 
 def usable(manifest: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
@@ -110,8 +126,8 @@ AU_TABLE_TEXT = ("failure_reason", "label")
 
 
 def read_au_table(path: str | Path) -> pd.DataFrame:
-    """Read an AU table written by extract_au (empty failure reasons stay empty strings)."""
-    return read_csv_with_text(path, AU_TABLE_TEXT)
+    """Read an AU table written by extract_au or mask_faces (empty failure reasons stay empty strings)."""
+    return _read_output(path, AU_TABLE_TEXT, [*ID_COLUMNS, "success"], "extract_au mask_faces")
 
 
 def action_units_of(column: str) -> tuple[int, ...]:

@@ -77,6 +77,8 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     with_reasons = [c for c in text.captions if re.search(r"AU model: \w+ \(0\.\d\d\): [^,]*AU\d\d [a-z ]+.* \+\d", c)]
     assert with_reasons and "cnn:" in with_reasons[0] and "Masked:" in with_reasons[0]
     assert text.alts and all(text.alts)  # every image has an alt text
+    assert any("marked on it" in alt for alt in text.alts)  # the reasons drawn on a face
+    assert any(alt.startswith("Line charts") for alt in text.alts)  # the shape functions
     assert "tm_classroom" in dom
 
 

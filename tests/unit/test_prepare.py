@@ -80,3 +80,20 @@ def test_missing_class_is_one_clear_error(tmp_path):
     (root / "train" / "surprise" / "broken.jpg").write_bytes(b"")
     with pytest.raises(UserError, match="no usable train faces of class 'surprise'"):
         dataset.build_manifest(data_params(root), seed=1)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "not found: run 'dvc repro prepare'"),
+    ("", "is damaged .EmptyDataError"),
+    ('path,label\n"a,b\n', "is damaged .ParserError"),
+    ("path,label\nx.jpg,happy\n", "has no column 'split'"),
+])
+def test_a_missing_or_damaged_manifest_is_one_line(tmp_path, content, message):
+    from face_emotion.core.tables import read_manifest
+
+    path = tmp_path / "manifest.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(UserError, match=message) as raised:
+        read_manifest(path)
+    assert "\n" not in str(raised.value)

@@ -182,6 +182,8 @@ class MediaPipeBackend(AuBackend):
         if found is None:
             return {"success": False, "failure_reason": "no face found"}
         landmarks, blendshapes = found
+        if not blendshapes:
+            return {"success": False, "failure_reason": "face found without blendshapes"}
         try:
             shape = geometry.measure(landmarks)
         except ValueError as exc:
