@@ -33,7 +33,8 @@ def run_stage(main: Callable[[Params, Paths], None]) -> None:
     on stderr and exit code 2; Ctrl-C or SIGTERM with one line and exit code 130, after ``finally`` blocks have kept
     what is complete (every output is written under a temporary name and renamed)."""
     end_with_parent()
-    signal.signal(signal.SIGTERM, _interrupted)
+    for stop in (signal.SIGINT, signal.SIGTERM):  # also when started with them ignored (a background job, nohup)
+        signal.signal(stop, _interrupted)
     try:
         main(load_params(), load_paths())
     except UserError as exc:
