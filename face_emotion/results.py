@@ -18,7 +18,7 @@ from face_emotion.core.paths import Paths, load_paths
 
 BENCHMARK_RESULTS = Path("benchmarks/results")
 RESULTS_PAGE = Path("docs/results.md")
-CODE = ["face_emotion", "stages", "conf", "dvc.yaml", "benchmarks"]
+CODE = ["face_emotion", "stages", "conf", "dvc.yaml", "benchmarks", f":(exclude){BENCHMARK_RESULTS}"]
 """What a measurement depends on: a change here, not yet committed, marks it '+ uncommitted changes'."""
 
 
