@@ -15,7 +15,7 @@ from tqdm import tqdm
 from face_emotion.au.backends import BACKENDS, AuBackend
 from face_emotion.au.cache import AuCache
 from face_emotion.core.config import AuParams, ComputeParams
-from face_emotion.core.stage import end_with_parent
+from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS, ID_COLUMNS, STATUS_COLUMNS, USED
 
 _worker_backend: AuBackend | None = None

@@ -1,10 +1,8 @@
 """Running a pipeline stage: its params and paths in; user errors and interruptions out as one line, never a
-traceback; and no stage outliving the DVC process that started it."""
+traceback."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import signal
 import sys
 from collections.abc import Callable
@@ -12,16 +10,6 @@ from collections.abc import Callable
 from face_emotion.core.config import Params, load_params
 from face_emotion.core.errors import UserError
 from face_emotion.core.paths import Paths, load_paths
-
-PR_SET_PDEATHSIG = 1
-"""Linux prctl option: the signal a process receives when its parent dies."""
-
-
-def end_with_parent() -> None:
-    """Ask Linux to stop this process (SIGTERM) when its parent dies, e.g. a `dvc exp run` killed with SIGKILL, so
-    that no orphaned stage goes on writing outputs; elsewhere, nothing."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _interrupted(signum: int, frame: object) -> None:
@@ -32,7 +20,6 @@ def run_stage(main: Callable[[Params, Paths], None]) -> None:
     """Call ``main`` with the validated params.yaml and dvc.yaml's paths. A UserError ends the process with one line
     on stderr and exit code 2; Ctrl-C or SIGTERM with one line and exit code 130, after ``finally`` blocks have kept
     what is complete (every output is written under a temporary name and renamed)."""
-    end_with_parent()
     for stop in (signal.SIGINT, signal.SIGTERM):  # also when started with them ignored (a background job, nohup)
         signal.signal(stop, _interrupted)
     try:
@@ -41,6 +28,5 @@ def run_stage(main: Callable[[Params, Paths], None]) -> None:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
-        print("\nerror: interrupted; no output was left half-written (run the same command again to finish)",
-              file=sys.stderr)
+        print("\nerror: interrupted; no output was left half-written (run the same command again to finish)", file=sys.stderr)
         raise SystemExit(130) from None

@@ -107,13 +107,16 @@ class Collected:
         return "".join(self._chunks)
 
 
-def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_branch(project, tmp_path):
-    """SIGKILL to `dvc exp run` mid-stage: its stage dies with it (no orphan writing outputs), and
-    face_emotion.workspace (which make run and make quick call first) reattaches git to its branch."""
+@pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])  # dash stays between DVC and the stage; bash execs it
+def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_branch(project, tmp_path, shell):
+    """SIGKILL to `dvc exp run` mid-stage: its stage dies with it (no orphan writing outputs), whichever shell DVC
+    runs it in ($SHELL), and face_emotion.workspace (which make run and make quick call first) reattaches git to its
+    branch."""
     work = Path(shutil.copytree(project, tmp_path / "work", symlinks=True))
     branch = run(["git", "branch", "--show-current"], cwd=work).stdout.strip()
-    dvc = subprocess.Popen(["dvc", "exp", "run", *QUICK, "-S", "cnn.learning_rate=0.003"], cwd=work, env=project_env(),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    dvc = subprocess.Popen(["dvc", "exp", "run", *QUICK, "-S", "cnn.learning_rate=0.003"], cwd=work,
+                           env={**project_env(), "SHELL": shell}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
     for line in dvc.stdout:  # wait until the CNN stage runs
         if "python -m stages.train_cnn" in line:
             break
