@@ -22,22 +22,44 @@ def _import_csv(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from face_emotion.predict import check_annotate, check_output, input_files, load_predictor, predict_files
+    from face_emotion.predict import (
+        PredictOptions,
+        check_annotate,
+        check_output,
+        input_files,
+        load_predictor,
+        predict_files,
+    )
 
     files = input_files(args.paths)
     check_output(args.output, files)
     if not files:
-        raise UserError(f"no image files in {' '.join(args.paths)}")
-    with load_predictor(args.model) as predictor:
+        raise UserError(f"no image or video files in {' '.join(args.paths)}")
+    given = {"annotate": args.annotate, "frame_step": args.frame_step, "smooth": args.smooth, "max_faces": args.max_faces}
+    options = PredictOptions(**{name: value for name, value in given.items() if value is not None})
+    with load_predictor(args.model, options.max_faces) as predictor:
         if args.annotate is not None:
             check_annotate(args.annotate, predictor)
-        table = predict_files(predictor, files, args.annotate)
+        table = predict_files(predictor, files, options)
     write_csv(table, args.output)
-    done = int((table.emotion != "").sum())
-    print(f"predicted {done} of {len(table)} files -> {args.output}")
+    answered = table[table.emotion != ""]
+    frames = len(table.dropna(subset=["frame"]).drop_duplicates(["path", "frame"]))
+    in_videos = f" ({frames} video frames analysed)" if frames else ""
+    print(f"predicted {len(answered)} faces in {answered.path.nunique()} of {len(files)} files{in_videos} -> {args.output}")
     for reason, count in table.loc[table.emotion == "", "reason"].value_counts().items():
         print(f"  {count} x {reason}", file=sys.stderr)
-    return 0 if done else 1
+    return 0 if len(answered) else 1
+
+
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _export_teachable_machine(args: argparse.Namespace) -> int:
@@ -61,12 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("table", help="path of fer2013.csv")
     importer.add_argument("out", help="folder to write <split>/<class>/*.png into, e.g. data_local/fer2013")
     importer.set_defaults(handler=_import_csv)
-    predictor = commands.add_parser("predict", help="emotions for image files or folders, with a trained model")
+    predictor = commands.add_parser("predict", help="emotions of every face in photos, videos or folders")
     predictor.add_argument("--model", required=True, help="a model folder: models/au_model (AU model) or models/cnn")
-    predictor.add_argument("--output", required=True, type=Path, help="a .csv to write, one row per input file")
+    predictor.add_argument("--output", required=True, type=Path,
+                           help="a .csv to write, one row per face (per analysed frame of a video)")
     predictor.add_argument("--annotate", type=Path, default=None,
-                           help="a folder to draw each face's reasons into, one PNG per input (AU models)")
-    predictor.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+                           help="a folder to draw into, one PNG per input (AU models): each photo's faces with their "
+                                "reasons, each video's emotion timeline")
+    predictor.add_argument("--frame-step", type=_at_least_one, help="analyse every N-th frame of a video (default: all)")
+    predictor.add_argument("--smooth", type=_at_least_one,
+                           help="average each face's probabilities over its last N analysed frames (default: none)")
+    predictor.add_argument("--max-faces", type=_at_least_one, help="faces looked for per photo or frame (default: 8)")
+    predictor.add_argument("paths", nargs="+", help="image and video files, or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",
                                    help="the training images in Teachable Machine's upload layout, a folder per class")

@@ -1,10 +1,12 @@
-"""Predicting emotions for any face images with a model folder the pipeline wrote (AU model or CNN)."""
+"""Predicting emotions for every face in photos and videos with a model folder the pipeline wrote (AU model or CNN):
+one row per face (per analysed frame of a video), the AU model's reasons in words and drawn on the face."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -14,22 +16,30 @@ from PIL import Image
 from tqdm import tqdm
 
 from face_emotion import au_model
-from face_emotion.au.backends.mediapipe import MediaPipeBackend
+from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, is_tight_crop
+from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path
+from face_emotion.core.tables import AU_COLUMNS
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
-from face_emotion.explain.drawing import draw_reasons, region_reasons
+from face_emotion.data.video import Frame, VideoRejected, is_video_name, open_video, read_frames
+from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
+from face_emotion.explain.figures import timeline_figure
 from face_emotion.explain.reasons import reason_text, top_reasons
+
+TRUNCATED_SHARE = 0.9
+"""A video whose decoded frames fall short of this share of the frames its container announces is reported."""
+BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
     """A one-line UserError, before any prediction, unless ``output`` is a CSV that can be written and is none of
     the inputs: predict never overwrites a user's photo."""
     if output.suffix.lower() != ".csv":
-        raise UserError(f"--output {output} must be a .csv file (predict writes one row per input there)")
+        raise UserError(f"--output {output} must be a .csv file (predict writes one row per face there)")
     if output.is_dir():
         raise UserError(f"--output {output} is a folder; name a .csv file")
     if any(path.exists() and output.exists() and path.samefile(output) for path in inputs):
@@ -45,15 +55,44 @@ def check_output(output: Path, inputs: list[Path]) -> None:
 
 
 def input_files(inputs: list[str]) -> list[Path]:
-    """Named files as given (whatever their extension), and image files found recursively in named folders."""
+    """Named files as given (whatever their extension), and image and video files found recursively in named
+    folders."""
     files: list[Path] = []
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and is_image_name(p))
+            files += sorted(p for p in path.rglob("*") if p.is_file() and (is_image_name(p) or is_video_name(p)))
         else:
             files.append(path)
     return files
+
+
+@dataclass
+class FaceAnswer:
+    """What predict says about one face (or, without ``emotion``, why it says nothing)."""
+
+    reason: str = ""
+    face_id: int | None = None
+    box: tuple[int, int, int, int] | None = None
+    emotion: str = ""
+    probabilities: np.ndarray | None = None
+    au_reasons: str = ""
+    contributions: np.ndarray | None = None
+    """The predicted emotion's per-feature contributions (AU model), to draw the reasons."""
+    face: FoundFace | None = None
+    au_values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """How predict goes through the inputs: reasons drawn into ``annotate`` (a folder), every ``frame_step``-th
+    frame of a video analysed, probabilities averaged over ``smooth`` analysed frames of a face, at most ``max_faces``
+    faces per image or frame."""
+
+    annotate: Path | None = None
+    frame_step: int = 1
+    smooth: int = 1
+    max_faces: int = 8
 
 
 class _MediaPipePredictor:
@@ -61,6 +100,8 @@ class _MediaPipePredictor:
     (left open, MediaPipe prints a traceback when the interpreter exits)."""
 
     backend: MediaPipeBackend
+    settings: MediaPipeParams
+    classes: list[str]
 
     def __enter__(self) -> _MediaPipePredictor:
         return self
@@ -68,11 +109,15 @@ class _MediaPipePredictor:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.backend.__exit__(exc_type, exc, tb)
 
+    def video_measurer(self) -> VideoMeasurer:
+        """A tracker for one video's frames, measuring faces as this predictor does."""
+        return VideoMeasurer(self.settings, self.backend.max_faces)
+
 
 class AuPredictor(_MediaPipePredictor):
     """The explainable model: MediaPipe AUs measured as for its training faces, the model, the AUs behind each answer."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, max_faces: int) -> None:
         self.model = au_model.load(model_dir)
         settings_file = model_dir / au_model.AU_SETTINGS_FILE
         if not settings_file.is_file():
@@ -81,30 +126,40 @@ class AuPredictor(_MediaPipePredictor):
         if not isinstance(settings, MediaPipeParams):
             raise UserError(f"{model_dir} was trained on '{settings.backend}' AUs; predict measures faces with "
                             "MediaPipe only")
-        self.backend = MediaPipeBackend(settings)
+        self.settings = settings
+        self.backend = MediaPipeBackend(settings, max_faces=max_faces)
         self.classes = self.model.classes
 
-    def predict(self, path: Path) -> dict[str, object]:
-        row = self.backend.measure(str(path))
+    def predict_image(self, image: Image.Image) -> list[FaceAnswer]:
+        """Every face in the image (none found: an empty list)."""
+        whole = (0, 0, image.width, image.height)
+        return [self._answer(row, face, face.box() if face is not None and not is_tight_crop(image) else whole)
+                for face, row in self.backend.measure_faces(image)]
+
+    def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
+        return [dataclasses.replace(self._answer(row, face, face.box()), face_id=face_id)
+                for face_id, face, row in measurer.measure(frame)]
+
+    def _answer(self, row: dict[str, object], face: FoundFace | None, box: tuple[int, int, int, int]) -> FaceAnswer:
         if not row["success"]:
-            return {"reason": row["failure_reason"]}
+            return FaceAnswer(reason=str(row["failure_reason"]), box=box, face=face)
         values = feature_matrix(pd.DataFrame([row]), self.model.features_)
         probabilities = self.model.predict_proba(values)[0]
         emotion = self.classes[int(probabilities.argmax())]
         below_average = self.model.standardise(values)[0] < 0
-        contributions = self.model.contributions(values)[0][self.classes.index(emotion)]
-        reasons = top_reasons(self.model, self.model.contributions(values)[0], below_average, emotion)
-        return {"emotion": emotion, "probabilities": probabilities, "contributions": contributions,
-                "au_reasons": reason_text(emotion, float(probabilities.max()), reasons)}
+        contributions = self.model.contributions(values)[0]
+        reasons = top_reasons(self.model, contributions, below_average, emotion)
+        return FaceAnswer(box=box, emotion=emotion, probabilities=probabilities,
+                          au_reasons=reason_text(emotion, float(probabilities.max()), reasons),
+                          contributions=contributions[self.classes.index(emotion)], face=face,
+                          au_values={column: float(row[column]) for column in AU_COLUMNS if column in row})
 
-    def annotate(self, path: Path, result: dict[str, object]) -> Image.Image | None:
-        """The image with the regions behind its answer drawn on the face (None if no face is found to draw on)."""
-        image = read_image(path)
-        landmarks = self.backend.image_landmarks(image)
-        if landmarks is None:
-            return None
-        title = f"{result['emotion']} ({float(np.max(result['probabilities'])):.2f})"
-        return draw_reasons(image, landmarks, title, region_reasons(self.model, result["contributions"]))
+    def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
+        """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
+        faces = [FaceToDraw(answer.face.points, f"{answer.emotion} ({float(np.max(answer.probabilities)):.2f})",
+                            region_reasons(self.model, answer.contributions))
+                 for answer in answers if answer.face is not None and answer.contributions is not None]
+        return draw_reasons(image, faces) if faces else None
 
 
 def face_finder() -> MediaPipeParams:
@@ -113,36 +168,45 @@ def face_finder() -> MediaPipeParams:
 
 
 class CnnPredictor(_MediaPipePredictor):
-    """The CNN: the face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
+    """The CNN: each face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, max_faces: int) -> None:
         import keras
 
         self._keras = keras
         self.model = cnn.load(model_dir)
         self.classes = json.loads((model_dir / cnn.INFO_FILE).read_text())["classes"]
-        self.backend = MediaPipeBackend(face_finder())
+        self.settings = face_finder()
+        self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
-    def predict(self, path: Path) -> dict[str, object]:
-        try:
-            image = read_image(path)
-        except ImageRejected as exc:
-            return {"reason": str(exc)}
-        box = self.backend.face_box(image)
-        if box is None:
-            return {"reason": "no face found"}
-        face = to_gray_face(image.crop(box))[None, :, :, None].astype(np.float32)
-        probabilities = self._keras.ops.convert_to_numpy(self.model(face, training=False))[0]
-        return {"emotion": self.classes[int(probabilities.argmax())], "probabilities": probabilities}
+    def predict_image(self, image: Image.Image) -> list[FaceAnswer]:
+        """Every face in the image (none found: an empty list); a tight face crop is its own box."""
+        if is_tight_crop(image):
+            box = self.backend.face_box(image)
+            return self._answers(image, [box]) if box is not None else []
+        return self._answers(image, [face.box() for face in self.backend.every_face(image)])
+
+    def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
+        found = measurer.measure(frame)
+        answers = self._answers(Image.fromarray(frame.rgb), [face.box() for _, face, _ in found])
+        return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
+
+    def _answers(self, image: Image.Image, boxes: list[tuple[int, int, int, int]]) -> list[FaceAnswer]:
+        if not boxes:
+            return []
+        faces = np.stack([to_gray_face(image.crop(box)) for box in boxes])[..., None].astype(np.float32)
+        probabilities = self._keras.ops.convert_to_numpy(self.model(faces, training=False))
+        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p)
+                for box, p in zip(boxes, probabilities, strict=True)]
 
 
-def load_predictor(model_dir: str | Path) -> AuPredictor | CnnPredictor:
+def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces) -> AuPredictor | CnnPredictor:
     """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras)."""
     model_dir = Path(model_dir)
     if (model_dir / au_model.MODEL_FILE).is_file():
-        return AuPredictor(model_dir)
+        return AuPredictor(model_dir, max_faces)
     if (model_dir / cnn.MODEL_FILE).is_file():
-        return CnnPredictor(model_dir)
+        return CnnPredictor(model_dir, max_faces)
     raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
                     "train one with 'make run'")
 
@@ -159,37 +223,115 @@ def check_annotate(folder: Path, predictor: AuPredictor | CnnPredictor) -> None:
         raise UserError(f"--annotate {folder} cannot be written ({exc.strerror})") from None
 
 
-def _annotation_name(path: Path, index: int) -> str:
-    return f"{index:05d}_{path.stem}.png"
-
-
-def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path], annotate: Path | None = None) -> pd.DataFrame:
-    """One row per file: emotion (empty when none), confidence, reason, the class probabilities, AU reasons; with
-    ``annotate``, the reasons drawn on each face as <index>_<name>.png there (the row's ``annotation``)."""
-    rows = []
-    for index, path in enumerate(tqdm(files, desc="predict", unit="img", mininterval=2.0, disable=len(files) < 50)):
+def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
+                  options: PredictOptions = PredictOptions()) -> pd.DataFrame:
+    """One row per face of each image and per face of each analysed video frame (path, frame, time_s, face_id, box,
+    emotion, confidence, reason, the class probabilities, AU reasons); a file or frame without a face is one row with
+    its reason. With ``options.annotate``, each image's faces drawn with their reasons and each video's timeline, as
+    <index>_<name>.png there (the rows' ``annotation``)."""
+    tables = []
+    for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
+        target = options.annotate / f"{index:05d}_{path.stem}.png" if options.annotate is not None else None
         if not path.exists():
-            result: dict[str, object] = {"reason": "file not found"}
+            rows = [_row(predictor, path, FaceAnswer(reason="file not found"))]
+        elif is_video_name(path):
+            rows = _video_rows(predictor, path, options, target)
         else:
-            try:
-                result = predictor.predict(path)
-                if annotate is not None and "emotion" in result and isinstance(predictor, AuPredictor):
-                    drawn = predictor.annotate(path, result)
-                    if drawn is not None:
-                        with atomic_path(annotate / _annotation_name(path, index)) as tmp:
-                            drawn.save(tmp, format="PNG")
-                        result["annotation"] = str(annotate / _annotation_name(path, index))
-            except (OSError, ValueError) as exc:
-                result = {"reason": f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})"}
-        probabilities = result.get("probabilities")
-        row = {"path": str(path), "emotion": result.get("emotion", ""),
-               "confidence": round(float(np.max(probabilities)), 4) if probabilities is not None else np.nan,
-               "reason": result.get("reason", "")}
-        for i, emotion in enumerate(predictor.classes):
-            row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
-        if isinstance(predictor, AuPredictor):
-            row["au_reasons"] = result.get("au_reasons", "")
-        if annotate is not None:
-            row["annotation"] = result.get("annotation", "")
-        rows.append(row)
-    return pd.DataFrame(rows)
+            rows = _image_rows(predictor, path, target)
+        table = pd.DataFrame(rows)
+        if options.annotate is not None:
+            table["annotation"] = str(target) if target is not None and target.exists() else ""
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    return table.astype(dict.fromkeys(["frame", "face_id", *BOX_COLUMNS], "Int64"))
+
+
+def _image_rows(predictor: AuPredictor | CnnPredictor, path: Path, drawing: Path | None) -> list[dict[str, object]]:
+    try:
+        image = read_image(path)
+        answers = predictor.predict_image(image) or [FaceAnswer(reason="no face found")]
+        if drawing is not None and isinstance(predictor, AuPredictor):
+            picture = predictor.drawing(image, answers)
+            if picture is not None:
+                with atomic_path(drawing) as tmp:
+                    picture.save(tmp, format="PNG")
+    except ImageRejected as exc:
+        answers = [FaceAnswer(reason=str(exc))]
+    except (OSError, ValueError) as exc:
+        answers = [FaceAnswer(reason=f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})")]
+    return [_row(predictor, path, dataclasses.replace(answer, face_id=i if answer.emotion or answer.face else None))
+            for i, answer in enumerate(answers)]
+
+
+def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: PredictOptions,
+                timeline: Path | None) -> list[dict[str, object]]:
+    try:
+        capture, info = open_video(path)
+    except VideoRejected as exc:
+        return [_row(predictor, path, FaceAnswer(reason=str(exc)))]
+    rows, au_rows, decoded = [], [], 0
+    try:
+        with predictor.video_measurer() as measurer:
+            for frame in tqdm(read_frames(capture, info, options.frame_step), desc=path.name, unit="frame",
+                              total=-(-info.frames // options.frame_step) or None, mininterval=2.0, leave=False):
+                decoded += 1
+                answers = predictor.predict_frame(measurer, frame) or [FaceAnswer(reason="no face found")]
+                for answer in answers:
+                    rows.append(_row(predictor, path, answer, frame))
+                    au_rows.append(answer.au_values)
+    finally:
+        capture.release()  # type: ignore[attr-defined]
+    if decoded * options.frame_step < TRUNCATED_SHARE * info.frames:
+        rows.append(_row(predictor, path, FaceAnswer(
+            reason=f"video ends after {decoded * options.frame_step} of {info.frames} frames (truncated or damaged)")))
+        au_rows.append({})
+    if not rows:
+        return [_row(predictor, path, FaceAnswer(reason="no frame could be decoded"))]
+    table = smoothed(pd.DataFrame(rows), predictor.classes, options.smooth)
+    if timeline is not None and isinstance(predictor, AuPredictor):
+        _draw_timeline(table.join(pd.DataFrame(au_rows, index=table.index)), predictor.classes, path, timeline)
+    return table.to_dict("records")
+
+
+def smoothed(table: pd.DataFrame, classes: list[str], window: int) -> pd.DataFrame:
+    """A video's rows with each face's probabilities averaged over its last ``window`` analysed frames, and its
+    emotion and confidence following them (AU reasons stay those of the frame)."""
+    if window <= 1:
+        return table
+    columns = [f"p_{emotion}" for emotion in classes]
+    answered = table.emotion != ""
+    for _, rows in table[answered].groupby("face_id"):
+        table.loc[rows.index, columns] = rows[columns].rolling(window, min_periods=1).mean().round(4).to_numpy()
+    table.loc[answered, "emotion"] = np.array(classes)[table.loc[answered, columns].to_numpy().argmax(axis=1)]
+    table.loc[answered, "confidence"] = table.loc[answered, columns].max(axis=1)
+    return table
+
+
+def _draw_timeline(table: pd.DataFrame, classes: list[str], path: Path, target: Path) -> None:
+    """The timeline of the face seen in most analysed frames, over every analysed frame."""
+    answered = table[table.emotion != ""]
+    if answered.empty:
+        return
+    face_id = answered.face_id.value_counts().idxmax()
+    frames = table.dropna(subset=["frame"]).drop_duplicates("frame")[["frame", "time_s"]]
+    face = frames.merge(answered[answered.face_id == face_id].drop(columns="time_s"), on="frame", how="left")
+    timeline_figure(face, classes, f"{path.name}: face {int(face_id)}", target)
+
+
+def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, frame: Frame | None = None
+         ) -> dict[str, object]:
+    """One output row, the same columns for images and videos."""
+    probabilities = answer.probabilities
+    row: dict[str, object] = {
+        "path": str(path), "frame": frame.index if frame is not None else None,
+        "time_s": frame.time_s if frame is not None else None, "face_id": answer.face_id,
+        **dict(zip(BOX_COLUMNS, answer.box if answer.box is not None else (None,) * 4, strict=True)),
+        "emotion": answer.emotion,
+        "confidence": round(float(np.max(probabilities)), 4) if probabilities is not None else np.nan,
+        "reason": answer.reason,
+    }
+    for i, emotion in enumerate(predictor.classes):
+        row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
+    if isinstance(predictor, AuPredictor):
+        row["au_reasons"] = answer.au_reasons
+    return row

@@ -88,17 +88,50 @@ def _dashed(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], colour
                   fill=colour, width=width)
 
 
-def draw_reasons(image: Image.Image, landmarks: np.ndarray, title: str, reasons: list[RegionReason]) -> Image.Image:
-    """``image`` (enlarged when small) with the ``SHOWN`` strongest regions marked on the face at ``landmarks``
-    ((478, 2) in image pixels): raises solid and vermilion with a +, lowers dashed and blue with a -; line width by
-    strength; then ``title`` and the legend in plain words."""
+@dataclass(frozen=True)
+class FaceToDraw:
+    """One face to draw: its (478, 2) landmarks in pixels of the image, its title (the answer), its region reasons."""
+
+    landmarks: np.ndarray
+    title: str
+    reasons: list[RegionReason]
+
+
+def draw_reasons(image: Image.Image, faces: list[FaceToDraw]) -> Image.Image:
+    """``image`` (enlarged when small) with each face's ``SHOWN`` strongest regions marked on it: raises solid and
+    vermilion with a +, lowers dashed and blue with a -; line width by strength; then, per face, its title and the
+    legend in plain words (faces numbered on the picture when there are several)."""
     scale = max(1.0, MIN_SIDE / min(image.size))
-    face = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
-    points = landmarks * scale
+    picture = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)),
+                                          Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(picture)
+    lines: list[str] = []
+    for number, face in enumerate(faces, start=1):
+        _mark_regions(draw, face.landmarks * scale, face.reasons[:SHOWN])
+        if len(faces) > 1:
+            (left, top), right = (face.landmarks * scale).min(axis=0), (face.landmarks * scale).max(axis=0)[0]
+            draw.text(((left + right) / 2, top - 4), str(number), fill=(0, 0, 0), anchor="md",
+                      font=ImageFont.load_default(size=max(14, round((right - left) / 6))), stroke_width=3,
+                      stroke_fill=(255, 255, 255))
+        lines += [f"{number}: {face.title}" if len(faces) > 1 else face.title,
+                  *(reason.words() for reason in face.reasons[:SHOWN])]
+    text_font = ImageFont.load_default(size=14)
+    line_height = 20
+    text_width = max((round(text_font.getlength(line)) for line in lines), default=0) + 12
+    canvas = Image.new("RGB", (max(picture.width, text_width), picture.height + line_height * len(lines) + 10),
+                       (255, 255, 255))
+    canvas.paste(picture, (0, 0))
+    legend = ImageDraw.Draw(canvas)
+    for row, line in enumerate(lines):
+        colour = RAISES if line.startswith("+") else LOWERS if line.startswith("-") else (0, 0, 0)
+        legend.text((6, picture.height + 5 + row * line_height), line, fill=colour, font=text_font)
+    return canvas
+
+
+def _mark_regions(draw: ImageDraw.ImageDraw, points: np.ndarray, shown: list[RegionReason]) -> None:
+    """The regions of ``shown`` marked on one face whose landmarks are ``points`` (in pixels of the drawing)."""
     ocular = float(np.linalg.norm(points[263] - points[33])) or 1.0
-    shown = reasons[:SHOWN]
     strongest = max((abs(r.value) for r in shown), default=1.0) or 1.0
-    draw = ImageDraw.Draw(face)
     font = ImageFont.load_default(size=max(12, round(ocular / 5)))
     for reason in shown:
         colour = RAISES if reason.value > 0 else LOWERS
@@ -117,17 +150,6 @@ def draw_reasons(image: Image.Image, landmarks: np.ndarray, title: str, reasons:
             x, y = np.mean([p for p in xy], axis=0)
             draw.text((x, y - ocular / 6), "+" if reason.value > 0 else "-", fill=colour, font=font, anchor="md",
                       stroke_width=2, stroke_fill=(255, 255, 255))
-    lines = [title, *(reason.words() for reason in shown)]
-    text_font = ImageFont.load_default(size=14)
-    line_height = 20
-    text_width = max(round(text_font.getlength(line)) for line in lines) + 12
-    canvas = Image.new("RGB", (max(face.width, text_width), face.height + line_height * len(lines) + 10), (255, 255, 255))
-    canvas.paste(face, (0, 0))
-    legend = ImageDraw.Draw(canvas)
-    for row, line in enumerate(lines):
-        colour = (0, 0, 0) if row == 0 else (RAISES if line.startswith("+") else LOWERS)
-        legend.text((6, face.height + 5 + row * line_height), line, fill=colour, font=text_font)
-    return canvas
 
 
 def draw_examples(model: AuModel, examples: pd.DataFrame, table: pd.DataFrame, au: AuParams, folder: Path) -> pd.DataFrame:
@@ -159,7 +181,8 @@ def draw_faces(model: AuModel, faces: pd.DataFrame, au: MediaPipeParams, folder:
                 drawn.append("")
                 continue
             title = f"{face.predicted} ({face.probability:.2f}), labelled {face.label}"
-            picture = draw_reasons(image, landmarks, title, region_reasons(model, terms[model.classes.index(face.predicted)]))
+            reasons = region_reasons(model, terms[model.classes.index(face.predicted)])
+            picture = draw_reasons(image, [FaceToDraw(landmarks, title, reasons)])
             with atomic_path(folder / f"{row:03d}.png") as tmp:
                 picture.save(tmp, format="PNG")
             drawn.append(f"{row:03d}.png")

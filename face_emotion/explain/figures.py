@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from face_emotion.au_model.base import AuModel
 from face_emotion.core.io import atomic_path
-from face_emotion.core.tables import describe
+from face_emotion.core.tables import AU_COLUMNS, describe
 
 MAX_HEATMAP_FEATURES = 24
 
@@ -73,6 +74,38 @@ def shape_figure(model: AuModel, values: np.ndarray, target: str | Path) -> None
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("How each movement moves the odds of each emotion")
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    plt.close(fig)
+
+
+TIMELINE_AUS = 5
+"""Movements shown under a video's emotion timeline: those that change most over the video."""
+
+
+def timeline_figure(frames: pd.DataFrame, classes: list[str], title: str, target: str | Path) -> None:
+    """One face's emotions over a video (``frames``: time_s, p_<class> and AU*_r columns, one row per analysed
+    frame, NaN where the face was not measured) and, under them, the TIMELINE_AUS movements that vary most."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    moving = frames[[c for c in AU_COLUMNS if c in frames]].std().dropna().sort_values(ascending=False)
+    shown = list(moving.index[:TIMELINE_AUS])
+    fig, (emotions, movements) = plt.subplots(2, 1, sharex=True, figsize=(10, 6), height_ratios=(3, 2))
+    for style, emotion in zip(["-", "--", "-.", ":"] * 2, classes, strict=False):
+        emotions.plot(frames.time_s, frames[f"p_{emotion}"], style, label=emotion, linewidth=1.6)
+    emotions.set_ylim(0, 1)
+    emotions.set_ylabel("probability")
+    emotions.legend(loc="upper left", ncol=len(classes), fontsize=8)
+    emotions.set_title(title)
+    for style, column in zip(["-", "--", "-.", ":", (0, (5, 1))], shown, strict=False):
+        movements.plot(frames.time_s, frames[column], linestyle=style, label=describe(column), linewidth=1.4)
+    movements.set_ylabel("intensity (0-5)")
+    movements.set_xlabel("time (s)")
+    movements.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     with atomic_path(target) as tmp:
         fig.savefig(tmp, dpi=100, format="png")

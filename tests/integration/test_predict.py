@@ -4,6 +4,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_not_a_model_directory_is_one_line(inputs, tmp_path, capsys):
 def test_folder_without_images_is_one_line(au_model_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["predict", "--model", str(au_model_dir), "--output", str(tmp_path / "o.csv"), str(tmp_path / "empty")]) == 2
-    assert capsys.readouterr().err.startswith("error: no image files in")
+    assert capsys.readouterr().err.startswith("error: no image or video files in")
 
 
 def test_installed_command_with_a_pairwise_model_exits_cleanly(measured_faces, inputs, tmp_path):
@@ -191,3 +192,104 @@ def test_annotate_problems_are_one_line_before_any_prediction(au_model_dir, cnn_
     code = main(["predict", "--model", str(model_dir), "--output", str(tmp_path / "out.csv"), "--annotate", target,
                  str(inputs / "faces")])
     assert code == 2 and message in capsys.readouterr().err and not (tmp_path / "out.csv").exists()
+
+
+MEDIA = SHARED_FIXTURES / "media"
+
+
+def predict_media(model_dir: Path, tmp_path: Path, *args: str) -> tuple[int, pd.DataFrame]:
+    """`face-emotion predict` with ``args`` (options and inputs); its exit code and its table."""
+    out = tmp_path / "predictions.csv"
+    code = main(["predict", "--model", str(model_dir), "--output", str(out), *args])
+    text = {"emotion": "string", "reason": "string", "au_reasons": "string", "annotation": "string"}
+    return code, pd.read_csv(out, dtype=text).fillna(dict.fromkeys(text, ""))
+
+
+def overlap(a: pd.Series, b: pd.Series) -> float:
+    width = min(a.box_right, b.box_right) - max(a.box_left, b.box_left)
+    height = min(a.box_bottom, b.box_bottom) - max(a.box_top, b.box_top)
+    return max(width, 0) * max(height, 0) / min((a.box_right - a.box_left) * (a.box_bottom - a.box_top),
+                                                (b.box_right - b.box_left) * (b.box_bottom - b.box_top))
+
+
+@pytest.mark.parametrize("model", ["au", "cnn"])
+def test_every_face_of_a_group_photo_gets_its_own_row(au_model_dir, cnn_model_dir, tmp_path, model):
+    """multi_face.jpg shows five people: five rows, five boxes on five different faces, ids 0-4."""
+    model_dir = au_model_dir if model == "au" else cnn_model_dir
+    options = ["--annotate", str(tmp_path / "drawn")] if model == "au" else []
+    code, table = predict_media(model_dir, tmp_path, *options, str(MEDIA / "multi_face.jpg"))
+    assert code == 0
+    assert list(table.face_id) == [0, 1, 2, 3, 4] and (table.emotion != "").all() and table.frame.isna().all()
+    assert all(overlap(a, b) < 0.2 for i, a in table.iterrows() for j, b in table.iterrows() if i < j)
+    if model == "au":
+        drawing = Image.open(table.annotation[0])
+        assert drawing.width == 1000 and drawing.height > 667  # the photo at its size, five legends below
+        assert table.au_reasons.str.match(r"^\w+ \(").all()
+
+
+def test_a_video_gives_a_row_per_analysed_frame_and_a_timeline(au_model_dir, tmp_path):
+    """WolfgangLanger_Pexels.mp4 (472 frames, one face): every 4th frame analysed, its time, one tracked face id, the
+    probabilities smoothed over 3 frames, and the emotion timeline drawn."""
+    code, table = predict_media(au_model_dir, tmp_path, "--frame-step", "4", "--smooth", "3", "--annotate",
+                                str(tmp_path / "drawn"), str(MEDIA / "WolfgangLanger_Pexels.mp4"))
+    assert code == 0
+    assert list(table.frame) == list(range(0, 472, 4))
+    assert table.time_s.is_monotonic_increasing and table.time_s.iloc[-1] == pytest.approx(468 / 23.976, abs=0.05)
+    answered = table[table.emotion != ""]
+    assert len(answered) >= 0.97 * len(table) and set(answered.face_id) == {0}
+    probabilities = answered[[f"p_{c}" for c in CLASSES]].to_numpy()
+    assert list(answered.emotion) == [CLASSES[i] for i in probabilities.argmax(axis=1)]
+    timeline = Image.open(table.annotation[0])
+    assert timeline.format == "PNG" and timeline.width > timeline.height
+
+
+def test_frames_without_faces_and_bad_videos_are_rows_with_reasons(au_model_dir, tmp_path):
+    """no_face.mp4 (no face at all), face_noface.mov (a face in some frames), and videos that cannot be read: a row
+    with a reason for each, no traceback, and the other inputs still predicted."""
+    good = (MEDIA / "WolfgangLanger_Pexels.mp4").read_bytes()
+    (tmp_path / "truncated.mp4").write_bytes(good[: len(good) // 3])
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "text.mov").write_text("not a video\n")
+    with wave.open(str(tmp_path / "sound_only.avi"), "wb") as sound:  # a RIFF container with no video stream
+        sound.setnchannels(1), sound.setsampwidth(2), sound.setframerate(8000)
+        sound.writeframes(b"\0\0" * 800)
+    inputs = [MEDIA / "no_face.mp4", MEDIA / "face_noface.mov", *(tmp_path / n for n in
+              ("truncated.mp4", "empty.mp4", "text.mov", "sound_only.avi")), MEDIA / "single_face.jpg"]
+    code, table = predict_media(au_model_dir, tmp_path, "--frame-step", "3", *map(str, inputs))
+    assert code == 0
+    by_file = {Path(path).name: rows for path, rows in table.groupby("path")}
+    assert (by_file["no_face.mp4"].reason == "no face found").all() and by_file["no_face.mp4"].frame.notna().all()
+    mixed = by_file["face_noface.mov"]
+    assert 0 < (mixed.emotion != "").sum() < len(mixed) and (mixed[mixed.emotion == ""].reason == "no face found").all()
+    truncated = by_file["truncated.mp4"]
+    assert (truncated.emotion != "").sum() > 10
+    assert truncated.reason.iloc[-1].startswith("video ends after") and "of 472 frames" in truncated.reason.iloc[-1]
+    assert list(by_file["empty.mp4"].reason) == ["empty file (0 bytes)"]
+    assert by_file["text.mov"].reason.iloc[0].startswith("not a readable video")
+    assert by_file["sound_only.avi"].reason.iloc[0].startswith("not a readable video")
+    assert by_file["single_face.jpg"].emotion.iloc[0] in CLASSES
+
+
+def test_a_4k_video_is_analysed_with_boxes_in_its_own_pixels(cnn_model_dir, tmp_path):
+    """A 3840x2160 video of the single-face photo: the face is found and boxed in 4K pixels."""
+    import cv2
+
+    photo = np.asarray(Image.open(MEDIA / "single_face.jpg").convert("RGB"))
+    frame = np.full((2160, 3840, 3), 90, dtype=np.uint8)
+    frame[800:800 + photo.shape[0] * 2, 1500:1500 + photo.shape[1] * 2] = cv2.resize(photo, None, fx=2, fy=2)[..., ::-1]
+    writer = cv2.VideoWriter(str(tmp_path / "uhd.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (3840, 2160))
+    for _ in range(3):
+        writer.write(frame)
+    writer.release()
+    code, table = predict_media(cnn_model_dir, tmp_path, str(tmp_path / "uhd.mp4"))
+    assert code == 0 and list(table.frame) == [0, 1, 2] and (table.emotion != "").all()
+    assert (table.box_left > 1500).all() and (table.box_right < 1500 + 2 * photo.shape[1]).all()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--frame-step", "0"), ("--smooth", "-1"), ("--max-faces", "two")])
+def test_bad_video_options_are_refused_before_any_work(au_model_dir, tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stopped:
+        main(["predict", "--model", str(au_model_dir), "--output", str(tmp_path / "o.csv"), option, value,
+              str(MEDIA / "no_face.mp4")])
+    assert stopped.value.code == 2 and not (tmp_path / "o.csv").exists()
+    assert f"argument {option}:" in capsys.readouterr().err

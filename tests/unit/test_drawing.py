@@ -5,7 +5,7 @@ from PIL import Image
 
 from face_emotion import au_model
 from face_emotion.core.tables import AU_COLUMNS
-from face_emotion.explain.drawing import LOWERS, RAISES, REGIONS, draw_reasons, region_reasons
+from face_emotion.explain.drawing import LOWERS, RAISES, REGIONS, FaceToDraw, draw_reasons, region_reasons
 from tests.helpers import SYNTHETIC_CLASSES, synthetic_au_table, synthetic_model_params
 
 
@@ -39,10 +39,25 @@ def test_a_small_face_is_enlarged_marked_both_ways_and_given_a_legend():
     contributions = np.zeros(len(AU_COLUMNS))
     contributions[AU_COLUMNS.index("AU12_r")], contributions[AU_COLUMNS.index("AU04_r")] = 2.0, -1.0
     face = Image.new("L", (48, 48), 128)
-    drawn = draw_reasons(face, face_landmarks(48), "happy (0.91)", region_reasons(model, contributions))
+    drawn = draw_reasons(face, [FaceToDraw(face_landmarks(48), "happy (0.91)", region_reasons(model, contributions))])
     assert drawn.width >= 288 and drawn.height > 288  # enlarged, with the legend below
     pixels = {tuple(p) for p in np.asarray(drawn).reshape(-1, 3)}
     assert RAISES in pixels and LOWERS in pixels
+
+
+def test_each_face_of_a_photo_gets_its_own_marks_and_legend_lines():
+    model = fitted()
+    contributions = np.zeros(len(AU_COLUMNS))
+    contributions[AU_COLUMNS.index("AU12_r")] = 2.0
+    reasons = region_reasons(model, contributions)
+    photo = Image.new("RGB", (400, 300), (128, 128, 128))
+    left, right = face_landmarks(150), face_landmarks(150) + np.array([220, 100])
+    one = draw_reasons(photo, [FaceToDraw(left, "happy (0.91)", reasons)])
+    two = draw_reasons(photo, [FaceToDraw(left, "happy (0.91)", reasons), FaceToDraw(right, "happy (0.80)", reasons)])
+    assert two.height > one.height  # a second title and legend
+    marked = np.asarray(two)[:300, :, :].reshape(-1, 3)
+    right_half = np.asarray(two)[:300, 220:, :].reshape(-1, 3)
+    assert (marked == RAISES).all(axis=1).any() and (right_half == RAISES).all(axis=1).any()
 
 
 def test_every_region_names_landmarks_of_the_face_mesh():

@@ -6,8 +6,9 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,13 @@ PHOTO_MAX_SIDE = 1280
 PAD_GREY = 128
 FER_FRAMING = 1.15
 """FER2013 faces are cropped a little wider than the landmark box (brows to chin)."""
+TILES = 2
+TILE_SHARE = 0.75
+"""A photo is also searched in TILES x TILES overlapping tiles, each this share of its width and height."""
+SAME_FACE_OVERLAP = 0.3
+"""Finds whose boxes overlap this much (intersection over union) are one face."""
+TRAINING_MAX_FACES = 3
+"""Faces the pipeline's landmarker looks for in an image; it measures the most prominent."""
 TABLE_VERSION = 4
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
 0.001; 4: six more lm_* measurements); part of the cache key."""
@@ -87,14 +95,136 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _largest_face(result: object) -> int:
-    """Index of the face with the largest landmark bounding box."""
-    areas = [np.ptp([p.x for p in face]) * np.ptp([p.y for p in face]) for face in result.face_landmarks]  # type: ignore[attr-defined]
-    return int(np.argmax(areas))
+@dataclass(frozen=True, eq=False)
+class FoundFace:
+    """One face a landmarker found. ``landmarks`` (478, 3) are in the pixels the face is measured in (every measurement
+    made from them is scale-free): the padded, upscaled detection view of a tight crop, the image itself for a photo;
+    ``points`` (478, 2) are in the image's own pixels, to draw on and to box."""
+
+    landmarks: np.ndarray
+    points: np.ndarray
+    blendshapes: dict[str, float]
+
+    @property
+    def area(self) -> float:
+        """The area of the landmarks' bounding box, in image pixels: faces are ordered by it, largest first."""
+        return float(np.prod(np.ptp(self.points, axis=0)))
+
+    def box(self) -> tuple[int, int, int, int]:
+        """A square box (left, top, right, bottom) around the face, framed like a FER2013 crop."""
+        (left, top), (right, bottom) = self.points.min(axis=0), self.points.max(axis=0)
+        side = FER_FRAMING * max(right - left, bottom - top)
+        centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+        return (round(centre_x - side / 2), round(centre_y - side / 2), round(centre_x + side / 2),
+                round(centre_y + side / 2))
+
+
+def is_tight_crop(image: Image.Image) -> bool:
+    """Whether an image is taken as one tight face crop (FER2013 style) rather than a photo."""
+    return max(image.size) <= TIGHT_CROP_MAX_SIDE
+
+
+def photo_tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The TILES x TILES overlapping tiles (left, top, right, bottom) a photo is also searched in."""
+    tile_width, tile_height = round(width * TILE_SHARE), round(height * TILE_SHARE)
+    lefts = np.linspace(0, width - tile_width, TILES).round().astype(int)
+    tops = np.linspace(0, height - tile_height, TILES).round().astype(int)
+    return [(int(left), int(top), int(left) + tile_width, int(top) + tile_height) for left in lefts for top in tops]
+
+
+def box_overlap(first: tuple[int, int, int, int], second: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two boxes (left, top, right, bottom)."""
+    width = min(first[2], second[2]) - max(first[0], second[0])
+    height = min(first[3], second[3]) - max(first[1], second[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    area = (first[2] - first[0]) * (first[3] - first[1]) + (second[2] - second[0]) * (second[3] - second[1])
+    return width * height / (area - width * height)
+
+
+def one_per_face(found: list[FoundFace]) -> list[FoundFace]:
+    """One face for each group of overlapping finds (boxes overlapping by SAME_FACE_OVERLAP or more, transitively):
+    the find that agrees best with the others of its group (a stray mesh found once loses to a face found in several
+    views); largest first."""
+    boxes = [face.box() for face in found]
+    overlap = np.array([[box_overlap(a, b) for b in boxes] for a in boxes]).reshape(len(boxes), len(boxes))
+    group = list(range(len(found)))
+    for i, j in zip(*np.nonzero(overlap >= SAME_FACE_OVERLAP), strict=True):
+        old, new = group[max(i, j)], group[min(i, j)]
+        group = [new if g == old else g for g in group]
+    chosen = [max(members, key=lambda i: (overlap[i, members].sum(), found[i].area))
+              for members in ([i for i in range(len(found)) if group[i] == g] for g in sorted(set(group)))]
+    return sorted((found[i] for i in chosen), key=lambda face: -face.area)
+
+
+def create_landmarker(params: MediaPipeParams, video: bool, max_faces: int) -> object:
+    """A FaceLandmarker with blendshapes, in IMAGE or VIDEO (tracking) mode, its native start-up lines hidden."""
+    with _native_stderr_silenced():
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(verified_model_path())),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_faces=max_faces,
+            min_face_detection_confidence=params.min_confidence,
+            min_face_presence_confidence=params.min_confidence,
+            output_face_blendshapes=True,
+        )
+        return vision.FaceLandmarker.create_from_options(options)
+
+
+def found_faces(result: object, to_points: Callable[[np.ndarray], np.ndarray], width: int, height: int,
+                scale: float = 1.0) -> list[FoundFace]:
+    """The faces of a landmarker result on a ``width`` x ``height`` view, largest first. ``scale`` takes the
+    landmarks to the pixels they are measured in; ``to_points`` takes those to the image's own pixels."""
+    faces = []
+    for marks, shapes in zip(result.face_landmarks, result.face_blendshapes or [[]] * len(result.face_landmarks),  # type: ignore[attr-defined]
+                             strict=True):
+        landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in marks]) * scale
+        faces.append(FoundFace(landmarks, to_points(landmarks[:, :2]), {c.category_name: float(c.score) for c in shapes}))
+    return sorted(faces, key=lambda face: -face.area)
+
+
+def measured(face: FoundFace | None) -> dict[str, object]:
+    """The AU-table row of one found face: AU intensities, the 52 blendshapes, the landmark geometry."""
+    if face is None:
+        return {"success": False, "failure_reason": "no face found"}
+    if not face.blendshapes:
+        return {"success": False, "failure_reason": "face found without blendshapes"}
+    try:
+        shape = geometry.measure(face.landmarks)
+    except ValueError as exc:
+        return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
+    blendshape_columns = {f"bs_{name}": round(face.blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
+    return {"success": True, "failure_reason": "", **intensities(face.blendshapes, face.landmarks), **blendshape_columns,
+            **shape}
+
+
+def mirror_averaged(face: FoundFace | None, mirrored: FoundFace | None, mirror: bool) -> dict[str, object]:
+    """A face's row; with ``mirror``, averaged with that of the same face found in the mirror image (or either alone,
+    when only one of them is measured)."""
+    plain = measured(face)
+    if not mirror:
+        return plain
+    return averaged([row for row in (plain, with_sides_swapped(measured(mirrored))) if row["success"]]) or plain
+
+
+def mirror_partner(face: FoundFace, mirrored: list[FoundFace], width: int) -> FoundFace | None:
+    """The face in the mirror image (``width`` pixels wide) that is ``face``: the nearest by box centre, within half
+    the face's width."""
+    centre = face.points.mean(axis=0)
+    best, best_distance = None, 0.5 * float(np.ptp(face.points[:, 0]))
+    for candidate in mirrored:
+        x, y = candidate.points.mean(axis=0)
+        distance = float(np.hypot(width - x - centre[0], y - centre[1]))
+        if distance <= best_distance:
+            best, best_distance = candidate, distance
+    return best
 
 
 class MediaPipeBackend(AuBackend):
-    """Measures one image at a time; use as a context manager so the landmarker is closed cleanly."""
+    """Measures one image at a time; use as a context manager so the landmarker is closed cleanly. The pipeline
+    measures the most prominent face of each image; predict every face (up to ``max_faces``)."""
 
     name = "mediapipe"
     params: MediaPipeParams
@@ -109,87 +239,79 @@ class MediaPipeBackend(AuBackend):
         """Fail with one line before any work starts if the model file is missing or altered."""
         verified_model_path()
 
-    def __init__(self, params: MediaPipeParams) -> None:
+    def __init__(self, params: MediaPipeParams, max_faces: int = TRAINING_MAX_FACES) -> None:
         super().__init__(params)
-        model_path = verified_model_path()
-        with _native_stderr_silenced():
-            import mediapipe
-            from mediapipe.tasks.python import BaseOptions, vision
+        import mediapipe
 
-            options = vision.FaceLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(model_path)),
-                running_mode=vision.RunningMode.IMAGE,
-                num_faces=3,
-                min_face_detection_confidence=params.min_confidence,
-                min_face_presence_confidence=params.min_confidence,
-                output_face_blendshapes=True,
-            )
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
-            warm_up = np.full((params.size, params.size, 3), PAD_GREY, dtype=np.uint8)
-            self._landmarker.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=warm_up))
         self._mp = mediapipe
+        self.max_faces = max_faces
+        self._landmarker = create_landmarker(params, video=False, max_faces=max_faces)
+        warm_up = np.full((params.size, params.size, 3), PAD_GREY, dtype=np.uint8)
+        self._landmarker.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=warm_up))
 
     def close(self) -> None:
         self._landmarker.close()
 
-    def _first_face(self, image: Image.Image) -> tuple[int, int, np.ndarray, dict[str, float]] | None:
-        """The first detection view that finds a face: its index and width, the face's landmarks in that view's
-        pixels, its blendshapes; None when no view finds one."""
+    def faces(self, image: Image.Image) -> list[FoundFace]:
+        """The faces found in the first detection view that finds any, largest first (what the pipeline measures)."""
+        if not is_tight_crop(image):
+            return self._photo_faces(image)
         for index, view in enumerate(detection_views(image, self.params)):
             result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
             if result.face_landmarks:
-                face = _largest_face(result)
-                height, width = view.shape[:2]
-                landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in result.face_landmarks[face]])
-                return index, width, landmarks, {c.category_name: float(c.score) for c in result.face_blendshapes[face]}
-        return None
+                pad = view_pads(self.params)[index]
+                framed = np.array([image.width + 2 * pad, image.height + 2 * pad]) / self.params.size
+                to_image = lambda points, framed=framed, pad=pad: points * framed - pad  # noqa: E731
+                return found_faces(result, to_image, view.shape[1], view.shape[0])
+        return []
+
+    def _photo_faces(self, photo: Image.Image, offset: tuple[int, int] = (0, 0)) -> list[FoundFace]:
+        """The faces the landmarker finds in a photo (searched at most PHOTO_MAX_SIDE wide), in pixels of the photo
+        shifted by ``offset``."""
+        (view,) = detection_views(photo, self.params)
+        result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
+        height, width = view.shape[:2]
+        shift = np.array([*offset, 0.0])
+        return [FoundFace(face.landmarks + shift, face.points + shift[:2], face.blendshapes)
+                for face in found_faces(result, lambda points: points, width, height, scale=photo.width / width)]
+
+    def every_face(self, image: Image.Image) -> list[FoundFace]:
+        """Every face, largest first: a tight crop's one face; in a photo, the faces found in the whole of it and in
+        overlapping tiles (the landmarker's detector is made for faces that fill much of the picture and misses the
+        small faces of a group photo), one per face."""
+        if is_tight_crop(image):
+            return self.faces(image)[:1]
+        found = self._photo_faces(image)
+        for box in photo_tiles(image.width, image.height):
+            found += self._photo_faces(image.crop(box), offset=box[:2])
+        return one_per_face(found)[: self.max_faces]
 
     def detect(self, image: Image.Image) -> tuple[np.ndarray, dict[str, float]] | None:
-        """Landmarks and blendshapes of the most prominent face, or None. The landmarks are in pixels of a photo, and
-        of the padded, upscaled detection view for a tight crop (every measurement made from them is scale-free)."""
-        found = self._first_face(image)
-        if found is None:
-            return None
-        _, view_width, landmarks, blendshapes = found
-        if max(image.size) > TIGHT_CROP_MAX_SIDE:
-            landmarks = landmarks * (image.width / view_width)
-        return landmarks, blendshapes
+        """Landmarks (as measured) and blendshapes of the most prominent face, or None."""
+        faces = self.faces(image)
+        return (faces[0].landmarks, faces[0].blendshapes) if faces else None
 
     def image_landmarks(self, image: Image.Image) -> np.ndarray | None:
         """(478, 2) landmarks of the most prominent face in pixels of ``image`` itself (to draw on it), or None."""
-        found = self._first_face(image)
-        if found is None:
-            return None
-        index, view_width, landmarks, _ = found
-        if max(image.size) > TIGHT_CROP_MAX_SIDE:
-            return landmarks[:, :2] * (image.width / view_width)
-        pad = view_pads(self.params)[index]
-        framed = np.array([image.width + 2 * pad, image.height + 2 * pad]) / self.params.size
-        return landmarks[:, :2] * framed - pad
+        faces = self.faces(image)
+        return faces[0].points if faces else None
 
     def measure_image(self, image: Image.Image) -> dict[str, object]:
         """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image;
         with ``au.mirror``, averaged with those of its mirror image (or either alone, when only one finds the face)."""
-        plain = self._measure_view(image)
-        if not self.params.mirror:
-            return plain
-        mirrored = with_sides_swapped(self._measure_view(ImageOps.mirror(image)))
-        return averaged([row for row in (plain, mirrored) if row["success"]]) or plain
+        mirrored = self.faces(ImageOps.mirror(image)) if self.params.mirror else []
+        return mirror_averaged(next(iter(self.faces(image)), None), next(iter(mirrored), None), self.params.mirror)
 
-    def _measure_view(self, image: Image.Image) -> dict[str, object]:
-        """measure_image for the image as it is."""
-        found = self.detect(image)
-        if found is None:
-            return {"success": False, "failure_reason": "no face found"}
-        landmarks, blendshapes = found
-        if not blendshapes:
-            return {"success": False, "failure_reason": "face found without blendshapes"}
-        try:
-            shape = geometry.measure(landmarks)
-        except ValueError as exc:
-            return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
-        blendshape_columns = {f"bs_{name}": round(blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
-        return {"success": True, "failure_reason": "", **intensities(blendshapes, landmarks), **blendshape_columns, **shape}
+    def measure_faces(self, image: Image.Image) -> list[tuple[FoundFace | None, dict[str, object]]]:
+        """Every face with its row, largest first (none found: an empty list). A tight crop is one face, measured as
+        measure_image measures it (its face is None when only its mirror image shows one)."""
+        plain = self.every_face(image)
+        mirrored = self.every_face(ImageOps.mirror(image)) if self.params.mirror else []
+        if is_tight_crop(image):
+            first = next(iter(plain), None)
+            return [(first, mirror_averaged(first, next(iter(mirrored), None), self.params.mirror))] if plain or mirrored else []
+        return [(face, mirror_averaged(face, mirror_partner(face, mirrored, image.width), self.params.mirror))
+                for face in plain]
 
     def measure(self, path: str) -> dict[str, object]:
         """What measure_image gives for the image at ``path``, or the reason it cannot be read."""
@@ -200,20 +322,12 @@ class MediaPipeBackend(AuBackend):
         return self.measure_image(image)
 
     def face_box(self, image: Image.Image) -> tuple[int, int, int, int] | None:
-        """A square box (left, top, right, bottom) around the most prominent face, framed like a FER2013 crop.
-
-        A tight face crop (FER2013 size) is its own box, once a face is confirmed in it.
-        """
-        found = self.detect(image)
-        if found is not None and max(image.size) <= TIGHT_CROP_MAX_SIDE:
-            return (0, 0, image.width, image.height)
-        if found is None:
+        """A square box around the most prominent face, framed like a FER2013 crop; a tight crop is its own box, once
+        a face is confirmed in it."""
+        faces = self.faces(image)
+        if not faces:
             return None
-        points = found[0][:, :2]
-        (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
-        side = FER_FRAMING * max(right - left, bottom - top)
-        centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
-        return (round(centre_x - side / 2), round(centre_y - side / 2), round(centre_x + side / 2), round(centre_y + side / 2))
+        return (0, 0, image.width, image.height) if is_tight_crop(image) else faces[0].box()
 
 
 def with_sides_swapped(row: dict[str, object]) -> dict[str, object]:
