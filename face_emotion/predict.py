@@ -33,6 +33,8 @@ from face_emotion.explain.reasons import reason_text, top_reasons
 TRUNCATED_SHARE = 0.9
 """A video whose decoded frames fall short of this share of the frames its container announces is reported."""
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
+CLASSIFY_BATCH = 64
+"""A video's faces are classified by the AU model this many at a time."""
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
@@ -81,6 +83,8 @@ class FaceAnswer:
     """The predicted emotion's per-feature contributions (AU model), to draw the reasons."""
     face: FoundFace | None = None
     au_values: dict[str, float] = field(default_factory=dict)
+    measurement: dict[str, object] | None = None
+    """An AU-table row still to be classified (AuPredictor.complete classifies many at once)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,10 @@ class _MediaPipePredictor:
         """A tracker for one video's frames, measuring faces as this predictor does."""
         return VideoMeasurer(self.settings, self.backend.max_faces)
 
+    def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
+        """The answers with every pending measurement classified (all at once: much faster than one by one)."""
+        return answers
+
 
 class AuPredictor(_MediaPipePredictor):
     """The explainable model: MediaPipe AUs measured as for its training faces, the model, the AUs behind each answer."""
@@ -133,26 +141,34 @@ class AuPredictor(_MediaPipePredictor):
     def predict_image(self, image: Image.Image) -> list[FaceAnswer]:
         """Every face in the image (none found: an empty list)."""
         whole = (0, 0, image.width, image.height)
-        return [self._answer(row, face, face.box() if face is not None and not is_tight_crop(image) else whole)
-                for face, row in self.backend.measure_faces(image)]
+        return self.complete([FaceAnswer(box=face.box() if face is not None and not is_tight_crop(image) else whole,
+                                         face=face, measurement=row)
+                              for face, row in self.backend.measure_faces(image)])
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
-        return [dataclasses.replace(self._answer(row, face, face.box()), face_id=face_id)
+        """Every face in the frame, measured; ``complete`` classifies them."""
+        return [FaceAnswer(face_id=face_id, box=face.box(), face=face, measurement=row)
                 for face_id, face, row in measurer.measure(frame)]
 
-    def _answer(self, row: dict[str, object], face: FoundFace | None, box: tuple[int, int, int, int]) -> FaceAnswer:
-        if not row["success"]:
-            return FaceAnswer(reason=str(row["failure_reason"]), box=box, face=face)
-        values = feature_matrix(pd.DataFrame([row]), self.model.features_)
-        probabilities = self.model.predict_proba(values)[0]
-        emotion = self.classes[int(probabilities.argmax())]
-        below_average = self.model.standardise(values)[0] < 0
-        contributions = self.model.contributions(values)[0]
-        reasons = top_reasons(self.model, contributions, below_average, emotion)
-        return FaceAnswer(box=box, emotion=emotion, probabilities=probabilities,
-                          au_reasons=reason_text(emotion, float(probabilities.max()), reasons),
-                          contributions=contributions[self.classes.index(emotion)], face=face,
-                          au_values={column: float(row[column]) for column in AU_COLUMNS if column in row})
+    def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
+        measured = [i for i, answer in enumerate(answers) if answer.measurement is not None and answer.measurement["success"]]
+        done = [dataclasses.replace(answer, measurement=None, reason=str(answer.measurement["failure_reason"]))
+                if answer.measurement is not None else answer for answer in answers]
+        if not measured:
+            return done
+        rows = pd.DataFrame([answers[i].measurement for i in measured])
+        values = feature_matrix(rows, self.model.features_)
+        probabilities, contributions = self.model.explained(values)
+        below_average = self.model.standardise(values) < 0
+        au_values = rows[[column for column in AU_COLUMNS if column in rows]].to_dict("records")
+        for k, i in enumerate(measured):
+            emotion = self.classes[int(probabilities[k].argmax())]
+            reasons = top_reasons(self.model, contributions[k], below_average[k], emotion)
+            done[i] = dataclasses.replace(
+                done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k], reason="",
+                au_reasons=reason_text(emotion, float(probabilities[k].max()), reasons),
+                contributions=contributions[k][self.classes.index(emotion)])
+        return done
 
     def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
         """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
@@ -269,16 +285,27 @@ def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: Pred
         capture, info = open_video(path)
     except VideoRejected as exc:
         return [_row(predictor, path, FaceAnswer(reason=str(exc)))]
-    rows, au_rows, decoded = [], [], 0
+    rows: list[dict[str, object]] = []
+    au_rows: list[dict[str, float]] = []
+    pending: list[tuple[Frame, FaceAnswer]] = []
+    decoded = 0
+
+    def complete_pending() -> None:
+        for (frame, _), answer in zip(pending, predictor.complete([answer for _, answer in pending]), strict=True):
+            rows.append(_row(predictor, path, answer, frame))
+            au_rows.append(answer.au_values)
+        pending.clear()
+
     try:
         with predictor.video_measurer() as measurer:
             for frame in tqdm(read_frames(capture, info, options.frame_step), desc=path.name, unit="frame",
                               total=-(-info.frames // options.frame_step) or None, mininterval=2.0, leave=False):
                 decoded += 1
                 answers = predictor.predict_frame(measurer, frame) or [FaceAnswer(reason="no face found")]
-                for answer in answers:
-                    rows.append(_row(predictor, path, answer, frame))
-                    au_rows.append(answer.au_values)
+                pending.extend((frame, answer) for answer in answers)
+                if len(pending) >= CLASSIFY_BATCH:
+                    complete_pending()
+            complete_pending()
     finally:
         capture.release()  # type: ignore[attr-defined]
     if decoded * options.frame_step < TRUNCATED_SHARE * info.frames:

@@ -85,7 +85,7 @@ class VideoMeasurer:
         self._last_ms = max(self._last_ms + 1, round(frame.time_s * 1000))
         mirrored = None
         if self._threads is not None:
-            mirrored = self._threads.submit(self._faces, self._mirrored, np.ascontiguousarray(rgb[:, ::-1]), width)
+            mirrored = self._threads.submit(self._faces, self._mirrored, cv2.flip(rgb, 1), width)
         faces = self._faces(self._plain, rgb, width)
         partners = mirrored.result() if mirrored is not None else []
         ids = self._tracks.ids(faces)

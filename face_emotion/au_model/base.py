@@ -17,6 +17,12 @@ FORMAT = 1
 """Version of the saved JSON layout; a file of another version is refused with a clear line."""
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from (n, classes) logits."""
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
 class AuModel:
     """An explainable emotion model on AU features: logit_k = intercept_k + sum_j contribution_kj(x).
 
@@ -73,9 +79,12 @@ class AuModel:
         return self.contributions(values).sum(axis=2) + np.asarray(self.intercept_)
 
     def predict_proba(self, values: np.ndarray) -> np.ndarray:
-        logits = self.logits(values)
-        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return exp / exp.sum(axis=1, keepdims=True)
+        return softmax(self.logits(values))
+
+    def explained(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, classes) probabilities and the (n, classes, features) contributions behind them, computed once."""
+        contributions = self.contributions(values)
+        return softmax(contributions.sum(axis=2) + np.asarray(self.intercept_)), contributions
 
     def predict(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(self.classes)[self.predict_proba(values).argmax(axis=1)]

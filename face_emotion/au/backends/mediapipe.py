@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -346,5 +347,5 @@ def averaged(rows: list[dict[str, object]]) -> dict[str, object] | None:
     if not rows:
         return None
     first = rows[0]
-    return {column: round(float(np.mean([row[column] for row in rows])), COLUMN_DECIMALS[column])
+    return {column: round(math.fsum(float(row[column]) for row in rows) / len(rows), COLUMN_DECIMALS[column])
             if column in COLUMN_DECIMALS else value for column, value in first.items()}
