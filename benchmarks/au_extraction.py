@@ -6,23 +6,28 @@
     python benchmarks/au_extraction.py -S compute.au_workers=1
 
 Larger photos are made from FER2013 test faces: the face upscaled to 256 px and placed on a 640x480 background.
-Start-up (opening MediaPipe in each worker) is included. Run it on an otherwise idle machine; it prints one Markdown
+Start-up (opening MediaPipe in each worker) is included. The last row is the floor under the first: MediaPipe's
+FaceLandmarker alone on the same faces' detection views (and their mirror images with au.mirror), in as many
+processes, start-up and everything else excluded. Run it on an otherwise idle machine; it prints one Markdown
 table and records it for docs/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from PIL import Image
 
 from face_emotion.au import extract
-from face_emotion.core.config import Params, compose_conf, parse_params
+from face_emotion.au.backends.mediapipe import TRAINING_MAX_FACES, create_landmarker, detection_views
+from face_emotion.core.config import MediaPipeParams, Params, compose_conf, parse_params
 from face_emotion.core.tables import USED
 from face_emotion.results import record_benchmark
 
@@ -55,6 +60,32 @@ def measure(name: str, paths: list[Path], params: Params) -> dict[str, object]:
             "face found": f"{table.success.mean():.1%}"}
 
 
+def _landmarker_seconds(views: list[np.ndarray], params: MediaPipeParams) -> float:
+    """Seconds one FaceLandmarker takes for ``views`` (and their mirror images with ``params.mirror``)."""
+    import mediapipe
+
+    landmarker = create_landmarker(params, video=False, max_faces=TRAINING_MAX_FACES)
+    images = [mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=np.ascontiguousarray(view[:, ::-1] if flip else view))
+              for view in views for flip in ((False, True) if params.mirror else (False,))]
+    landmarker.detect(images[0])
+    start = time.perf_counter()
+    for image in images:
+        landmarker.detect(image)
+    seconds = time.perf_counter() - start
+    landmarker.close()
+    return seconds
+
+
+def landmarker_floor(faces: list[Path], params: Params) -> dict[str, object]:
+    """The FaceLandmarker calls of measuring ``faces`` alone, spread over ``compute.au_workers`` processes."""
+    views = [detection_views(Image.open(face), params.au)[0] for face in faces]
+    workers = params.compute.au_workers
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        seconds = max(pool.starmap(_landmarker_seconds, [(views[i::workers], params.au) for i in range(workers)]))
+    return {"input": "FaceLandmarker alone on those faces' views (floor)", "images": len(faces),
+            "seconds": round(seconds, 1), "images/s": round(len(faces) / seconds, 1), "face found": "-"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=int, default=1000, help="FER2013 test faces (0: all)")
@@ -67,6 +98,8 @@ def main() -> None:
     if args.photos:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(measure("640x480 photos", photos(faces[: args.photos], Path(folder)), params))
+    if isinstance(params.au, MediaPipeParams):
+        rows.append(landmarker_floor(faces, params))
     note = (f"au={params.au}, {params.compute.au_workers} workers; start-up included.")
     name = "au_extraction" + "".join(f"_{o}" for o in args.overrides)
     print(record_benchmark(name, "python benchmarks/au_extraction.py " + " ".join(sys.argv[1:]), rows, note))
