@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
+import os
+import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +27,7 @@ from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path
+from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
 from face_emotion.data.video import Frame, VideoRejected, is_video_name, open_video, read_frames
@@ -33,6 +38,8 @@ from face_emotion.explain.reasons import reason_text, top_reasons
 TRUNCATED_SHARE = 0.9
 """A video whose decoded frames fall short of this share of the frames its container announces is reported."""
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
+PARALLEL_FROM = 64
+"""Images are located (faces found and measured) in worker processes, one per core, when there are this many."""
 CLASSIFY_BATCH = 64
 """A video's faces are classified by the AU model this many at a time."""
 
@@ -87,6 +94,10 @@ class FaceAnswer:
     """An AU-table row still to be classified (AuPredictor.complete classifies many at once)."""
 
 
+CnnFace = tuple[tuple[int, int, int, int], np.ndarray]
+"""A face located for the CNN: its box and its 48x48 grayscale crop."""
+
+
 @dataclass(frozen=True)
 class PredictOptions:
     """How predict goes through the inputs: reasons drawn into ``annotate`` (a folder), every ``frame_step``-th
@@ -138,12 +149,15 @@ class AuPredictor(_MediaPipePredictor):
         self.backend = MediaPipeBackend(settings, max_faces=max_faces)
         self.classes = self.model.classes
 
-    def predict_image(self, image: Image.Image) -> list[FaceAnswer]:
-        """Every face in the image (none found: an empty list)."""
+    @staticmethod
+    def locate(backend: MediaPipeBackend, image: Image.Image) -> list[FaceAnswer]:
+        """Every face in the image, measured and boxed, not yet classified (none found: an empty list)."""
         whole = (0, 0, image.width, image.height)
-        return self.complete([FaceAnswer(box=face.box() if face is not None and not is_tight_crop(image) else whole,
-                                         face=face, measurement=row)
-                              for face, row in self.backend.measure_faces(image)])
+        return [FaceAnswer(box=face.box() if face is not None and not is_tight_crop(image) else whole, face=face,
+                           measurement=row) for face, row in backend.measure_faces(image)]
+
+    def answer(self, located: list[FaceAnswer]) -> list[FaceAnswer]:
+        return self.complete(located)
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         """Every face in the frame, measured; ``complete`` classifies them."""
@@ -195,25 +209,31 @@ class CnnPredictor(_MediaPipePredictor):
         self.settings = face_finder()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
-    def predict_image(self, image: Image.Image) -> list[FaceAnswer]:
-        """Every face in the image (none found: an empty list); a tight face crop is its own box."""
+    @staticmethod
+    def locate(backend: MediaPipeBackend, image: Image.Image) -> list[CnnFace]:
+        """Every face in the image, boxed and cropped to 48x48 grayscale (none found: an empty list); a tight face
+        crop is its own box."""
         if is_tight_crop(image):
-            box = self.backend.face_box(image)
-            return self._answers(image, [box]) if box is not None else []
-        return self._answers(image, [face.box() for face in self.backend.every_face(image)])
+            box = backend.face_box(image)
+            boxes = [box] if box is not None else []
+        else:
+            boxes = [face.box() for face in backend.every_face(image)]
+        return [(box, to_gray_face(image.crop(box))) for box in boxes]
+
+    def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
+        """The CNN's answer for each located face."""
+        if not located:
+            return []
+        faces = np.stack([face for _, face in located])[..., None].astype(np.float32)
+        probabilities = self._keras.ops.convert_to_numpy(self.model(faces, training=False))
+        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p)
+                for (box, _), p in zip(located, probabilities, strict=True)]
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
-        answers = self._answers(Image.fromarray(frame.rgb), [face.box() for _, face, _ in found])
+        image = Image.fromarray(frame.rgb)
+        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box()))) for _, face, _ in found])
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
-
-    def _answers(self, image: Image.Image, boxes: list[tuple[int, int, int, int]]) -> list[FaceAnswer]:
-        if not boxes:
-            return []
-        faces = np.stack([to_gray_face(image.crop(box)) for box in boxes])[..., None].astype(np.float32)
-        probabilities = self._keras.ops.convert_to_numpy(self.model(faces, training=False))
-        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p)
-                for box, p in zip(boxes, probabilities, strict=True)]
 
 
 def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces) -> AuPredictor | CnnPredictor:
@@ -246,6 +266,8 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     its reason. With ``options.annotate``, each image's faces drawn with their reasons and each video's timeline, as
     <index>_<name>.png there (the rows' ``annotation``)."""
     tables = []
+    images = [path for path in files if path.exists() and not is_video_name(path)]
+    located = _located(predictor, images)
     for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
         target = options.annotate / f"{index:05d}_{path.stem}.png" if options.annotate is not None else None
         if not path.exists():
@@ -253,7 +275,7 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
         elif is_video_name(path):
             rows = _video_rows(predictor, path, options, target)
         else:
-            rows = _image_rows(predictor, path, target)
+            rows = _image_rows(predictor, path, next(located), target)
         table = pd.DataFrame(rows)
         if options.annotate is not None:
             table["annotation"] = str(target) if target is not None and target.exists() else ""
@@ -262,19 +284,55 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     return table.astype(dict.fromkeys(["frame", "face_id", *BOX_COLUMNS], "Int64"))
 
 
-def _image_rows(predictor: AuPredictor | CnnPredictor, path: Path, drawing: Path | None) -> list[dict[str, object]]:
+def _located(predictor: AuPredictor | CnnPredictor, images: list[Path]) -> Iterator[list[object] | str]:
+    """What ``predictor.locate`` finds in each image, in order, or the reason the image cannot be used: in worker
+    processes, one per core, when there are at least PARALLEL_FROM images."""
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if len(images) < PARALLEL_FROM or workers < 2:
+        yield from (_locate(type(predictor), predictor.backend, path) for path in images)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_start_worker,
+                      initargs=(type(predictor), predictor.settings, predictor.backend.max_faces)) as pool:
+        yield from pool.imap(_locate_in_worker, images, chunksize=16)
+
+
+def _locate(kind: type[AuPredictor | CnnPredictor], backend: MediaPipeBackend, path: Path) -> list[object] | str:
     try:
-        image = read_image(path)
-        answers = predictor.predict_image(image) or [FaceAnswer(reason="no face found")]
+        return kind.locate(backend, read_image(path))
+    except ImageRejected as exc:
+        return str(exc)
+    except (OSError, ValueError) as exc:
+        return f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})"
+
+
+_worker: tuple[type[AuPredictor | CnnPredictor], MediaPipeBackend] | None = None
+
+
+def _start_worker(kind: type[AuPredictor | CnnPredictor], settings: MediaPipeParams, max_faces: int) -> None:
+    """A worker process: its own landmarker; Ctrl-C is the parent's to handle; it ends with its parent."""
+    global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
+    _worker = (kind, MediaPipeBackend(settings, max_faces=max_faces))
+
+
+def _locate_in_worker(path: Path) -> list[object] | str:
+    assert _worker is not None
+    return _locate(*_worker, path)
+
+
+def _image_rows(predictor: AuPredictor | CnnPredictor, path: Path, located: list[object] | str,
+                drawing: Path | None) -> list[dict[str, object]]:
+    if isinstance(located, str):
+        answers = [FaceAnswer(reason=located)]
+    else:
+        answers = predictor.answer(located) or [FaceAnswer(reason="no face found")]  # type: ignore[arg-type]
         if drawing is not None and isinstance(predictor, AuPredictor):
-            picture = predictor.drawing(image, answers)
+            picture = predictor.drawing(read_image(path), answers)
             if picture is not None:
                 with atomic_path(drawing) as tmp:
                     picture.save(tmp, format="PNG")
-    except ImageRejected as exc:
-        answers = [FaceAnswer(reason=str(exc))]
-    except (OSError, ValueError) as exc:
-        answers = [FaceAnswer(reason=f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})")]
     return [_row(predictor, path, dataclasses.replace(answer, face_id=i if answer.emotion or answer.face else None))
             for i, answer in enumerate(answers)]
 

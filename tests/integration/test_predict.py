@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import wave
@@ -13,9 +14,11 @@ import pytest
 from PIL import Image
 
 from face_emotion import au_model
+from face_emotion import predict as predict_module
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.cli import main
 from face_emotion.cnn import model as cnn
+from face_emotion.predict import load_predictor, predict_files
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 AU = default_params("au.mirror=false").au
@@ -293,3 +296,18 @@ def test_bad_video_options_are_refused_before_any_work(au_model_dir, tmp_path, c
               str(MEDIA / "no_face.mp4")])
     assert stopped.value.code == 2 and not (tmp_path / "o.csv").exists()
     assert f"argument {option}:" in capsys.readouterr().err
+
+
+def test_many_images_are_measured_in_worker_processes_with_the_same_answers(au_model_dir, inputs, monkeypatch):
+    """From PARALLEL_FROM images on, faces are found and measured in one process per core: the same table as in one
+    process, bad files included, in the input order."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: predict measures in its own process")
+    files = [*real_faces("test", "sad", 12), inputs / "text.jpg", *real_faces("test", "surprise", 12), inputs / "photo.jpg"]
+    with load_predictor(au_model_dir) as predictor:
+        monkeypatch.setattr(predict_module, "PARALLEL_FROM", 10)
+        in_workers = predict_files(predictor, files)
+        monkeypatch.setattr(predict_module, "PARALLEL_FROM", len(files) + 1)
+        here = predict_files(predictor, files)
+    pd.testing.assert_frame_equal(in_workers, here)
+    assert list(here.path) == [str(f) for f in files] and (here.emotion != "").sum() == 25
