@@ -94,8 +94,10 @@ class FaceAnswer:
     """An AU-table row still to be classified (AuPredictor.complete classifies many at once)."""
 
 
-CnnFace = tuple[tuple[int, int, int, int], np.ndarray]
-"""A face located for the CNN: its box and its 48x48 grayscale crop."""
+CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str]
+"""A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row."""
+UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
+"""The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 
 
 @dataclass(frozen=True)
@@ -213,26 +215,25 @@ class CnnPredictor(_MediaPipePredictor):
     def locate(backend: MediaPipeBackend, image: Image.Image) -> list[CnnFace]:
         """Every face in the image, boxed and cropped to 48x48 grayscale (none found: an empty list); a tight face
         crop is its own box."""
-        if is_tight_crop(image):
-            box = backend.face_box(image)
-            boxes = [box] if box is not None else []
-        else:
-            boxes = [face.box() for face in backend.every_face(image)]
-        return [(box, to_gray_face(image.crop(box))) for box in boxes]
+        if is_tight_crop(image):  # the CNN's own input: answered even when MediaPipe finds no face in it
+            whole = (0, 0, image.width, image.height)
+            note = "" if backend.face_box(image) is not None else UNCONFIRMED_CROP
+            return [(whole, to_gray_face(image), note)]
+        return [(face.box(), to_gray_face(image.crop(face.box())), "") for face in backend.every_face(image)]
 
     def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
         """The CNN's answer for each located face."""
         if not located:
             return []
-        faces = np.stack([face for _, face in located])[..., None].astype(np.float32)
+        faces = np.stack([face for _, face, _ in located])[..., None].astype(np.float32)
         probabilities = self._keras.ops.convert_to_numpy(self.model(faces, training=False))
-        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p)
-                for (box, _), p in zip(located, probabilities, strict=True)]
+        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p, reason=note)
+                for (box, _, note), p in zip(located, probabilities, strict=True)]
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
         image = Image.fromarray(frame.rgb)
-        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box()))) for _, face, _ in found])
+        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "") for _, face, _ in found])
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
 
 

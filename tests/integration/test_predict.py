@@ -107,6 +107,17 @@ def test_cnn_predicts_on_faces_and_photos(cnn_model_dir, inputs, tmp_path):
     assert table.loc[str(inputs / "missing.jpg"), "reason"] == "file not found"
 
 
+def test_the_cnn_answers_a_face_crop_mediapipe_misses_with_a_note(cnn_model_dir, au_model_dir, tmp_path):
+    """A 48x48 crop is the CNN's own input: answered even when MediaPipe finds no face in it, the row says so; the
+    AU model, which needs MediaPipe's measurement, has no answer for it."""
+    Image.fromarray(np.tile(np.linspace(0, 255, 48, dtype=np.uint8), (48, 1))).save(tmp_path / "crop.png")
+    code, table = predict_media(cnn_model_dir, tmp_path, str(tmp_path / "crop.png"))
+    assert code == 0 and table.emotion[0] in CLASSES
+    assert table.reason[0] == "no face found by MediaPipe: classified as a face crop"
+    code, table = predict_media(au_model_dir, tmp_path, str(tmp_path / "crop.png"))
+    assert code == 1 and table.reason[0] == "no face found"
+
+
 def test_nothing_processed_exits_non_zero(au_model_dir, inputs, tmp_path):
     code, table = predict(au_model_dir, inputs, tmp_path, "empty.jpg", "no_face.png")
     assert code == 1 and (table.emotion == "").all()
