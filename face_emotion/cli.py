@@ -87,13 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     predictor.add_argument("--model", required=True, help="a model folder: models/au_model (AU model) or models/cnn")
     predictor.add_argument("--output", required=True, type=Path,
                            help="a .csv to write, one row per face (per analysed frame of a video)")
-    predictor.add_argument("--annotate", type=Path, default=None,
+    predictor.add_argument("--annotate", type=Path, default=None, metavar="DIR",
                            help="a folder to draw into, one PNG per input (AU models): each photo's faces with their "
                                 "reasons, each video's emotion timeline")
-    predictor.add_argument("--frame-step", type=_at_least_one, help="analyse every N-th frame of a video (default: all)")
-    predictor.add_argument("--smooth", type=_at_least_one,
+    predictor.add_argument("--frame-step", type=_at_least_one, metavar="N",
+                           help="analyse every N-th frame of a video (default: all)")
+    predictor.add_argument("--smooth", type=_at_least_one, metavar="N",
                            help="average each face's probabilities over its last N analysed frames (default: none)")
-    predictor.add_argument("--max-faces", type=_at_least_one, help="faces looked for per photo or frame (default: 8)")
+    predictor.add_argument("--max-faces", type=_at_least_one, metavar="N",
+                           help="faces looked for per photo or frame (default: 8)")
     predictor.add_argument("paths", nargs="+", help="image and video files, or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",
