@@ -214,7 +214,7 @@ class CnnPredictor(_MediaPipePredictor):
         crop is its own box."""
         if is_tight_crop(image):  # the CNN's own input: answered even when MediaPipe finds no face in it
             whole = (0, 0, image.width, image.height)
-            note = "" if backend.face_box(image) is not None else UNCONFIRMED_CROP
+            note = "" if backend.faces(image) else UNCONFIRMED_CROP
             return [(whole, to_gray_face(image), note)]
         return [(face.box(), to_gray_face(image.crop(face.box())), "") for face in backend.every_face(image)]
 
@@ -264,11 +264,11 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     its reason. With ``options.annotate``, each image's faces drawn with their reasons and each video's timeline, as
     <index>_<name>.png there (the rows' ``annotation``)."""
     tables = []
-    images = [path for path in files if path.exists() and not is_video_name(path)]
-    located = _located(predictor, images)
+    found = [path.exists() for path in files]
+    located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)])
     for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
         target = options.annotate / f"{index:05d}_{path.stem}.png" if options.annotate is not None else None
-        if not path.exists():
+        if not found[index]:
             rows = [_row(predictor, path, FaceAnswer(reason="file not found"))]
         elif is_video_name(path):
             rows = _video_rows(predictor, path, options, target)

@@ -133,3 +133,15 @@ def test_dask_local_cluster_gives_the_same_table_as_the_process_pool():
     pool = extract.extract(manifest, PARAMS, TWO_WORKERS)
     dask = extract.extract(manifest, PARAMS, dataclasses.replace(TWO_WORKERS, dask_scheduler="local"))
     pd.testing.assert_frame_equal(pool, dask)
+
+
+def test_predict_measures_a_face_crop_as_the_pipeline_does():
+    """measure_faces (face-emotion predict) and measure_image (the pipeline) give the same row for a FER2013 face,
+    mirror averaging on, so a model meets the measurements it was trained on; a crop with no face gives no row."""
+    with MediaPipeBackend(dataclasses.replace(PARAMS, mirror=True)) as mirroring:
+        for path in [*real_faces("test", "sad", 4), *real_faces("test", "surprise", 4)]:
+            image = Image.open(path)
+            (face, row), = mirroring.measure_faces(image)
+            assert row == mirroring.measure_image(image) and row["success"]
+            assert face.box()[2] > face.box()[0]
+        assert mirroring.measure_faces(Image.fromarray(np.tile(np.arange(48, dtype=np.uint8) * 5, (48, 1)))) == []

@@ -322,14 +322,6 @@ class MediaPipeBackend(AuBackend):
             return {"success": False, "failure_reason": str(exc)}
         return self.measure_image(image)
 
-    def face_box(self, image: Image.Image) -> tuple[int, int, int, int] | None:
-        """A square box around the most prominent face, framed like a FER2013 crop; a tight crop is its own box, once
-        a face is confirmed in it."""
-        faces = self.faces(image)
-        if not faces:
-            return None
-        return (0, 0, image.width, image.height) if is_tight_crop(image) else faces[0].box()
-
 
 def with_sides_swapped(row: dict[str, object]) -> dict[str, object]:
     """A mirror image's measurement told from the subject's sides: its *Left blendshapes are the face's right."""
