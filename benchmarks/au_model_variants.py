@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = load_paths()
     table = read_au_table(paths.au_table)
-    masked = read_au_table(paths.masked_au_table) if args.split == "test" else None  # the masked faces are test faces
+    masked = read_au_table(paths.masked_au_table("masked")) if args.split == "test" else None  # the masked faces are test faces
     rows = []
     for variant in args.variants:
         rows.append(variant_row(variant, table, masked, args.split))

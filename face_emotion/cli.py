@@ -37,7 +37,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise UserError(f"no image or video files in {' '.join(args.paths)}")
     given = {"annotate": args.annotate, "frame_step": args.frame_step, "smooth": args.smooth, "max_faces": args.max_faces}
     options = PredictOptions(**{name: value for name, value in given.items() if value is not None})
-    with load_predictor(args.model, options.max_faces) as predictor:
+    with load_predictor(args.model, options.max_faces, args.mask_detector) as predictor:
         if args.annotate is not None:
             check_annotate(args.annotate, predictor)
         table = predict_files(predictor, files, options)
@@ -48,6 +48,9 @@ def _predict(args: argparse.Namespace) -> int:
     print(f"predicted {len(answered)} faces in {answered.path.nunique()} of {len(files)} files{in_videos} -> {args.output}")
     for reason, count in table.loc[table.emotion == "", "reason"].value_counts().items():
         print(f"  {count} x {reason}", file=sys.stderr)
+    if predictor.mask_detector is None:
+        print(f"  masked column empty: no mask detector beside {args.model} (train it with 'dvc repro "
+              "train_mask_detector', or name one with --mask-detector)", file=sys.stderr)
     return 0 if len(answered) else 1
 
 
@@ -96,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="average each face's probabilities over its last N analysed frames (default: none)")
     predictor.add_argument("--max-faces", type=_at_least_one, metavar="N",
                            help="faces looked for per photo or frame (default: 8)")
+    predictor.add_argument("--mask-detector", type=Path, default=None, metavar="DIR",
+                           help="the mask detector that fills the masked column (default: the mask_detector folder "
+                                "beside --model's, e.g. models/mask_detector)")
     predictor.add_argument("paths", nargs="+", help="image and video files, or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",

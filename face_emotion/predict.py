@@ -23,6 +23,7 @@ from face_emotion import au_model
 from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, is_tight_crop
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.features import feature_matrix
+from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
 from face_emotion.core.errors import UserError
@@ -42,6 +43,8 @@ PARALLEL_FROM = 64
 """Images are located (faces found and measured) in worker processes, one per core, when there are this many."""
 CLASSIFY_BATCH = 64
 """A video's faces are classified by the AU model this many at a time."""
+MASK_DETECTOR_DIR = "mask_detector"
+"""The mask detector's folder beside a model's folder (models/au_model -> models/mask_detector)."""
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
@@ -92,12 +95,18 @@ class FaceAnswer:
     au_values: dict[str, float] = field(default_factory=dict)
     measurement: dict[str, object] | None = None
     """An AU-table row still to be classified (AuPredictor.complete classifies many at once)."""
+    crop: np.ndarray | None = None
+    """The face as 48x48 grayscale, the mask detector's input."""
+    masked: bool | None = None
+    """Whether the mask detector sees the lower face covered (None: not checked)."""
 
 
 CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str]
 """A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
+MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
+"""The note on an AU model's answer for a face the mask detector sees masked."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,8 @@ class _MediaPipePredictor:
     backend: MediaPipeBackend
     settings: MediaPipeParams
     classes: list[str]
+    mask_detector: object | None = None
+    """The Keras mask detector (None: the masked column stays empty)."""
 
     def __enter__(self) -> _MediaPipePredictor:
         return self
@@ -133,6 +144,17 @@ class _MediaPipePredictor:
     def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
         """The answers with every pending measurement classified (all at once: much faster than one by one)."""
         return answers
+
+    def mark_masked(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
+        """The answers with ``masked`` set for each face crop, by the mask detector (all at once)."""
+        cropped = [i for i, answer in enumerate(answers) if answer.crop is not None]
+        if self.mask_detector is None or not cropped:
+            return answers
+        masked = mask_detector.is_masked(self.mask_detector, np.stack([answers[i].crop for i in cropped])[..., None])
+        marked = list(answers)
+        for i, is_masked in zip(cropped, masked, strict=True):
+            marked[i] = dataclasses.replace(answers[i], masked=bool(is_masked))
+        return marked
 
 
 class AuPredictor(_MediaPipePredictor):
@@ -153,20 +175,28 @@ class AuPredictor(_MediaPipePredictor):
 
     @staticmethod
     def locate(backend: MediaPipeBackend, image: Image.Image) -> list[FaceAnswer]:
-        """Every face in the image, measured and boxed, not yet classified (none found: an empty list)."""
+        """Every face in the image, measured and boxed, not yet classified (none found: an empty list); a tight face
+        crop is checked for a mask even when MediaPipe finds no face in it."""
         whole = (0, 0, image.width, image.height)
-        return [FaceAnswer(box=face.box() if face is not None and not is_tight_crop(image) else whole, face=face,
-                           measurement=row) for face, row in backend.measure_faces(image)]
+        if is_tight_crop(image):
+            found = backend.measure_faces(image)
+            if not found:
+                return [FaceAnswer(reason="no face found", box=whole, crop=to_gray_face(image))]
+            return [FaceAnswer(box=whole, face=face, measurement=row, crop=to_gray_face(image)) for face, row in found]
+        return [FaceAnswer(box=face.box(), face=face, measurement=row, crop=to_gray_face(image.crop(face.box())))
+                for face, row in backend.measure_faces(image)]
 
     def answer(self, located: list[FaceAnswer]) -> list[FaceAnswer]:
         return self.complete(located)
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         """Every face in the frame, measured; ``complete`` classifies them."""
-        return [FaceAnswer(face_id=face_id, box=face.box(), face=face, measurement=row)
-                for face_id, face, row in measurer.measure(frame)]
+        image = Image.fromarray(frame.rgb)
+        return [FaceAnswer(face_id=face_id, box=face.box(), face=face, measurement=row,
+                           crop=to_gray_face(image.crop(face.box()))) for face_id, face, row in measurer.measure(frame)]
 
     def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
+        answers = self.mark_masked(answers)
         measured = [i for i, answer in enumerate(answers) if answer.measurement is not None and answer.measurement["success"]]
         done = [dataclasses.replace(answer, measurement=None, reason=str(answer.measurement["failure_reason"]))
                 if answer.measurement is not None else answer for answer in answers]
@@ -181,7 +211,8 @@ class AuPredictor(_MediaPipePredictor):
             emotion = self.classes[int(probabilities[k].argmax())]
             reasons = top_reasons(self.model, contributions[k], below_average[k], emotion)
             done[i] = dataclasses.replace(
-                done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k], reason="",
+                done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k],
+                reason=MASKED_NOTE if done[i].masked else "",
                 au_reasons=reason_text(emotion, float(probabilities[k].max()), reasons),
                 contributions=contributions[k][self.classes.index(emotion)])
         return done
@@ -224,8 +255,9 @@ class CnnPredictor(_MediaPipePredictor):
             return []
         faces = np.stack([face for _, face, _ in located])[..., None].astype(np.float32)
         probabilities = np.asarray(self.model.predict_on_batch(faces))  # a compiled call: ~3 ms, an eager one ~40
-        return [FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p, reason=note)
-                for (box, _, note), p in zip(located, probabilities, strict=True)]
+        return self.mark_masked([FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p,
+                                            reason=note, crop=crop)
+                                 for (box, crop, note), p in zip(located, probabilities, strict=True)])
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
@@ -234,15 +266,22 @@ class CnnPredictor(_MediaPipePredictor):
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
 
 
-def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces) -> AuPredictor | CnnPredictor:
-    """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras)."""
+def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces,
+                   detector_dir: str | Path | None = None) -> AuPredictor | CnnPredictor:
+    """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras), with the
+    mask detector in ``detector_dir`` (None: the mask_detector folder beside the model's, if there is one)."""
     model_dir = Path(model_dir)
     if (model_dir / au_model.MODEL_FILE).is_file():
-        return AuPredictor(model_dir, max_faces)
-    if (model_dir / cnn.MODEL_FILE).is_file():
-        return CnnPredictor(model_dir, max_faces)
-    raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
-                    "train one with 'make run'")
+        predictor: AuPredictor | CnnPredictor = AuPredictor(model_dir, max_faces)
+    elif (model_dir / cnn.MODEL_FILE).is_file():
+        predictor = CnnPredictor(model_dir, max_faces)
+    else:
+        raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
+                        "train one with 'make run'")
+    beside = model_dir.resolve().parent / MASK_DETECTOR_DIR
+    if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file():
+        predictor.mask_detector = mask_detector.load(detector_dir if detector_dir is not None else beside)
+    return predictor
 
 
 def check_annotate(folder: Path, predictor: AuPredictor | CnnPredictor) -> None:
@@ -260,7 +299,7 @@ def check_annotate(folder: Path, predictor: AuPredictor | CnnPredictor) -> None:
 def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
                   options: PredictOptions = PredictOptions()) -> pd.DataFrame:
     """One row per face of each image and per face of each analysed video frame (path, frame, time_s, face_id, box,
-    emotion, confidence, reason, the class probabilities, AU reasons); a file or frame without a face is one row with
+    masked, emotion, confidence, reason, the class probabilities, AU reasons); a file or frame without a face is one row with
     its reason. With ``options.annotate``, each image's faces drawn with their reasons and each video's timeline, as
     <index>_<name>.png there (the rows' ``annotation``)."""
     tables = []
@@ -279,7 +318,7 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
             table["annotation"] = str(target) if target is not None and target.exists() else ""
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
-    return table.astype(dict.fromkeys(["frame", "face_id", *BOX_COLUMNS], "Int64"))
+    return table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS], "Int64"), "masked": "boolean"})
 
 
 def _located(predictor: AuPredictor | CnnPredictor, images: list[Path]) -> Iterator[list[object] | str]:
@@ -409,6 +448,7 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
         "path": str(path), "frame": frame.index if frame is not None else None,
         "time_s": frame.time_s if frame is not None else None, "face_id": answer.face_id,
         **dict(zip(BOX_COLUMNS, answer.box if answer.box is not None else (None,) * 4, strict=True)),
+        "masked": answer.masked,
         "emotion": answer.emotion,
         "confidence": round(float(np.max(probabilities)), 4) if probabilities is not None else np.nan,
         "reason": answer.reason,

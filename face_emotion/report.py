@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.core.facs import PROTOTYPES, au_label
-from face_emotion.core.tables import AU_MODEL, describe
+from face_emotion.core.tables import AU_MODEL, action_units_of, describe
 from face_emotion.data.images import ImageRejected, read_image
 
 FACE_PIXELS = 144
@@ -49,7 +49,7 @@ class ReportInputs:
     """The folder of the drawings."""
     predictions: pd.DataFrame
     masked_paths: dict[str, str]
-    """Unmasked test image path -> its masked copy."""
+    """Unmasked test image path -> its copy in the test mask style."""
     heatmap: Path | None
     shapes: Path | None
     quality: dict
@@ -97,17 +97,48 @@ def comparison_section(comparison: dict, classes: list[str]) -> str:
              "could not measure, counted as wrong. Images/s: the model alone on decoded faces; for the AU model, "
              "on measured AUs (measuring them is the extract_au stage's work).</p>",
              _table(pd.DataFrame(rows), "Test scores, unmasked faces")]
-    masked = comparison.get("masked")
-    if masked:
+    for test_set, masked in comparison.get("masked", {}).items():
         masked_rows = [{"model": name, "accuracy": f"{m['accuracy']:.3f}", "macro-F1": f"{m['macro_f1']:.3f}",
                         "change in accuracy": f"{m['accuracy'] - models[name]['accuracy']:+.3f}",
                         "no face": m.get("no_face", "-")} for name, m in masked["models"].items()]
-        parts += [f"<h3>With the lower face masked</h3><p>The same faces with a {escape(masked['shape'])} mask over the "
-                  f"lower {masked['height']:.0%}, as children saw faces during the pandemic.</p>",
-                  _table(pd.DataFrame(masked_rows), "Test scores, masked faces"),
+        unseen = " Training never drew this style: it shows how the models cope with a mask they have not seen." \
+            if test_set == "unseen_mask" else ""
+        detection = masked.get("mask_detection")
+        detected = (f" The mask detector tells these masked faces from the same faces unmasked with "
+                    f"{detection:.1%} accuracy.") if detection is not None else ""
+        parts += [f"<h3>With the lower face masked ({escape(masked['style'])})</h3><p>The same faces with a "
+                  f"{escape(masked['style'])} mask over the lower {masked['height']:.0%}, as children saw faces during "
+                  f"the pandemic.{unseen}{detected}</p>",
+                  _table(pd.DataFrame(masked_rows), f"Test scores, faces in a {masked['style']} mask"),
                   "<p>Facial movements the AU model can still measure under the mask: "
                   f"{escape(', '.join(describe(au) for au in masked['measurable']) or 'none')}.</p>"]
     return "\n".join(parts)
+
+
+def readable_section(inputs: ReportInputs) -> str:
+    """For teachers: per emotion, how often each model still reads it above a mask (recall, masked and not), and
+    which of the movements that raise its odds stay measurable under the mask."""
+    masked = inputs.comparison.get("masked", {}).get("masked")
+    if not masked:
+        return ""
+    models: dict[str, dict] = inputs.comparison["models"]
+    kept = {n for column in masked["measurable"] for n in action_units_of(column)}
+    rows = []
+    for emotion in inputs.classes:
+        raisers = inputs.profiles[(inputs.profiles.emotion == emotion) & (inputs.profiles.direction == "raises")]
+        visible = [r.description for r in raisers.itertuples()
+                   if action_units_of(r.feature) and set(action_units_of(r.feature)) <= kept]
+        rows.append({"emotion": emotion,
+                     **{f"{name} recall masked (unmasked)": f"{m['per_class'][emotion]['recall']:.2f} "
+                        f"({models[name]['per_class'][emotion]['recall']:.2f})"
+                        for name, m in masked["models"].items() if name in models},
+                     "movements still visible that raise it": ", ".join(visible) or "none measurable"})
+    return "\n".join(["<h2 id=readable>What stays readable above a mask</h2>",
+                      f"<p>Each emotion's recall (the share of its test faces named correctly) with a "
+                      f"{escape(masked['style'])} mask and without, and the movements that raise its odds in the AU "
+                      "model and can still be measured above the mask (masked and unmasked intensities correlate at "
+                      "least 0.5). Example faces with their masked copies are under 'Example test faces'.</p>",
+                      _table(pd.DataFrame(rows), "Per emotion, above a mask")])
 
 
 def _au_list(numbers: list[int]) -> str:
@@ -163,11 +194,15 @@ def _face_figure(row: pd.Series, inputs: ReportInputs, other_models: list[str]) 
             except ImageRejected:
                 continue
     answers = {name: row[name] for name in other_models if name in row and pd.notna(row[name])}
-    unmasked = [f"{escape(name)}: {escape(str(v))}" for name, v in answers.items() if not name.startswith("masked_")]
-    masked = [f"{escape(name.removeprefix('masked_'))}: {escape(str(v))}" for name, v in answers.items()
-              if name.startswith("masked_")]
-    lines = [f"Other models: {', '.join(unmasked)}." if unmasked else "",
-             f"Masked: {', '.join(masked)}." if masked else ""]
+    test_sets = list(inputs.comparison.get("masked", {}))
+    unmasked = [f"{escape(name)}: {escape(str(v))}" for name, v in answers.items()
+                if not any(name.startswith(f"{s}_") for s in test_sets)]
+    lines = [f"Other models: {', '.join(unmasked)}." if unmasked else ""]
+    for test_set in test_sets:
+        style = inputs.comparison["masked"][test_set]["style"]
+        masked = [f"{escape(name.removeprefix(f'{test_set}_'))}: {escape(str(v))}" for name, v in answers.items()
+                  if name.startswith(f"{test_set}_")]
+        lines.append(f"In a {escape(style)} mask: {', '.join(masked)}." if masked else "")
     return (f'<figure class="face">{"".join(images)}<figcaption><div class="verdict">{verdict.upper()}: labelled '
             f"{escape(row.label)}</div><div>AU model: {escape(row.reasons)}</div>"
             + "".join(f"<div>{line}</div>" for line in lines if line) + "</figcaption></figure>")
@@ -215,10 +250,11 @@ def quality_section(quality: dict, params_text: str) -> str:
 
 def render(inputs: ReportInputs) -> str:
     """The whole page."""
-    sections = [comparison_section(inputs.comparison, inputs.classes), profiles_section(inputs),
-                examples_section(inputs), confusion_section(inputs.predictions, inputs.classes),
+    sections = [comparison_section(inputs.comparison, inputs.classes), readable_section(inputs),
+                profiles_section(inputs), examples_section(inputs), confusion_section(inputs.predictions, inputs.classes),
                 quality_section(inputs.quality, inputs.params_text)]
-    contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#profiles">Emotion profiles</a> · '
+    contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#readable">Above a mask</a> · '
+                '<a href="#profiles">Emotion profiles</a> · '
                 '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · <a href="#data">Data</a></nav>')
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(inputs.title)}</title>'

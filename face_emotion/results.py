@@ -41,7 +41,8 @@ def record_benchmark(name: str, command: str, rows: list[dict[str, object]], not
 
 
 def _pipeline_section(paths: Paths) -> list[str]:
-    """The last run's test scores: headline per model, per-class F1, masked, FACS agreement, validation."""
+    """The last run's test scores: headline per model, per-class F1, per masked test set, the CNN's validation
+    scores, FACS agreement."""
     if not paths.comparison_details.is_file():
         return ["No pipeline results in this workspace: `make run` first."]
     details = json.loads(paths.comparison_details.read_text())
@@ -51,15 +52,29 @@ def _pipeline_section(paths: Paths) -> list[str]:
     lines = [f"Workspace run: code at {_git('rev-parse', '--short', 'HEAD')}{dirty}, evaluated {measured}. "
              "Test split; faces the AU model could not measure count as wrong.", "",
              "```yaml", params.strip(), "```", ""]
-    models, masked = details["models"], details.get("masked") or {"models": {}}
+    models, masked = details["models"], details.get("masked") or {}
     rows = [{"model": name, "accuracy": m["accuracy"], "macro-F1": m["macro_f1"], "dedup accuracy": m["dedup"]["accuracy"],
              "dedup macro-F1": m["dedup"]["macro_f1"],
-             "masked accuracy": masked["models"].get(name, {}).get("accuracy", "-"),
-             "masked macro-F1": masked["models"].get(name, {}).get("macro_f1", "-"), "size (MB)": m.get("size_mb", "-")}
+             **{f"{test_set} accuracy": found["models"].get(name, {}).get("accuracy", "-")
+                for test_set, found in masked.items()},
+             "size (MB)": m.get("size_mb", "-")}
             for name, m in models.items()]
     f1 = [{"model": name, **{c: s["f1"] for c, s in m["per_class"].items()}} for name, m in models.items()]
     lines += [pd.DataFrame(rows).to_markdown(index=False), "",
               "F1 per class:", "", pd.DataFrame(f1).to_markdown(index=False), ""]
+    for test_set, found in masked.items():
+        masked_f1 = [{"model": name, **{c: f"{s['f1']:.3f} ({models[name]['per_class'][c]['f1']:.3f})"
+                                        for c, s in m["per_class"].items()}} for name, m in found["models"].items()]
+        detection = found.get("mask_detection")
+        lines += [f"`{test_set}`: every test face in a {found['style']} mask over {found['height']:.0%} of the face; "
+                  "F1 per class masked (unmasked)" + (f"; mask detector accuracy {detection:.4f} on these faces and "
+                                                      "the same faces unmasked" if detection is not None else "") + ":",
+                  "", pd.DataFrame(masked_f1).to_markdown(index=False), ""]
+    if paths.train_cnn_metrics.is_file():
+        trained = json.loads(paths.train_cnn_metrics.read_text()).get("cnn", {})
+        if "val_masked_accuracy" in trained:
+            lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
+                      f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
     if paths.facs_agreement.is_file():
         agreement = json.loads(paths.facs_agreement.read_text())
         lines += ["FACS agreement (prototype AUs among each emotion's five strongest positive terms):", "",

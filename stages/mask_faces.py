@@ -1,4 +1,5 @@
-"""Stage mask_faces: every usable test face with its lower face covered, and the AUs still measured on it."""
+"""Stage mask_faces: every usable test face with its lower face covered, once per masked test set (mask.test_style,
+mask.unseen_style), and the AUs still measured on it."""
 
 import pandas as pd
 
@@ -12,23 +13,30 @@ from face_emotion.data.masking import masked_test_manifest
 
 
 def main(params: Params, paths: Paths) -> None:
+    test_sets = params.mask.test_sets()
     if not isinstance(params.data, ImageData):
         print(f"mask_faces: no test images to mask (data.kind={params.data.kind}); the masked comparison is skipped")
-        write_csv(pd.DataFrame(columns=[*MANIFEST_COLUMNS, "source_path"]), paths.masked_manifest)
-        write_csv(pd.DataFrame(columns=[*ID_COLUMNS, "source_path", "success"]), paths.masked_au_table)
-        paths.masked_images.mkdir(parents=True, exist_ok=True)
+        for name in test_sets:
+            write_csv(pd.DataFrame(columns=[*MANIFEST_COLUMNS, "source_path"]), paths.masked_manifest(name))
+            write_csv(pd.DataFrame(columns=[*ID_COLUMNS, "source_path", "success"]), paths.masked_au_table(name))
+            paths.masked_images(name).mkdir(parents=True, exist_ok=True)
         write_json({}, paths.mask_faces_metrics)
         return
-    with atomic_dir(paths.masked_images) as folder:
-        masked = masked_test_manifest(read_manifest(paths.manifest), params.mask, params.seed, folder)
-        masked["path"] = masked.path.str.replace(folder.as_posix(), paths.masked_images.as_posix(), n=1, regex=False)
-    table = extract.extract(masked, params.au, params.compute, paths.au_cache)
-    table.insert(1, "source_path", masked.source_path.to_numpy())
-    report = extract.summary(table)
-    write_csv(masked, paths.masked_manifest)
-    write_csv(table, paths.masked_au_table)
-    write_json({"masked_detection_rate": report["detection_rate"]}, paths.mask_faces_metrics)
-    print(f"mask_faces: {len(masked)} masked test faces in {paths.masked_images}; face measured on {report['detected']}")
+    manifest = read_manifest(paths.manifest)
+    metrics = {}
+    for name, style in test_sets.items():
+        images = paths.masked_images(name)
+        with atomic_dir(images) as folder:
+            masked = masked_test_manifest(manifest, style, params.mask.test_height, params.seed, folder)
+            masked["path"] = masked.path.str.replace(folder.as_posix(), images.as_posix(), n=1, regex=False)
+        table = extract.extract(masked, params.au, params.compute, paths.au_cache)
+        table.insert(1, "source_path", masked.source_path.to_numpy())
+        report = extract.summary(table)
+        write_csv(masked, paths.masked_manifest(name))
+        write_csv(table, paths.masked_au_table(name))
+        metrics[f"{name}_detection_rate"] = report["detection_rate"]
+        print(f"mask_faces: {len(masked)} test faces in a {style} mask in {images}; face measured on {report['detected']}")
+    write_json(metrics, paths.mask_faces_metrics)
 
 
 if __name__ == "__main__":

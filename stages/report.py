@@ -14,7 +14,7 @@ from face_emotion.report import ReportInputs, render
 
 
 def main(params: Params, paths: Paths) -> None:
-    masked = read_manifest(paths.masked_manifest)
+    masked = read_manifest(paths.masked_manifest("masked"))
     inputs = ReportInputs(
         title=f"Facial emotions explained: {Path(params.data.root).name}, {params.au_model.kind} AU model on "
               f"{params.au_model.features}",

@@ -1,4 +1,5 @@
-"""Stage train_cnn: the reference Keras CNN on raw 48x48 faces, with per-epoch curves from dvclive."""
+"""Stage train_cnn: the reference Keras CNN on raw 48x48 faces (a share masked on the fly), with per-epoch curves from
+dvclive; validation accuracy unmasked and under the test mask style, for choosing cnn.mask_prob."""
 
 import numpy as np
 
@@ -9,6 +10,7 @@ from face_emotion.core.io import atomic_path, size_mb, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.data.faces import load_face_cache
+from face_emotion.data.masking import mask_faces
 
 
 def skip(reason: str, paths: Paths) -> None:
@@ -26,8 +28,12 @@ def main(params: Params, paths: Paths) -> None:
     classes = params.data.classes
     train = load_face_cache(paths.faces, "train", classes)
     val = load_face_cache(paths.faces, "val", classes)
-    model = training.train(train, val, len(classes), params.cnn, params.seed, paths.cnn_training, params.compute.cnn_threads)
+    model = training.train(train, val, len(classes), params.cnn, params.mask, params.seed, paths.cnn_training,
+                           params.compute.cnn_threads)
     val_accuracy = round(float(np.mean(predict_proba(model, val[0]).argmax(axis=1) == val[1])), 4)
+    masked_val = mask_faces(val[0], np.random.default_rng(params.seed), 1.0, [params.mask.test_style],
+                            (params.mask.test_height, params.mask.test_height))
+    val_masked_accuracy = round(float(np.mean(predict_proba(model, masked_val).argmax(axis=1) == val[1])), 4)
     with atomic_path(paths.cnn / MODEL_FILE) as tmp:
         model.save(tmp)
     write_json({"trained": True, "classes": classes, "arch": params.cnn.arch, "params": model.count_params(),
@@ -35,9 +41,10 @@ def main(params: Params, paths: Paths) -> None:
                 "preprocessing": "face found and cropped square around its landmarks, 1.15x wider (face-emotion "
                                  "predict); FER2013 crops used as they are; resized to 48x48 bilinear, grayscale",
                 "seed": params.seed}, paths.cnn / INFO_FILE)
-    write_json({"cnn": {"val_accuracy": val_accuracy, "size_mb": size_mb(paths.cnn / MODEL_FILE)}}, paths.train_cnn_metrics)
+    write_json({"cnn": {"val_accuracy": val_accuracy, "val_masked_accuracy": val_masked_accuracy,
+                        "size_mb": size_mb(paths.cnn / MODEL_FILE)}}, paths.train_cnn_metrics)
     print(f"train_cnn: {model.count_params()} parameters, validation accuracy {val_accuracy:.4f}, "
-          f"saved to {paths.cnn / MODEL_FILE}")
+          f"{val_masked_accuracy:.4f} masked ({params.mask.test_style}), saved to {paths.cnn / MODEL_FILE}")
 
 
 if __name__ == "__main__":

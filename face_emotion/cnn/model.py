@@ -80,15 +80,21 @@ def predict_proba(model, faces: np.ndarray, batch_size: int = 256, tta: bool = F
     return probabilities
 
 
-def load(folder: str | Path):  # -> keras.Model
-    """The CNN saved in ``folder``, loaded in Keras safe mode (no code runs on load); damage is one clear error."""
+def load_keras(folder: str | Path, stage: str):  # -> keras.Model
+    """The Keras model saved in ``folder`` by ``stage``, loaded in safe mode (no code runs on load); missing or damaged
+    is one clear error."""
     import keras
 
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
-        raise UserError(f"{path} not found: train it with 'dvc repro train_cnn'")
+        raise UserError(f"{path} not found: train it with 'dvc repro {stage}'")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{path} is damaged or not a Keras model ({type(exc).__name__}): "
-                        "retrain it with 'dvc repro --force train_cnn'") from None
+                        f"retrain it with 'dvc repro --force {stage}'") from None
+
+
+def load(folder: str | Path):  # -> keras.Model
+    """The CNN saved in ``folder``."""
+    return load_keras(folder, "train_cnn")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from face_emotion.cnn.model import build_model
-from face_emotion.core.config import CnnParams
+from face_emotion.core.config import CnnParams, MaskParams
+from face_emotion.data.masking import mask_faces
 
 
 def available_cores() -> int:
@@ -45,20 +46,46 @@ def augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None
     return Sequential(steps, name="augment") if steps else None
 
 
-def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], params: CnnParams, seed: int):
-    """Shuffled, batched, augmented on the fly and prefetched training data; batched validation data."""
+def masker(params: CnnParams, mask: MaskParams):  # -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None
+    """A tf.data step masking a share ``params.mask_prob`` of a float32 batch (masks drawn from ``mask`` by a batch
+    seed), or None when masking is off."""
+    import tensorflow as tf
+
+    if not params.mask_prob:
+        return None
+
+    def draw(faces: np.ndarray, batch_seed: np.int64) -> np.ndarray:
+        rng = np.random.default_rng(int(batch_seed) & 0xFFFFFFFFFFFFFFFF)
+        return mask_faces(faces, rng, params.mask_prob, mask.styles, mask.height_range())
+
+    def apply(faces, batch_seed):
+        masked = tf.numpy_function(draw, [faces, batch_seed], tf.float32, stateful=False)
+        return tf.ensure_shape(masked, faces.shape)
+
+    return apply
+
+
+def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], params: CnnParams,
+             mask: MaskParams, seed: int):
+    """Shuffled, batched, masked and augmented on the fly and prefetched training data; batched validation data."""
     import tensorflow as tf
 
     augment = augmenter(params, seed)
+    add_masks = masker(params, mask)
 
-    def prepare(x, y):
+    def prepare(batch, batch_seed):
+        x, y = batch
         x = tf.cast(x, tf.float32)
+        if add_masks is not None:
+            x = add_masks(x, batch_seed)
         return (augment(x, training=True) if augment is not None else x), y
 
+    batches = (tf.data.Dataset.from_tensor_slices(train)
+               .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
+               .batch(params.batch_size))
+    batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)  # new masks every epoch
     train_ds = (
-        tf.data.Dataset.from_tensor_slices(train)
-        .shuffle(len(train[0]), seed=seed, reshuffle_each_iteration=True)
-        .batch(params.batch_size)
+        tf.data.Dataset.zip(batches, batch_seeds)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -84,8 +111,9 @@ def _optimizer(params: CnnParams, steps_per_epoch: int):  # -> keras.optimizers.
 
 
 def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray, np.ndarray], n_classes: int,
-          params: CnnParams, seed: int, live_dir: str | Path | None, threads: int):  # -> keras.Model
-    """Fit with early stopping on validation loss (best epoch restored), seeded and deterministic;
+          params: CnnParams, mask: MaskParams, seed: int, live_dir: str | Path | None, threads: int):  # -> keras.Model
+    """Fit with early stopping on validation loss (best epoch restored), seeded and deterministic; training faces
+    masked on the fly with ``params.mask_prob`` (masks from ``mask``);
     per-epoch metrics via dvclive into ``live_dir`` (None: no log); ``threads`` for TensorFlow (0: available cores)."""
     import keras
     import tensorflow as tf
@@ -96,7 +124,7 @@ def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray,
     model = build_model(params, n_classes)
     steps = -(-len(train_data[0]) // params.batch_size)
     model.compile(optimizer=_optimizer(params, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train_ds, val_ds = datasets(train_data, val_data, params, seed)
+    train_ds, val_ds = datasets(train_data, val_data, params, mask, seed)
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True)]
     if params.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,

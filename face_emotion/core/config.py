@@ -250,19 +250,49 @@ class CnnParams:
     """Early stopping on validation loss; the best epoch is restored."""
     class_weight: ClassWeight
     augment: AugmentParams
+    mask_prob: Annotated[float, Range(0, 1)]
+    """Share of training faces masked on the fly (mask.styles, mask.height); 0: none."""
 
     def check(self, where: str) -> None:
         if self.arch == "vgg" and self.dense_units < 1:
             raise UserError(f"params: {where}.dense_units must be at least 1 for {where}.arch=vgg (its dense layer)")
 
 
+MaskStyle = Literal["surgical_pleated", "surgical_flat", "cloth", "respirator"]
+"""The synthetic mask styles (face_emotion.data.masking draws each)."""
+MASK_STYLES: tuple[str, ...] = typing.get_args(MaskStyle)
+MASK_HEIGHT = Range(0.2, 0.8)
+"""Share of the face height a mask covers, from the chin up."""
+
+
 @dataclass(frozen=True)
 class MaskParams:
-    """The synthetic mask drawn over the lower face of every test image (seeded per image)."""
+    """Synthetic masks over the lower face: what the CNN and the mask detector train with (drawn per image), and the
+    two fixed styles every test face is scored with."""
 
-    shape: Literal["surgical", "band"]
-    height: Annotated[float, OPEN_SHARE]
-    """Share of the face height covered, from the chin up."""
+    styles: Annotated[list[MaskStyle], Items(1, distinct=True)]
+    """The styles training masks are drawn from."""
+    height: Annotated[list[Annotated[float, MASK_HEIGHT]], Items(2)]
+    """The range [low, high] training masks cover."""
+    test_style: MaskStyle
+    test_height: Annotated[float, MASK_HEIGHT]
+    unseen_style: MaskStyle
+    """A second test style that training never draws: do the models generalise to masks they have not seen?"""
+
+    def height_range(self) -> tuple[float, float]:
+        """``height`` as (low, high)."""
+        return self.height[0], self.height[1]
+
+    def test_sets(self) -> dict[str, str]:
+        """The masked test sets by name, each with its style: 'masked' (test_style), 'unseen_mask' (unseen_style)."""
+        return {"masked": self.test_style, "unseen_mask": self.unseen_style}
+
+    def check(self, where: str) -> None:
+        if len(self.height) != 2 or self.height[0] > self.height[1]:
+            raise UserError(f"params: {where}.height must be [low, high] with low <= high, got {self.height!r}")
+        if self.unseen_style in self.styles:
+            raise UserError(f"params: {where}.unseen_style {self.unseen_style!r} is one of {where}.styles, "
+                            "so it would not be unseen")
 
 
 @dataclass(frozen=True)

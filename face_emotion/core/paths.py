@@ -34,9 +34,10 @@ class Paths:
     au_cache: Path
     """Per-image AU measurements reused across runs (a local speed-up, not a DVC output)."""
     masked: Path
-    """mask_faces: the masked test faces, their manifest and their AU table."""
+    """mask_faces: per masked test set, the masked test faces, their manifest and their AU table."""
     au_model: Path
     cnn: Path
+    mask_detector: Path
     teachable_machine: Path
     """Teachable Machine exports placed here join the comparison."""
     cnn_training: Path
@@ -50,6 +51,7 @@ class Paths:
     mask_faces_metrics: Path
     train_au_model_metrics: Path
     train_cnn_metrics: Path
+    train_mask_detector_metrics: Path
     explain_metrics: Path
     evaluate_metrics: Path
 
@@ -113,17 +115,15 @@ class Paths:
         """Every test face: each model's answer, unmasked and masked."""
         return self.evaluate / "predictions.csv"
 
-    @property
-    def masked_images(self) -> Path:
-        return self.masked / "images"
+    def masked_images(self, test_set: str) -> Path:
+        """mask_faces: the test faces of one masked test set (MaskParams.test_sets)."""
+        return self.masked / test_set / "images"
 
-    @property
-    def masked_manifest(self) -> Path:
-        return self.masked / "manifest.csv"
+    def masked_manifest(self, test_set: str) -> Path:
+        return self.masked / test_set / "manifest.csv"
 
-    @property
-    def masked_au_table(self) -> Path:
-        return self.masked / "au.csv"
+    def masked_au_table(self, test_set: str) -> Path:
+        return self.masked / test_set / "au.csv"
 
 
 def load_paths(project_dir: str | Path = ".") -> Paths:

@@ -76,12 +76,18 @@ def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, model
     return results
 
 
-def headline(unmasked: dict[str, ModelResult], masked: dict[str, ModelResult]) -> dict[str, dict[str, float]]:
-    """Per model the four numbers `dvc exp show` compares: accuracy, macro-F1, dedup accuracy, masked accuracy."""
-    return {name: {"accuracy": r.scores["accuracy"], "macro_f1": r.scores["macro_f1"],
-                   "dedup_accuracy": r.scores["dedup"]["accuracy"],  # type: ignore[index]
-                   **({"masked_accuracy": masked[name].scores["accuracy"]} if name in masked else {})}
-            for name, r in unmasked.items()}
+def headline(unmasked: dict[str, ModelResult], masked: dict[str, dict[str, ModelResult]],
+             detection: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Per model the numbers `dvc exp show` compares: accuracy, macro-F1, dedup accuracy, and the accuracy on each
+    masked test set (``masked``: set name -> model -> result); the mask detector's accuracy per masked test set."""
+    numbers = {name: {"accuracy": r.scores["accuracy"], "macro_f1": r.scores["macro_f1"],
+                      "dedup_accuracy": r.scores["dedup"]["accuracy"],  # type: ignore[index]
+                      **{f"{test_set}_accuracy": results[name].scores["accuracy"]
+                         for test_set, results in masked.items() if name in results}}
+               for name, r in unmasked.items()}
+    if detection:
+        numbers["mask_detector"] = {f"{test_set}_accuracy": accuracy for test_set, accuracy in detection.items()}
+    return numbers  # type: ignore[return-value]
 
 
 def answers(paths: pd.Series, results: dict[str, ModelResult]) -> pd.DataFrame:
@@ -105,9 +111,9 @@ def au_survival(unmasked: pd.DataFrame, masked: pd.DataFrame, au_columns: list[s
 
 
 def comparison_markdown(details: dict[str, dict], reference: tuple[str, float] | None = None,
-                        masked: dict[str, object] | None = None) -> str:
+                        masked: dict[str, dict] | None = None) -> str:
     """One table: a row per model, overall and de-duplicated scores, and per-class F1; a published reference;
-    then the same models on masked faces and the AUs that survive the mask."""
+    then the same models on each masked test set and the AUs that survive the mask."""
     classes = list(next(iter(details.values()))["per_class"])
     header = ["model", "accuracy", "macro-F1", "accuracy (dedup)", "macro-F1 (dedup)", "no face", "images/s", "size (MB)",
               *[f"F1 {c}" for c in classes]]
@@ -122,21 +128,31 @@ def comparison_markdown(details: dict[str, dict], reference: tuple[str, float] |
     n = next(iter(details.values()))
     lines += ["", f"{n['n']} test faces; dedup: the {n['dedup']['n']} without an exact copy in the training data. "
               "'no face': faces the AU model could not measure, counted as errors."]
-    if masked:
-        lines += ["", *masked_markdown(details, masked)]
+    for test_set, summary in (masked or {}).items():
+        lines += ["", *masked_markdown(details, test_set, summary)]
     return "\n".join(lines) + "\n"
 
 
-def masked_markdown(details: dict[str, dict], masked: dict[str, object]) -> list[str]:
-    """The masked comparison: each model's scores with the lower face covered, and which AUs stay measurable."""
-    models: dict[str, dict] = masked["models"]  # type: ignore[assignment]
-    lines = [f"## With the lower face masked ({masked['shape']} mask over {masked['height']:.0%} of the face)", "",
-             "| model | accuracy | macro-F1 | accuracy change | no face |", "|---|---|---|---|---|"]
+def masked_markdown(details: dict[str, dict], test_set: str, masked: dict) -> list[str]:
+    """One masked test set: each model's scores with the lower face covered, per-class F1 beside the unmasked one,
+    the mask detector's accuracy, and which AUs stay measurable."""
+    models: dict[str, dict] = masked["models"]
+    classes = list(next(iter(models.values()))["per_class"])
+    unseen = " (a style training never draws)" if test_set == "unseen_mask" else ""
+    lines = [f"## {test_set}: the lower face under a {masked['style']} mask over {masked['height']:.0%} of the face"
+             f"{unseen}", "",
+             "| model | accuracy | macro-F1 | accuracy change | no face | " + " | ".join(f"F1 {c} (unmasked)" for c in classes)
+             + " |", "|---|---|---|---|---|" + "---|" * len(classes)]
     for name, m in models.items():
         change = m["accuracy"] - details[name]["accuracy"]
-        lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {change:+.4f} | {m.get('no_face', '-')} |")
-    au_r: dict[str, float] = masked["au_r"]  # type: ignore[assignment]
-    kept: list[str] = masked["measurable"]  # type: ignore[assignment]
+        per_class = [f"{m['per_class'][c]['f1']:.3f} ({details[name]['per_class'][c]['f1']:.3f})" for c in classes]
+        lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {change:+.4f} | {m.get('no_face', '-')} | "
+                     + " | ".join(per_class) + " |")
+    if masked.get("mask_detection") is not None:
+        lines += ["", f"Mask detector: {masked['mask_detection']:.4f} accuracy on these masked faces and the same faces "
+                  "unmasked."]
+    au_r: dict[str, float] = masked["au_r"]
+    kept: list[str] = masked["measurable"]
     lost = [au for au in au_r if au not in kept]
     lines += ["", f"AUs still measurable under the mask (masked vs unmasked intensity, r >= {MEASURABLE_R}): "
               f"{', '.join(kept) or 'none'}; lost: {', '.join(lost) or 'none'}.", "",

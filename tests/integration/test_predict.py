@@ -17,12 +17,16 @@ from face_emotion import au_model
 from face_emotion import predict as predict_module
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.cli import main
+from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
+from face_emotion.data.faces import decode_faces
+from face_emotion.data.masking import apply_mask, draw_look
 from face_emotion.predict import load_predictor, predict_files
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 AU = default_params("au.mirror=false").au
 LINEAR = default_params("au_model=linear").au_model
+MASK = default_params().mask
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +213,8 @@ def test_annotate_problems_are_one_line_before_any_prediction(au_model_dir, cnn_
 
 
 MEDIA = SHARED_FIXTURES / "media"
+GROUP_PHOTO = MEDIA / "multi_face.jpg"
+GROUP_FACES = 5
 
 
 def predict_media(model_dir: Path, tmp_path: Path, *args: str) -> tuple[int, pd.DataFrame]:
@@ -216,7 +222,7 @@ def predict_media(model_dir: Path, tmp_path: Path, *args: str) -> tuple[int, pd.
     out = tmp_path / "predictions.csv"
     code = main(["predict", "--model", str(model_dir), "--output", str(out), *args])
     text = {"emotion": "string", "reason": "string", "au_reasons": "string", "annotation": "string"}
-    return code, pd.read_csv(out, dtype=text).fillna(dict.fromkeys(text, ""))
+    return code, pd.read_csv(out, dtype={**text, "masked": "boolean"}).fillna(dict.fromkeys(text, ""))
 
 
 def overlap(a: pd.Series, b: pd.Series) -> float:
@@ -231,9 +237,9 @@ def test_every_face_of_a_group_photo_gets_its_own_row(au_model_dir, cnn_model_di
     """multi_face.jpg shows five people: five rows, five boxes on five different faces, ids 0-4."""
     model_dir = au_model_dir if model == "au" else cnn_model_dir
     options = ["--annotate", str(tmp_path / "drawn")] if model == "au" else []
-    code, table = predict_media(model_dir, tmp_path, *options, str(MEDIA / "multi_face.jpg"))
+    code, table = predict_media(model_dir, tmp_path, *options, str(GROUP_PHOTO))
     assert code == 0
-    assert list(table.face_id) == [0, 1, 2, 3, 4] and (table.emotion != "").all() and table.frame.isna().all()
+    assert list(table.face_id) == list(range(GROUP_FACES)) and (table.emotion != "").all() and table.frame.isna().all()
     assert all(overlap(a, b) < 0.2 for i, a in table.iterrows() for j, b in table.iterrows() if i < j)
     if model == "au":
         drawing = Image.open(table.annotation[0])
@@ -322,3 +328,72 @@ def test_many_images_are_measured_in_worker_processes_with_the_same_answers(au_m
         here = predict_files(predictor, files)
     pd.testing.assert_frame_equal(in_workers, here)
     assert list(here.path) == [str(f) for f in files] and (here.emotion != "").sum() == 25
+
+
+@pytest.fixture(scope="module")
+def mask_detector_dir(tmp_path_factory) -> Path:
+    """A mask detector trained on 2,400 real training faces, saved as train_mask_detector saves it."""
+    faces = decode_faces(pd.DataFrame({"path": [p for c in CLASSES for p in real_faces("train", c, 400)]}))
+    detector, _ = mask_detector.train(faces, faces[:0], MASK, seed=0, epochs=8)
+    folder = tmp_path_factory.mktemp("models") / "mask_detector"
+    folder.mkdir()
+    detector.save(folder / cnn.MODEL_FILE)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def masked_inputs(tmp_path_factory) -> Path:
+    """Real test faces as they are and in the test mask style; the group photo as it is and with every face masked."""
+    root = tmp_path_factory.mktemp("masked_inputs")
+    rng = np.random.default_rng(0)
+    look = draw_look(rng, [MASK.test_style], (MASK.test_height, MASK.test_height))
+    for label in CLASSES:
+        for face in real_faces("test", label, 2):
+            pixels = np.asarray(Image.open(face))
+            Image.fromarray(pixels).save(root / f"{label}_{face.stem}_plain.png")
+            Image.fromarray(apply_mask(pixels, look, rng)).save(root / f"{label}_{face.stem}_masked.png")
+    group = Image.open(GROUP_PHOTO).convert("RGB")
+    pixels = np.asarray(group).copy()
+    with MediaPipeBackend(predict_module.face_finder(), max_faces=GROUP_FACES + 3) as backend:
+        for left, top, right, bottom in (face.box() for face in backend.every_face(group)):
+            pixels[top:bottom, left:right] = apply_mask(pixels[top:bottom, left:right], look, rng)
+    group.save(root / "group_plain.jpg")
+    Image.fromarray(pixels).save(root / "group_masked.jpg")
+    return root
+
+
+@pytest.mark.parametrize("model", ["au", "cnn"])
+def test_masked_faces_are_marked_and_the_au_model_says_the_mouth_is_hidden(au_model_dir, cnn_model_dir,
+                                                                           mask_detector_dir, masked_inputs, tmp_path,
+                                                                           model):
+    """FER2013 faces and the faces of a group photo, each masked and not: the masked column tells them apart."""
+    model_dir = au_model_dir if model == "au" else cnn_model_dir
+    code, table = predict_media(model_dir, tmp_path, "--mask-detector", str(mask_detector_dir), str(masked_inputs))
+    assert code == 0
+    table["name"] = table.path.map(lambda p: Path(p).stem)
+    for photo in ("group_plain", "group_masked"):
+        faces = table[table.name == photo]
+        assert len(faces) == GROUP_FACES and (faces.emotion != "").all()
+        assert (faces.masked == (photo == "group_masked")).all()
+    crops = table[table.name.str.contains("Test_")]
+    assert len(crops) == 2 * 2 * len(CLASSES) and crops.masked.notna().all()  # checked even where no face is found
+    assert (crops.masked == crops.name.str.endswith("_masked")).mean() >= 0.9
+    if model == "au":
+        answered = table[table.emotion != ""]
+        assert (answered[answered.masked].reason == predict_module.MASKED_NOTE).all()
+        assert (answered[~answered.masked].reason == "").all()
+
+
+def test_without_a_mask_detector_the_masked_column_stays_empty_and_says_why(au_model_dir, masked_inputs, tmp_path,
+                                                                             capsys):
+    code, table = predict_media(au_model_dir, tmp_path, str(masked_inputs / "group_masked.jpg"))
+    assert code == 0 and len(table) == GROUP_FACES and table.masked.isna().all() and (table.emotion != "").all()
+    assert "masked column empty: no mask detector beside" in capsys.readouterr().err
+
+
+def test_a_missing_mask_detector_named_on_the_command_line_is_one_line(au_model_dir, masked_inputs, tmp_path, capsys):
+    code = main(["predict", "--model", str(au_model_dir), "--mask-detector", str(tmp_path / "nowhere"),
+                 "--output", str(tmp_path / "o.csv"), str(masked_inputs)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "train it with 'dvc repro train_mask_detector'" in err
+    assert not (tmp_path / "o.csv").exists()

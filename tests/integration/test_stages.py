@@ -52,7 +52,7 @@ def test_real_mediapipe_keeps_the_eyes_and_loses_the_mouth_under_a_mask(tmp_path
     faces = build_face_folder(tmp_path / "faces", per_class=4)
     manifest = build_manifest(dataclasses.replace(params.data, root=str(faces), val_fraction=0.0), seed=0)
     test = manifest[manifest.split == "test"]
-    masked = masked_test_manifest(manifest, params.mask, 42, tmp_path / "masked")
+    masked = masked_test_manifest(manifest, params.mask.test_style, params.mask.test_height, 42, tmp_path / "masked")
     unmasked_table, masked_table = extract(test, params.au, params.compute), extract(masked, params.au, params.compute)
     masked_table["source_path"] = masked.source_path.to_numpy()
     assert masked_table.success.sum() >= len(masked) // 2

@@ -20,25 +20,37 @@ def exp_show(project) -> pd.DataFrame:
 def test_headline_metrics_for_every_model(quick_project):
     (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=quick_project).stdout).values()
     headline = workspace["data"]["metrics/evaluate.json"]["data"]
-    assert set(headline) == MODELS
+    assert set(headline) == {*MODELS, "mask_detector"}
+    assert set(headline.pop("mask_detector")) == {"masked_accuracy", "unseen_mask_accuracy"}
     for scores in headline.values():
-        assert set(scores) == {"accuracy", "macro_f1", "dedup_accuracy", "masked_accuracy"}
+        assert set(scores) == {"accuracy", "macro_f1", "dedup_accuracy", "masked_accuracy", "unseen_mask_accuracy"}
         assert all(0.0 <= value <= 1.0 for value in scores.values())
+    measured = workspace["data"]["metrics/mask_faces.json"]["data"]
+    assert set(measured) == {"masked_detection_rate", "unseen_mask_detection_rate"}
+    trained = workspace["data"]["metrics/train_cnn.json"]["data"]["cnn"]
+    assert 0 <= trained["val_masked_accuracy"] <= 1
+    assert 0 <= workspace["data"]["metrics/train_mask_detector.json"]["data"]["mask_detector"]["val_accuracy"] <= 1
 
 
 def test_details_and_tables_for_people(quick_project):
     paths = load_paths(quick_project)
     details = json.loads(paths.comparison_details.read_text())
-    masked = details["masked"]
-    assert set(details["models"]) == set(masked["models"]) == MODELS
-    for scores in [*details["models"].values(), *masked["models"].values()]:
-        assert scores["n"] == 10 * len(CLASSES) and set(scores["per_class"]) == set(CLASSES)
-    assert details["models"][AU_MODEL]["no_face"] <= masked["models"][AU_MODEL]["no_face"]
+    assert set(details["masked"]) == {"masked", "unseen_mask"}
+    for test_set, style in (("masked", "surgical_pleated"), ("unseen_mask", "respirator")):
+        masked = details["masked"][test_set]
+        assert set(details["models"]) == set(masked["models"]) == MODELS
+        for scores in [*details["models"].values(), *masked["models"].values()]:
+            assert scores["n"] == 10 * len(CLASSES) and set(scores["per_class"]) == set(CLASSES)
+        assert details["models"][AU_MODEL]["no_face"] <= masked["models"][AU_MODEL]["no_face"]
+        assert masked["style"] == style and set(masked["au_r"]) >= {"AU01_r", "AU12_r", "AU45_r"}
+        assert 0 <= masked["mask_detection"] <= 1
+        assert len(list(paths.masked_images(test_set).rglob("*.png"))) == 10 * len(CLASSES)
     assert details["models"][AU_MODEL]["size_mb"] > 0 and details["models"]["cnn"]["size_mb"] > 0
-    assert masked["shape"] == "surgical" and set(masked["au_r"]) >= {"AU01_r", "AU12_r", "AU45_r"}
     table = paths.comparison.read_text()
-    assert "| tm_classroom |" in table and "With the lower face masked" in table and "AUs still measurable" in table
-    assert len(list(paths.masked_images.rglob("*.png"))) == 10 * len(CLASSES)
+    assert "| tm_classroom |" in table and "AUs still measurable" in table and "Mask detector:" in table
+    assert "masked: the lower face under a surgical_pleated mask" in table
+    assert "unseen_mask: the lower face under a respirator mask over 50% of the face (a style training never draws)" \
+        in table
 
 
 def test_bad_files_are_rejected_and_the_run_goes_on(quick_project):
@@ -83,6 +95,7 @@ def test_exp_show_fits_headline_numbers_and_names_the_model_family(quick_project
     table = exp_show(quick_project)
     assert table.loc["first", "au_model.kind"] == "ebm" and pd.notna(table.loc["first", "au_model.accuracy"])
     assert not table.columns.str.contains(r"\.per_class\.|\.dedup\.|^masked\.").any()  # details stay in reports/
+    assert pd.notna(table.loc["first", "cnn.unseen_mask_accuracy"]) and pd.notna(table.loc["first", "cnn.val_masked_accuracy"])
 
 
 def test_additive_model_reruns_only_its_stages(project_copy):
@@ -152,7 +165,7 @@ def test_compute_settings_rerun_nothing(quick_project, tmp_path):
 def test_plots_render(quick_project, tmp_path):
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], cwd=quick_project)
     page = (tmp_path / "plots" / "index.html").read_text()
-    for model in (AU_MODEL, "cnn", "tm_classroom", f"masked_{AU_MODEL}", "masked_cnn"):
+    for model in (AU_MODEL, "cnn", "tm_classroom", f"masked_{AU_MODEL}", "masked_cnn", "unseen_mask_cnn"):
         assert f"plots/confusion/{model}.csv" in page
     assert "au_profiles.png" in page
 

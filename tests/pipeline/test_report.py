@@ -70,12 +70,16 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     dom = browse(page, tmp_path, "--virtual-time-budget=5000", "--dump-dom")
     text = PageText()
     text.feed(dom)
-    for section in ("Models compared", "With the lower face masked", "What each emotion looks like to the AU model",
-                    "Example test faces", "Confusion matrices", "Data and parameters"):
+    for section in ("Models compared", "With the lower face masked (surgical_pleated)",
+                    "With the lower face masked (respirator)", "What stays readable above a mask",
+                    "What each emotion looks like to the AU model", "Example test faces", "Confusion matrices",
+                    "Data and parameters"):
         assert section in text.headings
     assert set(CLASSES) <= set(text.headings)
     with_reasons = [c for c in text.captions if re.search(r"AU model: \w+ \(0\.\d\d\): [^,]*AU\d\d [a-z ]+.* \+\d", c)]
-    assert with_reasons and "cnn:" in with_reasons[0] and "Masked:" in with_reasons[0]
+    assert with_reasons and "cnn:" in with_reasons[0]
+    assert "In a surgical_pleated mask:" in with_reasons[0] and "In a respirator mask:" in with_reasons[0]
+    assert re.search(r"Per emotion, above a mask.*happy.*\d\.\d\d \(\d\.\d\d\)", dom, re.S)  # masked recall (unmasked)
     assert text.alts and all(text.alts)  # every image has an alt text
     assert any("marked on it" in alt for alt in text.alts)  # the reasons drawn on a face
     assert any(alt.startswith("Line charts") for alt in text.alts)  # the shape functions

@@ -63,8 +63,7 @@ def test_each_name_has_one_owner_and_the_registries_agree():
 
 @pytest.mark.parametrize("option", ["au=mediapipe", "au=openface", "au=openface_csv", "au_model=linear",
                                     "au_model=additive", "au_model=pairwise", "au_model=ebm", "cnn=xception", "cnn=vgg",
-                                    "mask=surgical",
-                                    "mask=band", "experiment=quick", "experiment=seed_reproduction"])
+                                    "mask=default", "experiment=quick", "experiment=seed_reproduction"])
 def test_every_config_option_composes_into_valid_params(option):
     """Every schema field has its value in the YAML: no option relies on a default in code."""
     parse_params(conf(option))
@@ -119,8 +118,16 @@ def test_bad_override_gives_one_line(override):
         (lambda r: r["au"].update(mirror="yes"), "au.mirror = 'yes' is not true or false"),
         (lambda r: r["au"].update(backend="nonexistent"), r"unknown au.backend 'nonexistent' \(known: mediapipe, openface"),
         (lambda r: r["compute"].update(au_workers=0), "compute.au_workers must be at least 1"),
-        (lambda r: r["mask"].update(shape="scarf"), "unknown mask.shape 'scarf'"),
-        (lambda r: r["mask"].update(height=1.0), r"mask.height must be in \(0, 1\)"),
+        (lambda r: r["mask"].update(test_style="scarf"), "unknown mask.test_style 'scarf'"),
+        (lambda r: r["mask"].update(styles=["cloth", "bandana"]), r"unknown mask.styles\[1\] 'bandana'"),
+        (lambda r: r["mask"].update(styles=[]), "mask.styles must list at least 1"),
+        (lambda r: r["mask"].update(height=[0.1, 0.5]), r"mask.height\[0\] must be in \[0.2, 0.8\], got 0.1"),
+        (lambda r: r["mask"].update(height=[0.6, 0.4]), r"mask.height must be \[low, high\] with low <= high"),
+        (lambda r: r["mask"].update(height=0.5), "mask.height = 0.5 is not a list"),
+        (lambda r: r["mask"].update(test_height=0.9), r"mask.test_height must be in \[0.2, 0.8\]"),
+        (lambda r: r["mask"].update(unseen_style="cloth"), "mask.unseen_style 'cloth' is one of mask.styles"),
+        (lambda r: r["cnn"].update(mask_prob=1.5), r"cnn.mask_prob must be in \[0, 1\], got 1.5"),
+        (lambda r: r["cnn"].update(mask_prob=-0.1), r"cnn.mask_prob must be in \[0, 1\]"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r.update(logreg={}), "unknown key 'logreg'"),
     ],

@@ -1,55 +1,103 @@
-"""Synthetic masks over real faces, the masked test set, and which AUs survive the mask."""
+"""Synthetic masks over real faces: every style, seeded draws, batches for training, the masked test set, and which
+AUs survive the mask."""
 
 import dataclasses
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+import pytest
 
+from face_emotion.core.config import MASK_STYLES
 from face_emotion.data.images import read_image
 from face_emotion.data.manifest import build_manifest
-from face_emotion.data.masking import image_rng, mask_image, masked_test_manifest
+from face_emotion.data.masking import (
+    TEXTURES,
+    TONES,
+    MaskLook,
+    apply_mask,
+    coverage,
+    draw_look,
+    image_rng,
+    mask_faces,
+    masked_test_manifest,
+)
 from face_emotion.evaluation.comparison import MEASURABLE_R, au_survival
 from tests.helpers import CLASSES, build_face_folder, default_params, real_faces
 
-SURGICAL = default_params("mask=surgical").mask
+MASK = default_params().mask
 
 
 def data_params(root):
     return dataclasses.replace(default_params().data, root=str(root), val_fraction=0.0)
 
 
-def test_mask_covers_the_lower_face_only():
-    face = read_image(real_faces("test", "happy", 1)[0])
-    masked = np.asarray(mask_image(face, SURGICAL, image_rng(42, "0" * 32)))
-    original = np.asarray(face)
-    assert masked.shape == original.shape == (48, 48)
-    assert np.array_equal(masked[:18], original[:18])  # eyes and brows untouched (top edge at 50 % +- 4 %)
-    mouth = masked[34:44, 18:30]
-    assert mouth.min() == mouth.max() >= 185  # one flat light fill over mouth and chin
-    assert not np.array_equal(masked[30:], original[30:])
+def face(label: str = "happy") -> np.ndarray:
+    return np.asarray(read_image(real_faces("test", label, 1)[0]))
 
 
-def test_band_covers_the_full_width_and_colour_images_stay_colour():
-    photo = Image.new("RGB", (200, 100), (10, 20, 30))
-    masked = np.asarray(mask_image(photo, dataclasses.replace(SURGICAL, shape="band", height=0.3), image_rng(1, "ab" * 16)))
+def test_every_style_has_its_look():
+    assert set(TONES) == set(TEXTURES) == set(MASK_STYLES)
+
+
+@pytest.mark.parametrize("style", MASK_STYLES)
+def test_each_style_covers_mouth_and_chin_and_leaves_the_eyes(style):
+    original = face()
+    look = draw_look(np.random.default_rng(0), [style], (0.5, 0.5))
+    masked = apply_mask(original, look, np.random.default_rng(1))
+    assert masked.shape == original.shape == (48, 48) and masked.dtype == np.uint8
+    assert np.array_equal(masked[:16], original[:16])  # eyes and brows untouched
+    cover = coverage(look, 48, 48)
+    assert cover[38:44, 20:28].min() == 1.0  # mouth and chin fully covered
+    assert cover[:20].max() < 1.0 and 0.25 < cover.mean() < 0.6
+    assert not np.array_equal(masked[36:], original[36:])
+
+
+def test_a_higher_mask_covers_more():
+    low, high = (coverage(draw_look(np.random.default_rng(0), ["surgical_flat"], (h, h)), 96, 96) for h in (0.3, 0.7))
+    assert high.sum() > low.sum() * 1.5
+
+
+def test_colour_photos_keep_their_size_and_get_a_tinted_mask():
+    photo = np.full((100, 200, 3), (10, 20, 30), dtype=np.uint8)
+    look = MaskLook("cloth", top=0.6, shift=0.0, tone=200.0, tint=(1.0, 0.6, 0.6), texture=0.0, phase=0.0)
+    masked = apply_mask(photo, look, np.random.default_rng(0))
     assert masked.shape == (100, 200, 3)
-    assert (masked[80:] == masked[99, 0]).all() and masked[99, 0, 0] >= 185
-    assert (masked[:60] == (10, 20, 30)).all()
+    assert (masked[:50] == (10, 20, 30)).all()
+    red, green, blue = masked[90, 100].astype(int)
+    assert red > green + 50 and abs(green - blue) <= 3  # the cloth's tint, not grey
+
+
+def test_draws_are_seeded_and_stay_in_the_configured_ranges():
+    looks = [draw_look(np.random.default_rng(s), MASK.styles, (0.4, 0.6)) for s in range(200)]
+    assert {look.style for look in looks} == set(MASK.styles)
+    assert all(0.4 - 1e-9 <= 1 - look.top <= 0.6 + 1e-9 for look in looks)
+    assert all(TONES[look.style][0] <= look.tone <= TONES[look.style][1] for look in looks)
+    assert draw_look(np.random.default_rng(3), MASK.styles, (0.4, 0.6)) == looks[3]
+
+
+def test_a_training_batch_masks_about_the_share_asked_and_keeps_the_rest():
+    faces = np.stack([face(label) for label in CLASSES] * 40)[..., None].astype(np.float32)
+    masked = mask_faces(faces, np.random.default_rng(0), 0.3, MASK.styles, (0.4, 0.6))
+    changed = (masked != faces).any(axis=(1, 2, 3))
+    assert masked.dtype == np.float32 and masked.shape == faces.shape
+    assert 0.2 < changed.mean() < 0.4
+    assert np.array_equal(masked[~changed], faces[~changed])
+    assert np.array_equal(mask_faces(faces, np.random.default_rng(0), 0.3, MASK.styles, (0.4, 0.6)), masked)
+    assert np.array_equal(mask_faces(faces, np.random.default_rng(0), 0.0, MASK.styles, (0.4, 0.6)), faces)
 
 
 def test_masks_are_seeded_per_image():
-    face = read_image(real_faces("test", "sad", 1)[0])
-    first = np.asarray(mask_image(face, SURGICAL, image_rng(42, "1234abcd" + "0" * 24)))
-    again = np.asarray(mask_image(face, SURGICAL, image_rng(42, "1234abcd" + "0" * 24)))
-    other = np.asarray(mask_image(face, SURGICAL, image_rng(7, "1234abcd" + "0" * 24)))
-    assert np.array_equal(first, again) and not np.array_equal(first, other)
+    def masked_with(seed):
+        rng = image_rng(seed, "1234abcd" + "0" * 24)
+        return apply_mask(face("sad"), draw_look(rng, ["surgical_pleated"], (0.5, 0.5)), rng)
+
+    assert np.array_equal(masked_with(42), masked_with(42)) and not np.array_equal(masked_with(42), masked_with(7))
 
 
 def test_masked_test_set_keeps_labels_and_points_back(tmp_path):
     faces = build_face_folder(tmp_path / "faces", per_class=3)
     manifest = build_manifest(data_params(faces), seed=0)
-    masked = masked_test_manifest(manifest, SURGICAL, 42, tmp_path / "masked")
+    masked = masked_test_manifest(manifest, "respirator", 0.5, 42, tmp_path / "masked")
     assert len(masked) == 3 * len(CLASSES) and (masked.split == "test").all()
     for row in masked.itertuples():
         assert row.path.startswith(str(tmp_path / "masked" / row.label))
