@@ -6,7 +6,9 @@ folder the pipeline wrote (default: the AU model, with its own AU settings, mirr
     python benchmarks/predict_media.py --faces 0               # every FER2013 test face
 
 Video: analysed frames/s with start-up excluded (start-up, loading the model and MediaPipe, is its own column) and
-the share of frames with a face answered. Faces: images/s with start-up included. Run it on an otherwise idle
+the share of frames with a face answered. Faces: images/s with start-up included. None of these faces wears a
+mask, so 'marked masked' is the mask detector's false-alarm rate on them (with models/mask_detector beside the
+model folder). Run it on an otherwise idle
 machine; it prints one Markdown table and records it for docs/results.md.
 """
 
@@ -41,7 +43,8 @@ def run(model: Path, name: str, files: list[Path], options: PredictOptions) -> d
     return {"input": name, "frames or images": units, "faces answered": len(answered),
             "start-up s": round(loaded - start, 2), "seconds": round(done - loaded, 1),
             "per s (start-up excluded)": round(units / (done - loaded), 1),
-            "per s (start-up included)": round(units / (done - start), 1), "face found": f"{found:.1%}"}
+            "per s (start-up included)": round(units / (done - start), 1), "face found": f"{found:.1%}",
+            "marked masked": f"{answered.masked.mean():.1%}" if answered.masked.notna().all() else "-"}
 
 
 def main() -> None:
