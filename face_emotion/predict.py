@@ -271,16 +271,16 @@ def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_fa
     """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras), with the
     mask detector in ``detector_dir`` (None: the mask_detector folder beside the model's, if there is one)."""
     model_dir = Path(model_dir)
-    if (model_dir / au_model.MODEL_FILE).is_file():
-        predictor: AuPredictor | CnnPredictor = AuPredictor(model_dir, max_faces)
-    elif (model_dir / cnn.MODEL_FILE).is_file():
-        predictor = CnnPredictor(model_dir, max_faces)
-    else:
+    kind = AuPredictor if (model_dir / au_model.MODEL_FILE).is_file() else \
+        CnnPredictor if (model_dir / cnn.MODEL_FILE).is_file() else None
+    if kind is None:
         raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
                         "train one with 'make run'")
     beside = model_dir.resolve().parent / MASK_DETECTOR_DIR
-    if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file():
-        predictor.mask_detector = mask_detector.load(detector_dir if detector_dir is not None else beside)
+    detector = mask_detector.load(detector_dir if detector_dir is not None else beside) \
+        if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file() else None  # before MediaPipe opens
+    predictor = kind(model_dir, max_faces)
+    predictor.mask_detector = detector
     return predictor
 
 
