@@ -49,8 +49,7 @@ def _predict(args: argparse.Namespace) -> int:
     for reason, count in table.loc[table.emotion == "", "reason"].value_counts().items():
         print(f"  {count} x {reason}", file=sys.stderr)
     if predictor.mask_detector is None:
-        print(f"  masked column empty: no mask detector beside {args.model} (train it with 'dvc repro "
-              "train_mask_detector', or name one with --mask-detector)", file=sys.stderr)
+        print(f"  masked column empty: {predictor.no_mask_detector}", file=sys.stderr)
     return 0 if len(answered) else 1
 
 

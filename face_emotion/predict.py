@@ -130,6 +130,8 @@ class _MediaPipePredictor:
     classes: list[str]
     mask_detector: object | None = None
     """The Keras mask detector (None: the masked column stays empty)."""
+    no_mask_detector: str = ""
+    """Why there is no mask detector."""
 
     def __enter__(self) -> _MediaPipePredictor:
         return self
@@ -277,10 +279,13 @@ def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_fa
         raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
                         "train one with 'make run'")
     beside = model_dir.resolve().parent / MASK_DETECTOR_DIR
-    detector = mask_detector.load(detector_dir if detector_dir is not None else beside) \
-        if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file() else None  # before MediaPipe opens
+    if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file():  # loaded before MediaPipe opens
+        detector, why_not = mask_detector.load_trusted(detector_dir if detector_dir is not None else beside)
+    else:
+        detector, why_not = None, (f"no mask detector beside {model_dir} (train it with 'dvc repro "
+                                   "train_mask_detector', or name one with --mask-detector)")
     predictor = kind(model_dir, max_faces)
-    predictor.mask_detector = detector
+    predictor.mask_detector, predictor.no_mask_detector = detector, why_not
     return predictor
 
 

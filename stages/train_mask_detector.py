@@ -24,7 +24,8 @@ def main(params: Params, paths: Paths) -> None:
     model, val_accuracy = mask_detector.train(train_faces, val_faces, params.mask, params.seed)
     with atomic_path(paths.mask_detector / MODEL_FILE) as tmp:
         model.save(tmp)
-    write_json({"trained": True, "threshold": mask_detector.THRESHOLD, "styles": params.mask.styles,
+    write_json({"trained": True, "val_accuracy": round(val_accuracy, 4), "threshold": mask_detector.THRESHOLD,
+                "styles": params.mask.styles,
                 "height": params.mask.height, "input": "48x48 grayscale face, uint8 0-255 (as the CNN's)",
                 "seed": params.seed}, paths.mask_detector / INFO_FILE)
     write_json({"mask_detector": {"val_accuracy": round(val_accuracy, 4),

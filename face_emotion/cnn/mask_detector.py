@@ -4,11 +4,12 @@ face whether the mouth is hidden."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 
-from face_emotion.cnn.model import load_keras
+from face_emotion.cnn.model import INFO_FILE, load_keras
 from face_emotion.core.config import MaskParams
 from face_emotion.data.images import FACE_SIZE
 from face_emotion.data.masking import mask_faces
@@ -19,6 +20,8 @@ EPOCHS = 4
 BATCH_SIZE = 128
 MASKED_SHARE = 0.5
 """Share of the training faces drawn under a mask."""
+MIN_VAL_ACCURACY = 0.9
+"""A detector below this validation accuracy (e.g. from a quick run on a few faces) is not used by predict."""
 
 
 def build():  # -> keras.Model
@@ -78,3 +81,15 @@ def is_masked(model, faces: np.ndarray) -> np.ndarray:
 def load(folder: str | Path):  # -> keras.Model
     """The detector saved in ``folder``."""
     return load_keras(folder, "train_mask_detector")
+
+
+def load_trusted(folder: str | Path) -> tuple[object | None, str]:
+    """The detector in ``folder`` and '', or None and why it is not used: its validation accuracy (model_info.json)
+    under MIN_VAL_ACCURACY. Missing or damaged is one clear error."""
+    detector = load(folder)
+    info_file = Path(folder) / INFO_FILE
+    accuracy = json.loads(info_file.read_text()).get("val_accuracy") if info_file.is_file() else None
+    if accuracy is not None and accuracy < MIN_VAL_ACCURACY:
+        return None, (f"the mask detector in {folder} is too weak to trust (validation accuracy {accuracy:.2f}, "
+                      f"under {MIN_VAL_ACCURACY}: trained on too few faces?)")
+    return detector, ""

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import wave
@@ -397,3 +398,14 @@ def test_a_missing_mask_detector_named_on_the_command_line_is_one_line(au_model_
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "train it with 'dvc repro train_mask_detector'" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_weak_mask_detector_is_not_trusted(au_model_dir, mask_detector_dir, masked_inputs, tmp_path, capsys):
+    """A detector whose validation accuracy is low (a quick run's, trained on a few faces) leaves the column empty
+    and says why, rather than marking unmasked faces masked."""
+    weak = tmp_path / "weak"
+    shutil.copytree(mask_detector_dir, weak)
+    (weak / cnn.INFO_FILE).write_text(json.dumps({"trained": True, "val_accuracy": 0.52}))
+    code, table = predict_media(au_model_dir, tmp_path, "--mask-detector", str(weak), str(masked_inputs / "group_plain.jpg"))
+    assert code == 0 and len(table) == GROUP_FACES and table.masked.isna().all() and (table.reason == "").all()
+    assert "too weak to trust (validation accuracy 0.52, under 0.9" in capsys.readouterr().err
