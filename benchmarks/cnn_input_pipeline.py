@@ -59,7 +59,7 @@ def _compiled(params, n_classes: int):
     return model
 
 
-def plain_seconds(root: Path, classes: list[str], params, count: int) -> float:
+def plain_seconds(root: Path, classes: list[str], params, mask, count: int) -> float:
     """The tutorial pipeline: image_dataset_from_directory into fit."""
     import keras
 
@@ -71,19 +71,19 @@ def plain_seconds(root: Path, classes: list[str], params, count: int) -> float:
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
-def project_seconds(cache: Path, classes: list[str], params, count: int) -> float:
+def project_seconds(cache: Path, classes: list[str], params, mask, count: int) -> float:
     """This project's pipeline from the array cache."""
     train = load_face_cache(cache, "train", classes)
-    batches, _ = datasets(train, train, params, 0)
+    batches, _ = datasets(train, train, params, mask, 0)
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
-def ceiling_seconds(cache: Path, classes: list[str], params, count: int) -> float:
+def ceiling_seconds(cache: Path, classes: list[str], params, mask, count: int) -> float:
     """The model alone: the first augmented batch of this project's pipeline, repeated from memory."""
     import tensorflow as tf
 
     train = load_face_cache(cache, "train", classes)
-    batches, _ = datasets(train, train, params, 0)
+    batches, _ = datasets(train, train, params, mask, 0)
     batch = next(iter(batches))
     return _fit_seconds(_compiled(params, len(classes)), tf.data.Dataset.from_tensors(batch).repeat(), count)
 
@@ -91,10 +91,10 @@ def ceiling_seconds(cache: Path, classes: list[str], params, count: int) -> floa
 MEASURES = {PLAIN: plain_seconds, PROJECT: project_seconds, CEILING: ceiling_seconds}
 
 
-def images_per_second(pipeline: str, source: Path, classes: list[str], params, threads: int, count: int) -> float:
+def images_per_second(pipeline: str, source: Path, classes: list[str], params, mask, threads: int, count: int) -> float:
     """Training images/s of one pipeline; run in a fresh process, so no threads of the other one linger."""
     configure_threads(threads)
-    return count * params.batch_size / MEASURES[pipeline](source, classes, params, count)
+    return count * params.batch_size / MEASURES[pipeline](source, classes, params, mask, count)
 
 
 def main() -> None:
@@ -120,12 +120,14 @@ def main() -> None:
         for pipeline in PIPELINES[turn:] + PIPELINES[:turn]:
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as fresh:
                 rates[pipeline].append(fresh.submit(images_per_second, pipeline, sources[pipeline], params.data.classes,
-                                                    params.cnn, params.compute.cnn_threads, args.batches).result())
+                                                    params.cnn, params.mask, params.compute.cnn_threads,
+                                                    args.batches).result())
     plain = statistics.median(rates[PLAIN])
     rows = [{"pipeline": name, "training images/s (median)": round(statistics.median(values), 1),
              "each round": ", ".join(f"{v:.0f}" for v in values),
              "ratio": round(statistics.median(values) / plain, 2)} for name, values in rates.items()]
-    note = (f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, {args.batches} timed batches x {args.rounds} "
+    note = (f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, cnn.mask_prob={params.cnn.mask_prob} (this "
+            f"project's pipeline only), {args.batches} timed batches x {args.rounds} "
             f"rounds per pipeline, each in a fresh process, {available_cores()} cores; array cache of "
             f"{sum(counts.values())} faces built once in {cache_seconds:.1f} s.")
     print(note)

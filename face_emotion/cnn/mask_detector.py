@@ -11,6 +11,7 @@ import numpy as np
 
 from face_emotion.cnn.model import INFO_FILE, load_keras
 from face_emotion.core.config import MaskParams
+from face_emotion.core.errors import UserError
 from face_emotion.data.images import FACE_SIZE
 from face_emotion.data.masking import mask_faces
 
@@ -88,7 +89,13 @@ def load_trusted(folder: str | Path) -> tuple[object | None, str]:
     under MIN_VAL_ACCURACY. Missing or damaged is one clear error."""
     detector = load(folder)
     info_file = Path(folder) / INFO_FILE
-    accuracy = json.loads(info_file.read_text()).get("val_accuracy") if info_file.is_file() else None
+    try:
+        info = json.loads(info_file.read_text()) if info_file.is_file() else {}
+        accuracy = info.get("val_accuracy") if isinstance(info, dict) else None
+        accuracy = None if accuracy is None else float(accuracy)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise UserError(f"{info_file} is damaged ({type(exc).__name__}): retrain the detector with "
+                        "'dvc repro --force train_mask_detector'") from None
     if accuracy is not None and accuracy < MIN_VAL_ACCURACY:
         return None, (f"the mask detector in {folder} is too weak to trust (validation accuracy {accuracy:.2f}, "
                       f"under {MIN_VAL_ACCURACY}: trained on too few faces?)")

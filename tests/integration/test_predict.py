@@ -409,3 +409,14 @@ def test_a_weak_mask_detector_is_not_trusted(au_model_dir, mask_detector_dir, ma
     code, table = predict_media(au_model_dir, tmp_path, "--mask-detector", str(weak), str(masked_inputs / "group_plain.jpg"))
     assert code == 0 and len(table) == GROUP_FACES and table.masked.isna().all() and (table.reason == "").all()
     assert "too weak to trust (validation accuracy 0.52, under 0.9" in capsys.readouterr().err
+
+
+def test_a_damaged_mask_detector_info_is_one_line(au_model_dir, mask_detector_dir, masked_inputs, tmp_path, capsys):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(mask_detector_dir, damaged)
+    (damaged / cnn.INFO_FILE).write_text('{"val_accuracy": 0.9')
+    code = main(["predict", "--model", str(au_model_dir), "--mask-detector", str(damaged), "--output",
+                 str(tmp_path / "o.csv"), str(masked_inputs / "group_plain.jpg")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "model_info.json is damaged" in err
+    assert not (tmp_path / "o.csv").exists()
