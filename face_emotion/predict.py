@@ -22,6 +22,7 @@ from tqdm import tqdm
 from face_emotion import au_model
 from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, is_tight_crop
 from face_emotion.au.video import VideoMeasurer
+from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
@@ -34,7 +35,7 @@ from face_emotion.data.images import ImageRejected, is_image_name, read_image, t
 from face_emotion.data.video import Frame, VideoRejected, is_video_name, open_video, read_frames
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
 from face_emotion.explain.figures import timeline_figure
-from face_emotion.explain.reasons import reason_text, top_reasons
+from face_emotion.explain.reasons import MOUTH_HIDDEN, reason_text, top_reasons
 
 TRUNCATED_SHARE = 0.9
 """A video whose decoded frames fall short of this share of the frames its container announces is reported."""
@@ -45,6 +46,8 @@ CLASSIFY_BATCH = 64
 """A video's faces are classified by the AU model this many at a time."""
 MASK_DETECTOR_DIR = "mask_detector"
 """The mask detector's folder beside a model's folder (models/au_model -> models/mask_detector)."""
+MASKED_AU_MODEL_DIR = "masked_au_model"
+"""The masked-face AU model's folder beside the AU model's (models/au_model -> models/masked_au_model)."""
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
@@ -106,7 +109,10 @@ CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str]
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
-"""The note on an AU model's answer for a face the mask detector sees masked."""
+"""The note on an AU model's answer for a face the mask detector sees masked, where no masked-face AU model is."""
+ROUTED_NOTE = "lower face covered by a mask: answered by the masked-face AU model, from brows, eyes and cheeks"
+"""The note on the masked-face AU model's answer."""
+
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,13 @@ class AuPredictor(_MediaPipePredictor):
             raise UserError(f"{model_dir} was trained on '{settings.backend}' AUs; predict measures faces with "
                             "MediaPipe only")
         self.settings = settings
+        self.masked_model = load_masked_model(model_dir, self.model.classes)
         self.backend = MediaPipeBackend(settings, max_faces=max_faces)
         self.classes = self.model.classes
+
+    def model_for(self, answer: FaceAnswer) -> AuModel:
+        """The AU model that answers a face: the masked-face one for a face the detector sees masked, if there is one."""
+        return self.masked_model if answer.masked and self.masked_model is not None else self.model
 
     @staticmethod
     def locate(backend: MediaPipeBackend, image: Image.Image) -> list[FaceAnswer]:
@@ -199,32 +210,46 @@ class AuPredictor(_MediaPipePredictor):
 
     def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
         answers = self.mark_masked(answers)
-        measured = [i for i, answer in enumerate(answers) if answer.measurement is not None and answer.measurement["success"]]
         done = [dataclasses.replace(answer, measurement=None, reason=str(answer.measurement["failure_reason"]))
                 if answer.measurement is not None else answer for answer in answers]
-        if not measured:
-            return done
-        rows = pd.DataFrame([answers[i].measurement for i in measured])
-        values = feature_matrix(rows, self.model.features_)
-        probabilities, contributions = self.model.explained(values)
-        below_average = self.model.standardise(values) < 0
-        au_values = rows[[column for column in AU_COLUMNS if column in rows]].to_dict("records")
-        for k, i in enumerate(measured):
-            emotion = self.classes[int(probabilities[k].argmax())]
-            reasons = top_reasons(self.model, contributions[k], below_average[k], emotion)
-            done[i] = dataclasses.replace(
-                done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k],
-                reason=MASKED_NOTE if done[i].masked else "",
-                au_reasons=reason_text(emotion, float(probabilities[k].max()), reasons),
-                contributions=contributions[k][self.classes.index(emotion)])
+        measured = [i for i, answer in enumerate(answers) if answer.measurement is not None and answer.measurement["success"]]
+        for model in dict.fromkeys(self.model_for(answers[i]) for i in measured):
+            mine = [i for i in measured if self.model_for(answers[i]) is model]
+            routed = model is not self.model
+            rows = pd.DataFrame([answers[i].measurement for i in mine])
+            values = feature_matrix(rows, model.features_)
+            probabilities, contributions = model.explained(values)
+            below_average = model.standardise(values) < 0
+            au_values = rows[[column for column in AU_COLUMNS if column in rows]].to_dict("records")
+            for k, i in enumerate(mine):
+                emotion = self.classes[int(probabilities[k].argmax())]
+                reasons = top_reasons(model, contributions[k], below_average[k], emotion)
+                done[i] = dataclasses.replace(
+                    done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k],
+                    reason=ROUTED_NOTE if routed else MASKED_NOTE if done[i].masked else "",
+                    au_reasons=reason_text(emotion, float(probabilities[k].max()), reasons) + (MOUTH_HIDDEN if routed else ""),
+                    contributions=contributions[k][self.classes.index(emotion)])
         return done
 
     def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
         """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
         faces = [FaceToDraw(answer.face.points, f"{answer.emotion} ({float(np.max(answer.probabilities)):.2f})",
-                            region_reasons(self.model, answer.contributions))
+                            region_reasons(self.model_for(answer), answer.contributions))
                  for answer in answers if answer.face is not None and answer.contributions is not None]
         return draw_reasons(image, faces) if faces else None
+
+
+def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
+    """The masked-face AU model beside the AU model's folder (None where there is none); one of other classes is a
+    one-line error."""
+    folder = model_dir.resolve().parent / MASKED_AU_MODEL_DIR
+    if not (folder / au_model.MODEL_FILE).is_file():
+        return None
+    model = au_model.load(folder)
+    if model.classes != classes:
+        raise UserError(f"{folder} predicts {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: retrain both "
+                        "with 'make run'")
+    return model
 
 
 def face_finder() -> MediaPipeParams:

@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.core.facs import PROTOTYPES, au_label
-from face_emotion.core.tables import AU_MODEL, action_units_of, describe
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, MASKED_AU_MODEL, action_units_of, describe
 from face_emotion.data.images import ImageRejected, read_image
 
 FACE_PIXELS = 144
@@ -48,6 +48,11 @@ class ReportInputs:
     example_faces: Path
     """The folder of the drawings."""
     predictions: pd.DataFrame
+    masked_profiles: pd.DataFrame | None
+    """The masked-face AU model's profiles (None: no such model)."""
+    masked_examples: pd.DataFrame | None
+    """Its most confident right and wrong answers on masked test faces, with reasons and drawings."""
+    masked_example_faces: Path
     masked_paths: dict[str, str]
     """Unmasked test image path -> its copy in the test mask style."""
     heatmap: Path | None
@@ -116,8 +121,8 @@ def comparison_section(comparison: dict, classes: list[str]) -> str:
 
 
 def readable_section(inputs: ReportInputs) -> str:
-    """For teachers: per emotion, how often each model still reads it above a mask (recall, masked and not), and
-    which of the movements that raise its odds stay measurable under the mask."""
+    """For teachers: per emotion, how often each model still reads it above a mask (recall, masked and not), which
+    movements the masked-face AU model reads it by, and example masked faces with that model's reasons drawn."""
     masked = inputs.comparison.get("masked", {}).get("masked")
     if not masked:
         return ""
@@ -128,17 +133,45 @@ def readable_section(inputs: ReportInputs) -> str:
         raisers = inputs.profiles[(inputs.profiles.emotion == emotion) & (inputs.profiles.direction == "raises")]
         visible = [r.description for r in raisers.itertuples()
                    if action_units_of(r.feature) and set(action_units_of(r.feature)) <= kept]
-        rows.append({"emotion": emotion,
-                     **{f"{name} recall masked (unmasked)": f"{m['per_class'][emotion]['recall']:.2f} "
-                        f"({models[name]['per_class'][emotion]['recall']:.2f})"
-                        for name, m in masked["models"].items() if name in models},
-                     "movements still visible that raise it": ", ".join(visible) or "none measurable"})
-    return "\n".join(["<h2 id=readable>What stays readable above a mask</h2>",
-                      f"<p>Each emotion's recall (the share of its test faces named correctly) with a "
-                      f"{escape(masked['style'])} mask and without, and the movements that raise its odds in the AU "
-                      "model and can still be measured above the mask (masked and unmasked intensities correlate at "
-                      "least 0.5). Example faces with their masked copies are under 'Example test faces'.</p>",
-                      _table(pd.DataFrame(rows), "Per emotion, above a mask")])
+        row = {"emotion": emotion,
+               **{f"{name} recall masked (unmasked)": f"{m['per_class'][emotion]['recall']:.2f} "
+                  f"({models[name]['per_class'][emotion]['recall']:.2f})"
+                  for name, m in masked["models"].items() if name in models},
+               "AU model's movements still measurable": ", ".join(visible) or "none measurable"}
+        if inputs.masked_profiles is not None:
+            read_by = inputs.masked_profiles[(inputs.masked_profiles.emotion == emotion)
+                                             & (inputs.masked_profiles.direction == "raises")].head(3)
+            row[f"{MASKED_AU_MODEL} reads it by"] = ", ".join(read_by.description) or "nothing"
+        rows.append(row)
+    parts = ["<h2 id=readable>What stays readable above a mask</h2>",
+             f"<p>Each emotion's recall (the share of its test faces named correctly) with a {escape(masked['style'])} "
+             f"mask and without; the movements that raise its odds in the AU model and can still be measured above "
+             f"the mask (masked and unmasked intensities correlate at least 0.5); and the upper-face movements the "
+             f"masked-face AU model ({MASKED_AU_MODEL}, trained on masked faces, reading brows, eyes, cheeks and head "
+             f"only) reads it by. {AU_ROUTE} is what predict does: the mask detector sends each face to one of the two "
+             "AU models.</p>",
+             _table(pd.DataFrame(rows), "Per emotion, above a mask")]
+    if inputs.masked_examples is not None and len(inputs.masked_examples):
+        parts.append("<h3>Masked faces, read from the upper face</h3><p>For each emotion, the masked-face AU model's "
+                     "most confident correct and wrong answers on masked test faces, the regions behind them drawn "
+                     "on the face.</p>")
+        for emotion in inputs.classes:
+            chosen = inputs.masked_examples[inputs.masked_examples.label == emotion]
+            figures = "".join(_masked_figure(row, inputs.masked_example_faces) for _, row in chosen.iterrows())
+            parts.append(f"<h4>{escape(emotion)}</h4><div class=faces>{figures or '<p>No measured masked faces.</p>'}"
+                         "</div>")
+    return "\n".join(parts)
+
+
+def _masked_figure(row: pd.Series, folder: Path) -> str:
+    """One masked test face with the masked-face AU model's reasons drawn on it and in words."""
+    verdict = "correct" if row.predicted == row.label else "wrong"
+    drawing = folder / str(row.drawing or "-")
+    image = (f'<img class="drawn" src="{_file_uri(drawing)}" alt="Masked test face labelled {escape(row.label)}, '
+             "the upper-face regions behind the masked-face AU model's answer marked on it.\">"
+             if drawing.is_file() else "")
+    return (f'<figure class="face">{image}<figcaption><div class="verdict">{verdict.upper()}: labelled '
+            f"{escape(row.label)}</div><div>{MASKED_AU_MODEL}: {escape(row.reasons)}</div></figcaption></figure>")
 
 
 def _au_list(numbers: list[int]) -> str:

@@ -15,7 +15,15 @@ from face_emotion.core.config import AuTableData, Params
 from face_emotion.core.io import atomic_dir, size_mb, write_csv, write_json, write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import AU_COLUMNS, AU_MODEL, read_au_table, read_manifest, usable
+from face_emotion.core.tables import (
+    AU_COLUMNS,
+    AU_MODEL,
+    AU_ROUTE,
+    MASKED_AU_MODEL,
+    read_au_table,
+    read_manifest,
+    usable,
+)
 from face_emotion.data.faces import decode_faces, load_face_cache
 from face_emotion.evaluation.comparison import (
     FaceModel,
@@ -31,18 +39,37 @@ from face_emotion.evaluation.teachable_machine import MODEL_FILE, find_exports, 
 
 
 class MaskedResults(NamedTuple):
-    """Every model on one masked test set."""
+    """Every model on one masked test set, and which of its faces the mask detector sees masked (None: no detector)."""
 
     results: dict[str, ModelResult]
     summary: dict
     answers: pd.DataFrame
-    faces: np.ndarray
+    said_masked: np.ndarray | None
+
+
+def au_models(paths: Paths) -> dict[str, AuModel]:
+    """The AU model, and the masked-face AU model where train_masked_au_model trained one."""
+    models = {AU_MODEL: au_model.load(paths.au_model)}
+    if (paths.masked_au_model / au_model.MODEL_FILE).is_file():
+        models[MASKED_AU_MODEL] = au_model.load(paths.masked_au_model)
+    return models
+
+
+def load_detector(paths: Paths) -> object | None:
+    """The mask detector (None where train_mask_detector trained none)."""
+    return mask_detector.load(paths.mask_detector) if (paths.mask_detector / cnn.MODEL_FILE).is_file() else None
 
 
 def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dict[str, float]]:
-    """The models on raw faces (the CNN, any Teachable Machine exports) and every model's size in MB."""
+    """The models on raw faces (the CNN, any Teachable Machine exports) and every model's size in MB (the AU route's:
+    both AU models and the mask detector)."""
     models: dict[str, FaceModel] = {}
     sizes = {AU_MODEL: size_mb(paths.au_model / au_model.MODEL_FILE)}
+    if (paths.masked_au_model / au_model.MODEL_FILE).is_file():
+        sizes[MASKED_AU_MODEL] = size_mb(paths.masked_au_model / au_model.MODEL_FILE)
+        if (paths.mask_detector / cnn.MODEL_FILE).is_file():
+            sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[MASKED_AU_MODEL]
+                                    + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
     if (paths.cnn / cnn.MODEL_FILE).is_file():
         models.update(cnn_face_models(cnn.load(paths.cnn), params.data.classes, params.evaluate.tta))
         sizes.update(dict.fromkeys(models, size_mb(paths.cnn / cnn.MODEL_FILE)))
@@ -56,46 +83,53 @@ def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dic
     return models, sizes
 
 
-def masked_comparison(params: Params, paths: Paths, model: AuModel, au_table: pd.DataFrame,
-                      models: dict[str, FaceModel], test_set: str) -> MaskedResults | None:
+def said_masked(detector: object | None, faces: np.ndarray) -> np.ndarray | None:
+    """The mask detector's verdict per face (None without a detector)."""
+    return None if detector is None else mask_detector.is_masked(detector, faces)
+
+
+def masked_comparison(params: Params, paths: Paths, models: dict[str, AuModel], au_table: pd.DataFrame,
+                      face_models: dict[str, FaceModel], detector: object | None, test_set: str) -> MaskedResults | None:
     """Every model on one masked test set (MaskParams.test_sets), its summary (with the AUs that survive the mask),
-    each face's answers keyed by the unmasked original's path, and the faces themselves (None: no masked faces)."""
+    each face's answers keyed by the unmasked original's path, and the detector's verdicts (None: no masked faces)."""
     masked_test = read_manifest(paths.masked_manifest(test_set))
     if masked_test.empty:
         return None
     masked_table = read_au_table(paths.masked_au_table(test_set))
     faces = decode_faces(masked_test)
-    results = compare(masked_test, faces, masked_table, model, models, params.data.classes)
+    verdicts = said_masked(detector, faces)
+    results = compare(masked_test, faces, masked_table, models, face_models, params.data.classes, verdicts)
     survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
     summary = {"style": params.mask.test_sets()[test_set], "height": params.mask.test_height,
                "models": {name: r.scores for name, r in results.items()},
                "au_r": dict(zip(survival.au, survival.r, strict=True)),
                "measurable": survival.au[survival.measurable].tolist()}
     face_answers = answers(masked_test.source_path, {f"{test_set}_{n}": r for n, r in results.items()})
-    return MaskedResults(results, summary, face_answers, faces)
+    return MaskedResults(results, summary, face_answers, verdicts)
 
 
-def mask_detection(paths: Paths, unmasked: np.ndarray, masked: dict[str, MaskedResults]) -> dict[str, float]:
-    """The mask detector's accuracy per masked test set, on its masked faces and the same faces unmasked."""
-    if not (paths.mask_detector / cnn.MODEL_FILE).is_file() or not masked:
+def mask_detection(unmasked: np.ndarray | None, masked: dict[str, MaskedResults]) -> dict[str, float]:
+    """The mask detector's accuracy per masked test set, on its masked faces and the same faces unmasked (from its
+    verdicts: ``unmasked`` on the test faces as they are)."""
+    if unmasked is None:
         return {}
-    detector = mask_detector.load(paths.mask_detector)
-    said_unmasked = ~mask_detector.is_masked(detector, unmasked)
-    return {name: round(float(np.mean(np.concatenate([said_unmasked, mask_detector.is_masked(detector, m.faces)]))), 4)
-            for name, m in masked.items()}
+    return {name: round(float(np.mean(np.concatenate([~unmasked, m.said_masked]))), 4) for name, m in masked.items()
+            if m.said_masked is not None}
 
 
 def main(params: Params, paths: Paths) -> None:
     classes = params.data.classes
-    model = au_model.load(paths.au_model)
+    models = au_models(paths)
     au_table = read_au_table(paths.au_table)
-    models, sizes = face_models(params, paths)
+    others, sizes = face_models(params, paths)
+    detector = load_detector(paths)
     test = usable(read_manifest(paths.manifest), "test")
     faces, _ = load_face_cache(paths.faces, "test", classes)
-    results = compare(test, faces, au_table, model, models, classes)
+    verdicts = said_masked(detector, faces)
+    results = compare(test, faces, au_table, models, others, classes, verdicts)
     masked = {name: found for name in params.mask.test_sets()
-              if (found := masked_comparison(params, paths, model, au_table, models, name)) is not None}
-    detection = mask_detection(paths, faces, masked)
+              if (found := masked_comparison(params, paths, models, au_table, others, detector, name)) is not None}
+    detection = mask_detection(verdicts, masked)
     details = {name: {**r.scores, "size_mb": sizes[name]} for name, r in results.items()}
     predictions = answers(test.path, results)
     for found in masked.values():

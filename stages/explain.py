@@ -13,7 +13,7 @@ from face_emotion.explain.drawing import draw_examples
 from face_emotion.explain.faithfulness import deletion_share, mirror_stability
 from face_emotion.explain.figures import profile_heatmap, shape_figure
 from face_emotion.explain.profiles import agreement_score, facs_agreement, profiles
-from face_emotion.explain.reasons import choose_examples, explain_table
+from face_emotion.explain.reasons import MOUTH_HIDDEN, choose_examples, explain_table
 
 
 def main(params: Params, paths: Paths) -> None:
@@ -38,11 +38,28 @@ def main(params: Params, paths: Paths) -> None:
     with atomic_dir(paths.example_faces) as folder:
         examples = draw_examples(model, choose_examples(explanations, model.classes), test, au, folder)
     write_csv(examples, paths.examples)
+    if (paths.masked_au_model / au_model.MODEL_FILE).is_file():
+        explain_masked(paths, au)
     print(f"explain: {metrics}")
     for emotion, found in agreement.items():
         print(f"explain: {emotion}: prototype AUs {found['measurable']} - among the top five: {found['hits']}")
     for row in explanations[explanations.predicted != ""].head(3).itertuples():
         print(f"explain: {row.path}: {row.reasons}")
+
+
+def explain_masked(paths: Paths, au: AuParams) -> None:
+    """The masked-face AU model: its profiles, and its most confident right and wrong answers on the masked test
+    faces, each drawn with its reasons."""
+    model = au_model.load(paths.masked_au_model)
+    write_csv(profiles(model), paths.masked_profiles)
+    masked = read_au_table(paths.masked_au_table("masked"))
+    explanations = explain_table(model, masked)
+    explanations["reasons"] = explanations.reasons.where(explanations.predicted == "",
+                                                         explanations.reasons + MOUTH_HIDDEN)
+    with atomic_dir(paths.masked_example_faces) as folder:
+        examples = draw_examples(model, choose_examples(explanations, model.classes), masked, au, folder)
+    write_csv(examples.assign(source_path=examples.merge(masked, on="path", how="left").source_path.to_numpy()),
+              paths.masked_examples)
 
 
 if __name__ == "__main__":

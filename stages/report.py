@@ -24,6 +24,10 @@ def main(params: Params, paths: Paths) -> None:
         examples=read_csv_with_text(paths.examples, ("predicted", "reasons", "drawing")),
         example_faces=paths.example_faces,
         predictions=pd.read_csv(paths.predictions),
+        masked_profiles=pd.read_csv(paths.masked_profiles) if paths.masked_profiles.is_file() else None,
+        masked_examples=(read_csv_with_text(paths.masked_examples, ("predicted", "reasons", "drawing"))
+                         if paths.masked_examples.is_file() else None),
+        masked_example_faces=paths.masked_example_faces,
         masked_paths=dict(zip(masked.source_path, masked.path, strict=True)),
         heatmap=paths.profile_heatmap,
         shapes=paths.shape_plot,

@@ -49,6 +49,14 @@ def predict_table(model: AuModel, table: pd.DataFrame) -> pd.Series:
     return predictions
 
 
+def train(table: pd.DataFrame, params: AuModelParams, classes: list[str], seed: int, folder: Path,
+          au_settings: dict[str, object]) -> AuModel:
+    """The model fitted on the table's train rows, saved into ``folder``."""
+    model = fit_table(table[table.split == "train"], params, classes, seed)
+    save(model, folder, au_settings)
+    return model
+
+
 def save(model: AuModel, folder: str | Path, au_settings: dict[str, object]) -> None:
     """The model folder: model.json, coefficients.csv, the additive model's shapes.csv, and the AU settings."""
     folder = Path(folder)

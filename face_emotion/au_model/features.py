@@ -15,7 +15,9 @@ from face_emotion.core.tables import (
     BLENDSHAPE_COLUMNS,
     GEOMETRY_COLUMNS,
     PAIR_SEPARATOR,
+    UPPER_FACE_BLENDSHAPE_COLUMNS,
     UPPER_FACE_COLUMNS,
+    UPPER_FACE_GEOMETRY_COLUMNS,
 )
 
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
@@ -28,8 +30,11 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "au17_pairs_geometry": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS,
     "au17_pairs_geometry_blendshapes": AU_COLUMNS + AU_PAIRS + GEOMETRY_COLUMNS + BLENDSHAPE_COLUMNS,
     "upper_face": UPPER_FACE_COLUMNS,
+    "upper_face_geometry_blendshapes": UPPER_FACE_COLUMNS + UPPER_FACE_GEOMETRY_COLUMNS + UPPER_FACE_BLENDSHAPE_COLUMNS,
 }
 """upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
+upper_face_geometry_blendshapes: and the landmark measurements and blendshapes of the same regions and the head's
+position (the masked-face AU model's features, mask.au_features);
 au17_geometry: the AUs and the 15 landmark measurements (AU06 and AU09 among them); au17_geometry_blendshapes: and
 MediaPipe's 52 blendshapes; au17_pairs_geometry: the AUs, their pairs (products, 'AU06_r*AU12_r') and the landmark
 measurements; au17_pairs_geometry_blendshapes: all of them."""

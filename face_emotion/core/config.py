@@ -79,8 +79,11 @@ OPEN_SHARE = Range(0, 1, low_open=True, high_open=True)
 Emotion = Annotated[str, OneOf(EMOTIONS, "class")]
 Classes = Annotated[list[Emotion], Items(2, distinct=True)]
 FeatureSet = Literal["au17", "au17_pairs", "blendshapes", "both", "au17_geometry", "au17_geometry_blendshapes",
-                     "au17_pairs_geometry", "au17_pairs_geometry_blendshapes", "upper_face"]
+                     "au17_pairs_geometry", "au17_pairs_geometry_blendshapes", "upper_face",
+                     "upper_face_geometry_blendshapes"]
 """The AU-table columns an AU model reads (face_emotion.au_model.features defines each)."""
+AboveMaskFeatureSet = Literal["upper_face", "upper_face_geometry_blendshapes"]
+"""The feature sets that name only what a mask leaves visible."""
 ClassWeight = Literal["balanced"] | None
 
 
@@ -133,8 +136,16 @@ class MediaPipeParams:
     """Side (px) the padded crop is upscaled to."""
     min_confidence: Annotated[float, Range(0, 1)]
     """Face detection and presence confidence."""
+    rescue_confidence: Annotated[float, Range(0, 1)] | None
+    """A tight crop found by no view is searched again at this lower confidence, in other framings (masked faces);
+    null: not searched again."""
     mirror: bool
     """Also measure the mirror image and average the two (steadier, twice the time)."""
+
+    def check(self, where: str) -> None:
+        if self.rescue_confidence is not None and self.rescue_confidence >= self.min_confidence:
+            raise UserError(f"params: {where}.rescue_confidence ({self.rescue_confidence}) must be below "
+                            f"{where}.min_confidence ({self.min_confidence}): it searches again only what that missed")
 
 
 @dataclass(frozen=True)
@@ -278,6 +289,10 @@ class MaskParams:
     test_height: Annotated[float, MASK_HEIGHT]
     unseen_style: MaskStyle
     """A second test style that training never draws: do the models generalise to masks they have not seen?"""
+    au_features: AboveMaskFeatureSet
+    """What the masked-face AU model reads (the au_model family, trained on masked training faces)."""
+    train_copies: Annotated[int, Range(1, 4)]
+    """Masked copies of each training and validation face the masked-face AU model learns from, each its own mask."""
 
     def height_range(self) -> tuple[float, float]:
         """``height`` as (low, high)."""

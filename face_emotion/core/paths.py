@@ -35,7 +35,10 @@ class Paths:
     """Per-image AU measurements reused across runs (a local speed-up, not a DVC output)."""
     masked: Path
     """mask_faces: per masked test set, the masked test faces, their manifest and their AU table."""
+    masked_train: Path
+    """mask_train_faces: every training and validation face masked, their manifest and their AU table."""
     au_model: Path
+    masked_au_model: Path
     cnn: Path
     mask_detector: Path
     teachable_machine: Path
@@ -49,7 +52,9 @@ class Paths:
     report: Path
     extract_au_metrics: Path
     mask_faces_metrics: Path
+    mask_train_faces_metrics: Path
     train_au_model_metrics: Path
+    train_masked_au_model_metrics: Path
     train_cnn_metrics: Path
     train_mask_detector_metrics: Path
     explain_metrics: Path
@@ -102,6 +107,20 @@ class Paths:
         return self.explain / "faces"
 
     @property
+    def masked_profiles(self) -> Path:
+        """The masked-face AU model's profiles: per emotion, the upper-face movements that raise and lower it."""
+        return self.explain / "masked_au_profiles.csv"
+
+    @property
+    def masked_examples(self) -> Path:
+        """Per emotion, the masked-face AU model's most confident right and wrong faces of the masked test set."""
+        return self.explain / "masked_examples.csv"
+
+    @property
+    def masked_example_faces(self) -> Path:
+        return self.explain / "masked_faces"
+
+    @property
     def facs_agreement(self) -> Path:
         return self.explain / "facs_agreement.json"
 
@@ -124,6 +143,18 @@ class Paths:
 
     def masked_au_table(self, test_set: str) -> Path:
         return self.masked / test_set / "au.csv"
+
+    @property
+    def masked_train_images(self) -> Path:
+        return self.masked_train / "images"
+
+    @property
+    def masked_train_manifest(self) -> Path:
+        return self.masked_train / "manifest.csv"
+
+    @property
+    def masked_train_au_table(self) -> Path:
+        return self.masked_train / "au.csv"
 
 
 def load_paths(project_dir: str | Path = ".") -> Paths:

@@ -10,7 +10,7 @@ from typing import IO
 import pandas as pd
 
 from face_emotion.core.errors import UserError
-from face_emotion.core.facs import ACTION_UNITS, UPPER_FACE_AUS, au_column, au_label
+from face_emotion.core.facs import ACTION_UNITS, HEAD_POSITIONS, UPPER_FACE_AUS, au_column, au_label
 
 # The manifest (prepare's output) ---------------------------------------------------------------------------------
 USED, REJECTED, EXCLUDED = "ok", "rejected", "excluded"
@@ -113,6 +113,12 @@ PAIR_SEPARATOR = "*"
 AU_PAIRS: tuple[str, ...] = tuple(f"{a}{PAIR_SEPARATOR}{b}" for i, a in enumerate(AU_COLUMNS) for b in AU_COLUMNS[i + 1:])
 """All 136 products of two AU intensities, e.g. 'AU06_r*AU12_r' (cheek raiser together with lip corner puller)."""
 UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(au_column(n) for n in UPPER_FACE_AUS)
+UPPER_FACE_GEOMETRY_COLUMNS: tuple[str, ...] = tuple(
+    column for column, (_, numbers) in GEOMETRY.items() if set(numbers) <= {*UPPER_FACE_AUS, *HEAD_POSITIONS})
+"""The landmark measurements of brows, lids and cheeks, and the head's position: what a face mask leaves visible."""
+UPPER_FACE_BLENDSHAPE_COLUMNS: tuple[str, ...] = tuple(
+    column for column in BLENDSHAPE_COLUMNS if column.removeprefix("bs_").startswith(("brow", "eye", "cheekSquint")))
+"""The blendshapes of brows, eyes (lids and gaze) and cheeks."""
 
 
 NO_FACE = "no_face"
@@ -120,6 +126,12 @@ NO_FACE = "no_face"
 AU_MODEL = "au_model"
 """The AU model's name wherever models are compared (metrics, predictions, confusion matrices); its family is the
 au_model.kind param."""
+MASKED_AU_MODEL = "masked_au_model"
+"""The AU model of masked faces: the same family trained on masked training faces' upper-face features
+(mask.au_features)."""
+AU_ROUTE = "au_route"
+"""The AU models as predict uses them: each face to masked_au_model when the mask detector sees a mask, else to
+au_model."""
 
 
 AU_TABLE_TEXT = ("failure_reason", "label")

@@ -124,22 +124,28 @@ def image_rng(seed: int, md5: str) -> np.random.Generator:
     return np.random.default_rng([seed, int(md5[:8], 16)])
 
 
-def masked_test_manifest(manifest: pd.DataFrame, style: str, height: float, seed: int,
-                         out_dir: str | Path) -> pd.DataFrame:
-    """Write a copy of every usable test image under ``out_dir``/<class>/, masked in ``style`` over ``height`` of the
-    face (the tone and pattern seeded per image), and return their manifest rows.
+def write_masked_copies(manifest: pd.DataFrame, splits: tuple[str, ...], styles: list[str] | tuple[str, ...],
+                        heights: tuple[float, float], seed: int, out_dir: str | Path, copies: int = 1) -> pd.DataFrame:
+    """Write ``copies`` masked copies of every usable image of ``splits`` under ``out_dir``/<class>/ (each a mask drawn
+    from ``styles`` over a share of the face from ``heights``, seeded per image and copy) and return their manifest
+    rows.
 
-    The rows keep label, split and duplicate flags of the originals; path and md5 are the masked file's.
+    The rows keep label, split and duplicate flags of the originals; path and md5 are the masked file's,
+    ``source_path`` the original's.
     """
     out_dir = Path(out_dir)
-    test = usable(manifest, "test")
-    paths, hashes = [], []
-    for i, row in enumerate(test.itertuples()):
-        target = out_dir / row.label / f"{i:05d}_{Path(row.path).stem}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        rng = image_rng(seed, row.md5)
-        image = np.asarray(read_image(row.path))
-        Image.fromarray(apply_mask(image, draw_look(rng, [style], (height, height)), rng)).save(target)
-        paths.append(target.as_posix())
-        hashes.append(hashlib.md5(target.read_bytes()).hexdigest())
-    return test.assign(path=paths, md5=hashes, source_path=test.path)
+    chosen = usable(manifest)
+    chosen = chosen[chosen.split.isin(splits)].reset_index(drop=True)
+    rows, paths, hashes = [], [], []
+    for copy in range(copies):
+        for i, row in enumerate(chosen.itertuples()):
+            target = out_dir / row.label / f"{i:05d}_{Path(row.path).stem}{f'_copy{copy}' if copy else ''}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            rng = image_rng(seed + copy, row.md5)
+            image = np.asarray(read_image(row.path))
+            Image.fromarray(apply_mask(image, draw_look(rng, styles, heights), rng)).save(target)
+            rows.append(i)
+            paths.append(target.as_posix())
+            hashes.append(hashlib.md5(target.read_bytes()).hexdigest())
+    copied = chosen.iloc[rows].reset_index(drop=True)
+    return copied.assign(path=paths, md5=hashes, source_path=copied.path)

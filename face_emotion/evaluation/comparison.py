@@ -13,7 +13,7 @@ import pandas as pd
 from face_emotion import au_model
 from face_emotion.au_model.base import AuModel
 from face_emotion.cnn.model import predict_proba
-from face_emotion.core.tables import AU_MODEL
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, MASKED_AU_MODEL, NO_FACE
 from face_emotion.evaluation.scores import confusion_pairs, scores
 
 MEASURABLE_R = 0.5
@@ -68,12 +68,27 @@ def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel,
     return _result(test, predicted, classes, time.perf_counter() - start)
 
 
-def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, model: AuModel,
-            face_models: dict[str, FaceModel], classes: list[str]) -> dict[str, ModelResult]:
-    """Every model on the same test images (manifest rows, decoded as ``faces``), the AU model first."""
-    results = {AU_MODEL: evaluate_au_model(test, au_table, model)}
+def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, au_models: dict[str, AuModel],
+            face_models: dict[str, FaceModel], classes: list[str], said_masked: np.ndarray | None = None
+            ) -> dict[str, ModelResult]:
+    """Every model on the same test images (manifest rows, decoded as ``faces``), the AU models first; with the mask
+    detector's verdict per face (``said_masked``) and both AU models, also the route between them (AU_ROUTE)."""
+    results = {name: evaluate_au_model(test, au_table, model) for name, model in au_models.items()}
+    if said_masked is not None and {AU_MODEL, MASKED_AU_MODEL} <= set(results):
+        results[AU_ROUTE] = routed(test, results[AU_MODEL], results[MASKED_AU_MODEL], said_masked, classes)
     results.update({name: evaluate_face_model(test, faces, face_model, classes) for name, face_model in face_models.items()})
     return results
+
+
+def routed(test: pd.DataFrame, unmasked: ModelResult, masked: ModelResult, said_masked: np.ndarray,
+           classes: list[str]) -> ModelResult:
+    """The answers of ``masked`` (the masked-face AU model) for the faces the detector sees masked, of ``unmasked``
+    for the others; ``routed_masked`` counts the former."""
+    predicted = np.where(said_masked, masked.confusion.predicted.to_numpy(), unmasked.confusion.predicted.to_numpy())
+    result = _result(test, predicted, classes, 0.0)
+    result.scores["no_face"] = int((predicted == NO_FACE).sum())
+    result.scores["routed_masked"] = int(said_masked.sum())
+    return result
 
 
 def headline(unmasked: dict[str, ModelResult], masked: dict[str, dict[str, ModelResult]],

@@ -10,6 +10,8 @@ from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.tables import describe
 
 LOW = " (low)"
+MOUTH_HIDDEN = "; mouth hidden by a mask"
+"""Ends the masked-face AU model's reasons: they name only what the mask leaves visible."""
 EXAMPLES_PER_KIND = 2
 """Per emotion: this many of the AU model's most confident correct answers, and as many wrong ones."""
 

@@ -15,7 +15,8 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend, verified_model_
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.tables import AU_COLUMNS, GEOMETRY_COLUMNS
-from tests.helpers import SHARED_FIXTURES, default_params, real_faces
+from face_emotion.data.masking import apply_mask, draw_look
+from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 SETTINGS = default_params("au.mirror=false", "compute.au_workers=1")
 PARAMS, ONE_WORKER = SETTINGS.au, SETTINGS.compute
@@ -145,3 +146,20 @@ def test_predict_measures_a_face_crop_as_the_pipeline_does():
             assert row == mirroring.measure_image(image) and row["success"]
             assert face.box()[2] > face.box()[0]
         assert mirroring.measure_faces(Image.fromarray(np.tile(np.arange(48, dtype=np.uint8) * 5, (48, 1)))) == []
+
+
+def test_masked_faces_no_view_finds_are_found_by_the_rescue_pass():
+    """120 real test faces in the test mask: the rescue pass (au.rescue_confidence) finds faces the usual views miss,
+    and every face those views find is measured exactly as without it."""
+    mask = default_params().mask
+    faces = []
+    for label in CLASSES:
+        for i, path in enumerate(real_faces("test", label, 20)):
+            rng = np.random.default_rng(i)
+            look = draw_look(rng, [mask.test_style], (mask.test_height, mask.test_height))
+            faces.append(Image.fromarray(apply_mask(np.asarray(Image.open(path)), look, rng)))
+    with MediaPipeBackend(dataclasses.replace(PARAMS, rescue_confidence=None)) as plain, MediaPipeBackend(PARAMS) as rescuing:
+        without, with_rescue = [plain.measure_image(f) for f in faces], [rescuing.measure_image(f) for f in faces]
+    found_without, found_with = sum(r["success"] for r in without), sum(r["success"] for r in with_rescue)
+    assert found_without < found_with and len(faces) - found_with <= (len(faces) - found_without) / 2
+    assert all(a == b for a, b in zip(without, with_rescue, strict=True) if a["success"])

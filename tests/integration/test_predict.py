@@ -22,6 +22,7 @@ from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.data.faces import decode_faces
 from face_emotion.data.masking import apply_mask, draw_look
+from face_emotion.explain.reasons import MOUTH_HIDDEN
 from face_emotion.predict import load_predictor, predict_files
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
@@ -420,3 +421,51 @@ def test_a_damaged_mask_detector_info_is_one_line(au_model_dir, mask_detector_di
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "model_info.json is damaged" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def models_with_masked_au_model(au_model_dir, mask_detector_dir, tmp_path_factory) -> Path:
+    """A models/ folder as the pipeline writes it: the AU model, the masked-face AU model (trained on real training
+    faces masked as mask_train_faces masks them) and the mask detector."""
+    models = tmp_path_factory.mktemp("pipeline") / "models"
+    shutil.copytree(au_model_dir, models / "au_model")
+    shutil.copytree(mask_detector_dir, models / predict_module.MASK_DETECTOR_DIR)
+    rows = []
+    with MediaPipeBackend(AU) as backend:
+        for label in CLASSES:
+            for i, face in enumerate(real_faces("train", label, 12)):
+                rng = np.random.default_rng(i)
+                look = draw_look(rng, MASK.styles, MASK.height_range())
+                masked = Image.fromarray(apply_mask(np.asarray(Image.open(face)), look, rng))
+                rows.append({**backend.measure_image(masked), "label": label, "path": str(face)})
+    params = dataclasses.replace(LINEAR, features=MASK.au_features)
+    save_au_model(params, pd.DataFrame(rows), models / predict_module.MASKED_AU_MODEL_DIR)
+    return models
+
+
+def test_masked_faces_go_to_the_masked_au_model_and_are_explained_from_the_upper_face(
+        models_with_masked_au_model, masked_inputs, tmp_path):
+    """With the masked-face AU model beside the AU model, each face the detector sees masked is answered by it, from
+    brows, eyes and cheeks only, and says the mouth is hidden; the unmasked faces are answered as before."""
+    code, table = predict_media(models_with_masked_au_model / "au_model", tmp_path, str(masked_inputs))
+    answered = table[table.emotion != ""]
+    masked, unmasked = answered[answered.masked.astype(bool)], answered[~answered.masked.astype(bool)]
+    assert code == 0 and len(masked) >= 10 and len(unmasked) >= 10
+    assert (masked.reason == predict_module.ROUTED_NOTE).all() and masked.au_reasons.str.endswith(MOUTH_HIDDEN).all()
+    named = masked.au_reasons.str.removesuffix(MOUTH_HIDDEN).str.lower()
+    assert not named.str.contains("lip|mouth|jaw|chin|dimple").any()
+    assert (unmasked.reason == "").all() and not unmasked.au_reasons.str.contains("mask").any()
+
+
+def test_a_masked_au_model_of_other_classes_is_one_line(models_with_masked_au_model, measured_faces, masked_inputs,
+                                                        tmp_path, capsys):
+    models = tmp_path / "models"
+    shutil.copytree(models_with_masked_au_model, models)
+    three = measured_faces[measured_faces.label.isin(CLASSES[:3])]
+    shutil.rmtree(models / predict_module.MASKED_AU_MODEL_DIR)
+    au_model.save(au_model.fit_table(three, dataclasses.replace(LINEAR, features=MASK.au_features), CLASSES[:3], seed=0),
+                  models / predict_module.MASKED_AU_MODEL_DIR, dataclasses.asdict(AU))
+    code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
+                 str(masked_inputs / "group_masked.jpg")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "retrain both with 'make run'" in err

@@ -8,7 +8,7 @@ import pandas as pd
 from face_emotion.au.extract import extract
 from face_emotion.core.paths import load_paths
 from face_emotion.data.manifest import build_manifest
-from face_emotion.data.masking import masked_test_manifest
+from face_emotion.data.masking import write_masked_copies
 from face_emotion.evaluation.comparison import au_survival
 from tests.helpers import add_bad_files, build_face_folder, copy_project, default_params, run
 
@@ -52,7 +52,8 @@ def test_real_mediapipe_keeps_the_eyes_and_loses_the_mouth_under_a_mask(tmp_path
     faces = build_face_folder(tmp_path / "faces", per_class=4)
     manifest = build_manifest(dataclasses.replace(params.data, root=str(faces), val_fraction=0.0), seed=0)
     test = manifest[manifest.split == "test"]
-    masked = masked_test_manifest(manifest, params.mask.test_style, params.mask.test_height, 42, tmp_path / "masked")
+    masked = write_masked_copies(manifest, ("test",), [params.mask.test_style], (params.mask.test_height,) * 2, 42,
+                             tmp_path / "masked")
     unmasked_table, masked_table = extract(test, params.au, params.compute), extract(masked, params.au, params.compute)
     masked_table["source_path"] = masked.source_path.to_numpy()
     assert masked_table.success.sum() >= len(masked) // 2

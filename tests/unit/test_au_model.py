@@ -3,13 +3,17 @@ JSON, round-trips through its file, and fails clearly on bad tables and damaged 
 
 import dataclasses
 import json
+import typing
 
 import numpy as np
 import pytest
 
 from face_emotion import au_model
+from face_emotion.au_model.features import FEATURE_SETS
+from face_emotion.core.config import AboveMaskFeatureSet
 from face_emotion.core.errors import UserError
-from face_emotion.core.tables import AU_COLUMNS, NO_FACE
+from face_emotion.core.facs import HEAD_POSITIONS, UPPER_FACE_AUS
+from face_emotion.core.tables import AU_COLUMNS, NO_FACE, UPPER_FACE_COLUMNS, action_units_of
 from tests.helpers import SYNTHETIC_CLASSES as CLASSES
 from tests.helpers import synthetic_au_table, synthetic_model_params
 
@@ -180,6 +184,17 @@ def test_upper_face_model_uses_only_brow_lid_cheek_and_blink_aus():
     model = fit(dataclasses.replace(LINEAR, features="upper_face"), table)
     assert model.features_ == ["AU01_r", "AU02_r", "AU04_r", "AU05_r", "AU06_r", "AU07_r", "AU45_r"]
     assert model.coefficient_table().set_index("emotion").loc["surprise"].idxmax() == "AU05 upper lid raiser"
+
+
+def test_every_feature_a_mask_leaves_visible_is_of_brows_eyes_cheeks_or_head():
+    """The masked-face AU model's feature sets (mask.au_features) name no movement of nose, mouth, lips or jaw."""
+    for name in typing.get_args(AboveMaskFeatureSet):
+        features = FEATURE_SETS[name]
+        assert set(UPPER_FACE_COLUMNS) <= set(features)
+        for feature in features:
+            assert set(action_units_of(feature)) <= {*UPPER_FACE_AUS, *HEAD_POSITIONS}, feature
+            assert not any(part in feature.lower() for part in ("mouth", "lip", "jaw", "nose", "chin", "corner"))
+    assert len(FEATURE_SETS["upper_face_geometry_blendshapes"]) == 37
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from face_emotion.data.masking import (
     draw_look,
     image_rng,
     mask_faces,
-    masked_test_manifest,
+    write_masked_copies,
 )
 from face_emotion.evaluation.comparison import MEASURABLE_R, au_survival
 from tests.helpers import CLASSES, build_face_folder, default_params, real_faces
@@ -97,13 +97,26 @@ def test_masks_are_seeded_per_image():
 def test_masked_test_set_keeps_labels_and_points_back(tmp_path):
     faces = build_face_folder(tmp_path / "faces", per_class=3)
     manifest = build_manifest(data_params(faces), seed=0)
-    masked = masked_test_manifest(manifest, "respirator", 0.5, 42, tmp_path / "masked")
+    masked = write_masked_copies(manifest, ("test",), ["respirator"], (0.5, 0.5), 42, tmp_path / "masked")
     assert len(masked) == 3 * len(CLASSES) and (masked.split == "test").all()
     for row in masked.itertuples():
         assert row.path.startswith(str(tmp_path / "masked" / row.label))
         assert f"/test/{row.label}/" in row.source_path
         assert read_image(row.path).size == (48, 48)
     assert masked.md5.is_unique and not set(masked.md5) & set(manifest.md5)
+
+
+def test_training_faces_get_each_copy_its_own_mask(tmp_path):
+    """mask.train_copies: every train and val face masked twice, each copy its own mask; the first copy is the one a
+    single copy would be (so the AU cache keeps serving it)."""
+    faces = build_face_folder(tmp_path / "faces", per_class=10)
+    manifest = build_manifest(dataclasses.replace(data_params(faces), val_fraction=0.2), seed=0)
+    once = write_masked_copies(manifest, ("train", "val"), ["surgical_flat", "cloth"], (0.4, 0.6), 42, tmp_path / "one")
+    twice = write_masked_copies(manifest, ("train", "val"), ["surgical_flat", "cloth"], (0.4, 0.6), 42, tmp_path / "two",
+                                copies=2)
+    assert len(twice) == 2 * len(once) and set(twice.split) == {"train", "val"} and twice.md5.is_unique
+    assert list(twice.md5[: len(once)]) == list(once.md5)
+    assert (twice.groupby("source_path").size() == 2).all() and (twice.groupby("source_path").label.nunique() == 1).all()
 
 
 def test_au_survival_tells_kept_from_lost():
