@@ -15,6 +15,7 @@ import pandas as pd
 
 from face_emotion.core.io import write_json, write_text
 from face_emotion.core.paths import Paths, load_paths
+from face_emotion.core.tables import AU_ROUTE, MASKED_AU_MODEL
 
 BENCHMARK_RESULTS = Path("benchmarks/results")
 RESULTS_PAGE = Path("docs/results.md")
@@ -66,15 +67,23 @@ def _pipeline_section(paths: Paths) -> list[str]:
         masked_f1 = [{"model": name, **{c: f"{s['f1']:.3f} ({models[name]['per_class'][c]['f1']:.3f})"
                                         for c, s in m["per_class"].items()}} for name, m in found["models"].items()]
         detection = found.get("mask_detection")
+        route = found["models"].get(AU_ROUTE)
+        unmeasured = (f"; {route['no_face']} of {route['n']} masked faces not measured by MediaPipe "
+                      f"({route['no_face'] / route['n']:.1%}), counted wrong" if route and route["n"] else "")
         lines += [f"`{test_set}`: every test face in a {found['style']} mask over {found['height']:.0%} of the face; "
                   "F1 per class masked (unmasked)" + (f"; mask detector accuracy {detection:.4f} on these faces and "
-                                                      "the same faces unmasked" if detection is not None else "") + ":",
-                  "", pd.DataFrame(masked_f1).to_markdown(index=False), ""]
+                                                      "the same faces unmasked" if detection is not None else "")
+                  + unmeasured + ":", "", pd.DataFrame(masked_f1).to_markdown(index=False), ""]
     if paths.train_cnn_metrics.is_file():
         trained = json.loads(paths.train_cnn_metrics.read_text()).get("cnn", {})
         if "val_masked_accuracy" in trained:
             lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
                       f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
+    if paths.train_masked_au_model_metrics.is_file():
+        trained = json.loads(paths.train_masked_au_model_metrics.read_text()).get(MASKED_AU_MODEL, {})
+        if "val_accuracy" in trained:
+            lines += [f"Masked-face AU model on the masked validation copies: {trained['val_accuracy']:.4f} accuracy, "
+                      f"{trained['val_macro_f1']:.4f} macro-F1, {trained['terms']} terms.", ""]
     if paths.facs_agreement.is_file():
         agreement = json.loads(paths.facs_agreement.read_text())
         lines += ["FACS agreement (prototype AUs among each emotion's five strongest positive terms):", "",
