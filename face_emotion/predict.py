@@ -281,7 +281,9 @@ class CnnPredictor(_MediaPipePredictor):
         if not located:
             return []
         faces = np.stack([face for _, face, _ in located])[..., None].astype(np.float32)
-        probabilities = np.asarray(self.model.predict_on_batch(faces))  # a compiled call: ~3 ms, an eager one ~40
+        # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
+        both = np.asarray(self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]])))
+        probabilities = (both[: len(faces)] + both[len(faces):]) / 2
         return self.mark_masked([FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p,
                                             reason=note, crop=crop)
                                  for (box, crop, note), p in zip(located, probabilities, strict=True)])

@@ -113,6 +113,14 @@ def test_cnn_predicts_on_faces_and_photos(cnn_model_dir, inputs, tmp_path):
     assert table.loc[str(inputs / "missing.jpg"), "reason"] == "file not found"
 
 
+def test_the_cnn_answers_each_face_averaged_with_its_mirror_image(cnn_model_dir, inputs, tmp_path):
+    """predict's CNN is evaluate's cnn_tta: each face's probabilities averaged with its mirror image's."""
+    code, table = predict(cnn_model_dir, inputs, tmp_path, "faces")
+    faces = decode_faces(pd.DataFrame({"path": table.index}))
+    expected = cnn.predict_proba(cnn.load(cnn_model_dir), faces, tta=True)
+    assert code == 0 and np.allclose(table[[f"p_{c}" for c in CLASSES]].to_numpy(), expected, atol=1e-4)
+
+
 def test_the_cnn_answers_a_face_crop_mediapipe_misses_with_a_note(cnn_model_dir, au_model_dir, tmp_path):
     """A 48x48 crop is the CNN's own input: answered even when MediaPipe finds no face in it, the row says so; the
     AU model, which needs MediaPipe's measurement, has no answer for it."""
