@@ -46,8 +46,8 @@ CLASSIFY_BATCH = 64
 """A video's faces are classified by the AU model this many at a time."""
 MASK_DETECTOR_DIR = "mask_detector"
 """The mask detector's folder beside a model's folder (models/au_model -> models/mask_detector)."""
-MASKED_AU_MODEL_DIR = "masked_au_model"
-"""The masked-face AU model's folder beside the AU model's (models/au_model -> models/masked_au_model)."""
+UPPER_FACE_AU_MODEL_DIR = "upper_face_au_model"
+"""The masked-face AU model's folder beside the AU model's (models/au_model -> models/upper_face_au_model)."""
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
@@ -242,7 +242,7 @@ class AuPredictor(_MediaPipePredictor):
 def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
     """The masked-face AU model beside the AU model's folder (None where there is none); one of other classes is a
     one-line error."""
-    folder = model_dir.resolve().parent / MASKED_AU_MODEL_DIR
+    folder = model_dir.resolve().parent / UPPER_FACE_AU_MODEL_DIR
     if not (folder / au_model.MODEL_FILE).is_file():
         return None
     model = au_model.load(folder)

@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.core.facs import PROTOTYPES, au_label
-from face_emotion.core.tables import AU_MODEL, AU_ROUTE, MASKED_AU_MODEL, action_units_of, describe
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, UPPER_FACE_AU_MODEL, action_units_of, describe
 from face_emotion.data.images import ImageRejected, read_image
 
 FACE_PIXELS = 144
@@ -141,13 +141,13 @@ def readable_section(inputs: ReportInputs) -> str:
         if inputs.masked_profiles is not None:
             read_by = inputs.masked_profiles[(inputs.masked_profiles.emotion == emotion)
                                              & (inputs.masked_profiles.direction == "raises")].head(3)
-            row[f"{MASKED_AU_MODEL} reads it by"] = ", ".join(read_by.description) or "nothing"
+            row[f"{UPPER_FACE_AU_MODEL} reads it by"] = ", ".join(read_by.description) or "nothing"
         rows.append(row)
     parts = ["<h2 id=readable>What stays readable above a mask</h2>",
              f"<p>Each emotion's recall (the share of its test faces named correctly) with a {escape(masked['style'])} "
              f"mask and without; the movements that raise its odds in the AU model and can still be measured above "
              f"the mask (masked and unmasked intensities correlate at least 0.5); and the upper-face movements the "
-             f"masked-face AU model ({MASKED_AU_MODEL}, trained on masked faces, reading brows, eyes, cheeks and head "
+             f"masked-face AU model ({UPPER_FACE_AU_MODEL}, trained on masked faces, reading brows, eyes, cheeks and head "
              f"only) reads it by. {AU_ROUTE} is what predict does: the mask detector sends each face to one of the two "
              "AU models.</p>",
              _table(pd.DataFrame(rows), "Per emotion, above a mask")]
@@ -171,7 +171,7 @@ def _masked_figure(row: pd.Series, folder: Path) -> str:
              "the upper-face regions behind the masked-face AU model's answer marked on it.\">"
              if drawing.is_file() else "")
     return (f'<figure class="face">{image}<figcaption><div class="verdict">{verdict.upper()}: labelled '
-            f"{escape(row.label)}</div><div>{MASKED_AU_MODEL}: {escape(row.reasons)}</div></figcaption></figure>")
+            f"{escape(row.label)}</div><div>{UPPER_FACE_AU_MODEL}: {escape(row.reasons)}</div></figcaption></figure>")
 
 
 def _au_list(numbers: list[int]) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from face_emotion.core.io import write_json, write_text
 from face_emotion.core.paths import Paths, load_paths
-from face_emotion.core.tables import AU_ROUTE, MASKED_AU_MODEL
+from face_emotion.core.tables import AU_ROUTE, UPPER_FACE_AU_MODEL
 
 BENCHMARK_RESULTS = Path("benchmarks/results")
 RESULTS_PAGE = Path("docs/results.md")
@@ -79,8 +79,8 @@ def _pipeline_section(paths: Paths) -> list[str]:
         if "val_masked_accuracy" in trained:
             lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
                       f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
-    if paths.train_masked_au_model_metrics.is_file():
-        trained = json.loads(paths.train_masked_au_model_metrics.read_text()).get(MASKED_AU_MODEL, {})
+    if paths.train_upper_face_au_model_metrics.is_file():
+        trained = json.loads(paths.train_upper_face_au_model_metrics.read_text()).get(UPPER_FACE_AU_MODEL, {})
         if "val_accuracy" in trained:
             lines += [f"Masked-face AU model on the masked validation copies: {trained['val_accuracy']:.4f} accuracy, "
                       f"{trained['val_macro_f1']:.4f} macro-F1, {trained['terms']} terms.", ""]

@@ -19,7 +19,7 @@ from face_emotion.core.tables import (
     AU_COLUMNS,
     AU_MODEL,
     AU_ROUTE,
-    MASKED_AU_MODEL,
+    UPPER_FACE_AU_MODEL,
     read_au_table,
     read_manifest,
     usable,
@@ -48,10 +48,10 @@ class MaskedResults(NamedTuple):
 
 
 def au_models(paths: Paths) -> dict[str, AuModel]:
-    """The AU model, and the masked-face AU model where train_masked_au_model trained one."""
+    """The AU model, and the masked-face AU model where train_upper_face_au_model trained one."""
     models = {AU_MODEL: au_model.load(paths.au_model)}
-    if (paths.masked_au_model / au_model.MODEL_FILE).is_file():
-        models[MASKED_AU_MODEL] = au_model.load(paths.masked_au_model)
+    if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
+        models[UPPER_FACE_AU_MODEL] = au_model.load(paths.upper_face_au_model)
     return models
 
 
@@ -65,10 +65,10 @@ def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dic
     both AU models and the mask detector)."""
     models: dict[str, FaceModel] = {}
     sizes = {AU_MODEL: size_mb(paths.au_model / au_model.MODEL_FILE)}
-    if (paths.masked_au_model / au_model.MODEL_FILE).is_file():
-        sizes[MASKED_AU_MODEL] = size_mb(paths.masked_au_model / au_model.MODEL_FILE)
+    if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
+        sizes[UPPER_FACE_AU_MODEL] = size_mb(paths.upper_face_au_model / au_model.MODEL_FILE)
         if (paths.mask_detector / cnn.MODEL_FILE).is_file():
-            sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[MASKED_AU_MODEL]
+            sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL]
                                     + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
     if (paths.cnn / cnn.MODEL_FILE).is_file():
         models.update(cnn_face_models(cnn.load(paths.cnn), params.data.classes, params.evaluate.tta))
@@ -117,6 +117,17 @@ def mask_detection(unmasked: np.ndarray | None, masked: dict[str, MaskedResults]
             if m.said_masked is not None}
 
 
+def detector_verdicts(test: pd.DataFrame, unmasked: np.ndarray, masked: dict[str, MaskedResults]) -> pd.DataFrame:
+    """Per test face (path, label): the mask detector's verdict on it (``masked``) and on its copy in each masked test
+    set (``<test set>_masked``): the routes the AU route took."""
+    verdicts = pd.DataFrame({"path": test.path.to_numpy(), "label": test.label.to_numpy(), "masked": unmasked})
+    for name, found in masked.items():
+        if found.said_masked is not None:
+            copies = pd.DataFrame({"path": found.answers.path.to_numpy(), f"{name}_masked": found.said_masked})
+            verdicts = verdicts.merge(copies, on="path", how="left", validate="one_to_one")
+    return verdicts
+
+
 def main(params: Params, paths: Paths) -> None:
     classes = params.data.classes
     models = au_models(paths)
@@ -145,6 +156,8 @@ def main(params: Params, paths: Paths) -> None:
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
     write_json({"models": details, "masked": summaries}, paths.comparison_details)
     write_csv(predictions, paths.predictions)
+    if verdicts is not None:
+        write_csv(detector_verdicts(test, verdicts, masked), paths.mask_detection)
     data = params.data
     reference = (data.reference_model, data.reference_accuracy) if isinstance(data, AuTableData) and \
         data.reference_model and data.reference_accuracy else None

@@ -38,7 +38,7 @@ class Paths:
     masked_train: Path
     """mask_train_faces: every training and validation face masked, their manifest and their AU table."""
     au_model: Path
-    masked_au_model: Path
+    upper_face_au_model: Path
     cnn: Path
     mask_detector: Path
     teachable_machine: Path
@@ -54,7 +54,7 @@ class Paths:
     mask_faces_metrics: Path
     mask_train_faces_metrics: Path
     train_au_model_metrics: Path
-    train_masked_au_model_metrics: Path
+    train_upper_face_au_model_metrics: Path
     train_cnn_metrics: Path
     train_mask_detector_metrics: Path
     explain_metrics: Path
@@ -133,6 +133,11 @@ class Paths:
     def predictions(self) -> Path:
         """Every test face: each model's answer, unmasked and masked."""
         return self.evaluate / "predictions.csv"
+
+    @property
+    def mask_detection(self) -> Path:
+        """Every test face: whether the mask detector sees it masked, as it is and in each masked test set."""
+        return self.evaluate / "mask_detection.csv"
 
     def masked_images(self, test_set: str) -> Path:
         """mask_faces: the test faces of one masked test set (MaskParams.test_sets)."""

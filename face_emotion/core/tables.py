@@ -126,11 +126,11 @@ NO_FACE = "no_face"
 AU_MODEL = "au_model"
 """The AU model's name wherever models are compared (metrics, predictions, confusion matrices); its family is the
 au_model.kind param."""
-MASKED_AU_MODEL = "masked_au_model"
+UPPER_FACE_AU_MODEL = "upper_face_au_model"
 """The AU model of masked faces: the same family trained on masked training faces' upper-face features
 (mask.au_features)."""
 AU_ROUTE = "au_route"
-"""The AU models as predict uses them: each face to masked_au_model when the mask detector sees a mask, else to
+"""The AU models as predict uses them: each face to upper_face_au_model when the mask detector sees a mask, else to
 au_model."""
 
 

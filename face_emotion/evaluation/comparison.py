@@ -13,7 +13,7 @@ import pandas as pd
 from face_emotion import au_model
 from face_emotion.au_model.base import AuModel
 from face_emotion.cnn.model import predict_proba
-from face_emotion.core.tables import AU_MODEL, AU_ROUTE, MASKED_AU_MODEL, NO_FACE
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, NO_FACE, UPPER_FACE_AU_MODEL
 from face_emotion.evaluation.scores import confusion_pairs, scores
 
 MEASURABLE_R = 0.5
@@ -74,8 +74,8 @@ def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, au_mo
     """Every model on the same test images (manifest rows, decoded as ``faces``), the AU models first; with the mask
     detector's verdict per face (``said_masked``) and both AU models, also the route between them (AU_ROUTE)."""
     results = {name: evaluate_au_model(test, au_table, model) for name, model in au_models.items()}
-    if said_masked is not None and {AU_MODEL, MASKED_AU_MODEL} <= set(results):
-        results[AU_ROUTE] = routed(test, results[AU_MODEL], results[MASKED_AU_MODEL], said_masked, classes)
+    if said_masked is not None and {AU_MODEL, UPPER_FACE_AU_MODEL} <= set(results):
+        results[AU_ROUTE] = routed(test, results[AU_MODEL], results[UPPER_FACE_AU_MODEL], said_masked, classes)
     results.update({name: evaluate_face_model(test, faces, face_model, classes) for name, face_model in face_models.items()})
     return results
 

@@ -432,7 +432,7 @@ def test_a_damaged_mask_detector_info_is_one_line(au_model_dir, mask_detector_di
 
 
 @pytest.fixture(scope="module")
-def models_with_masked_au_model(au_model_dir, mask_detector_dir, tmp_path_factory) -> Path:
+def models_with_upper_face_au_model(au_model_dir, mask_detector_dir, tmp_path_factory) -> Path:
     """A models/ folder as the pipeline writes it: the AU model, the masked-face AU model (trained on real training
     faces masked as mask_train_faces masks them) and the mask detector."""
     models = tmp_path_factory.mktemp("pipeline") / "models"
@@ -447,15 +447,15 @@ def models_with_masked_au_model(au_model_dir, mask_detector_dir, tmp_path_factor
                 masked = Image.fromarray(apply_mask(np.asarray(Image.open(face)), look, rng))
                 rows.append({**backend.measure_image(masked), "label": label, "path": str(face)})
     params = dataclasses.replace(LINEAR, features=MASK.au_features)
-    save_au_model(params, pd.DataFrame(rows), models / predict_module.MASKED_AU_MODEL_DIR)
+    save_au_model(params, pd.DataFrame(rows), models / predict_module.UPPER_FACE_AU_MODEL_DIR)
     return models
 
 
-def test_masked_faces_go_to_the_masked_au_model_and_are_explained_from_the_upper_face(
-        models_with_masked_au_model, masked_inputs, tmp_path):
+def test_masked_faces_go_to_the_upper_face_au_model_and_are_explained_from_the_upper_face(
+        models_with_upper_face_au_model, masked_inputs, tmp_path):
     """With the masked-face AU model beside the AU model, each face the detector sees masked is answered by it, from
     brows, eyes and cheeks only, and says the mouth is hidden; the unmasked faces are answered as before."""
-    code, table = predict_media(models_with_masked_au_model / "au_model", tmp_path, str(masked_inputs))
+    code, table = predict_media(models_with_upper_face_au_model / "au_model", tmp_path, str(masked_inputs))
     answered = table[table.emotion != ""]
     masked, unmasked = answered[answered.masked.astype(bool)], answered[~answered.masked.astype(bool)]
     assert code == 0 and len(masked) >= 10 and len(unmasked) >= 10
@@ -465,14 +465,14 @@ def test_masked_faces_go_to_the_masked_au_model_and_are_explained_from_the_upper
     assert (unmasked.reason == "").all() and not unmasked.au_reasons.str.contains("mask").any()
 
 
-def test_a_masked_au_model_of_other_classes_is_one_line(models_with_masked_au_model, measured_faces, masked_inputs,
+def test_a_upper_face_au_model_of_other_classes_is_one_line(models_with_upper_face_au_model, measured_faces, masked_inputs,
                                                         tmp_path, capsys):
     models = tmp_path / "models"
-    shutil.copytree(models_with_masked_au_model, models)
+    shutil.copytree(models_with_upper_face_au_model, models)
     three = measured_faces[measured_faces.label.isin(CLASSES[:3])]
-    shutil.rmtree(models / predict_module.MASKED_AU_MODEL_DIR)
+    shutil.rmtree(models / predict_module.UPPER_FACE_AU_MODEL_DIR)
     au_model.save(au_model.fit_table(three, dataclasses.replace(LINEAR, features=MASK.au_features), CLASSES[:3], seed=0),
-                  models / predict_module.MASKED_AU_MODEL_DIR, dataclasses.asdict(AU))
+                  models / predict_module.UPPER_FACE_AU_MODEL_DIR, dataclasses.asdict(AU))
     code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
                  str(masked_inputs / "group_masked.jpg")])
     err = capsys.readouterr().err

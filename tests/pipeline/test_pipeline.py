@@ -7,10 +7,10 @@ import shutil
 import pandas as pd
 
 from face_emotion.core.paths import load_paths
-from face_emotion.core.tables import AU_MODEL, AU_ROUTE, MASKED_AU_MODEL, read_manifest
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, UPPER_FACE_AU_MODEL, read_manifest
 from tests.helpers import CLASSES, QUICK, copy_project, run, seed_table_sample, stages_run
 
-MODELS = {AU_MODEL, MASKED_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", "tm_classroom"}
+MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", "tm_classroom"}
 
 
 def exp_show(project) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def test_headline_metrics_for_every_model(quick_project):
     assert 0 <= trained["val_masked_accuracy"] <= 1
     assert 0 <= workspace["data"]["metrics/train_mask_detector.json"]["data"]["mask_detector"]["val_accuracy"] <= 1
     assert 0 < workspace["data"]["metrics/mask_train_faces.json"]["data"]["train_detection_rate"] <= 1
-    masked_model = workspace["data"]["metrics/train_masked_au_model.json"]["data"][MASKED_AU_MODEL]
+    masked_model = workspace["data"]["metrics/train_upper_face_au_model.json"]["data"][UPPER_FACE_AU_MODEL]
     assert set(masked_model) == {"val_accuracy", "val_macro_f1", "terms", "size_mb"}
 
 
@@ -54,6 +54,13 @@ def test_details_and_tables_for_people(quick_project):
     assert "masked: the lower face under a surgical_pleated mask" in table
     assert "unseen_mask: the lower face under a respirator mask over 50% of the face (a style training never draws)" \
         in table
+    verdicts = pd.read_csv(paths.mask_detection)
+    assert list(verdicts.columns) == ["path", "label", "masked", "masked_masked", "unseen_mask_masked"]
+    assert len(verdicts) == 10 * len(CLASSES) and verdicts.iloc[:, 2:].isin([True, False]).all().all()
+    answers = pd.read_csv(paths.predictions).merge(verdicts, on=["path", "label"], validate="one_to_one")
+    for prefix, said_masked in (("", answers.masked), ("masked_", answers.masked_masked)):
+        expected = answers[f"{prefix}{UPPER_FACE_AU_MODEL}"].where(said_masked, answers[f"{prefix}{AU_MODEL}"])
+        assert (answers[f"{prefix}{AU_ROUTE}"] == expected).all()  # the route: each face to one AU model by the detector
 
 
 def test_bad_files_are_rejected_and_the_run_goes_on(quick_project):
@@ -107,7 +114,7 @@ def test_additive_model_reruns_only_its_stages(project_copy):
     result = run(["dvc", "exp", "run", "--name", "additive", *QUICK, "-S", "au_model=additive",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.knots=4"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_masked_au_model"]
+                                                "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "additive" and "lm_cheek_lift" in model["features"]
@@ -125,7 +132,7 @@ def test_pairwise_model_runs_as_an_experiment(project_copy):
     result = run(["dvc", "exp", "run", "--name", "pairwise", *QUICK, "-S", "au_model=pairwise",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.rounds=30"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_masked_au_model"]
+                                                "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "pairwise" and {len(term["features"]) for term in model["terms"]} <= {1, 2}
@@ -141,7 +148,7 @@ def test_sparse_linear_model_shows_its_facs_agreement(project_copy):
                   "-S", "au_model.C=0.1",
                   "-S", "au_model.features=au17_pairs"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_masked_au_model"]
+                                                "train_upper_face_au_model"]
     table = exp_show(project_copy)
     assert float(table.loc["l1-pairs", "au_model.l1_ratio"]) == 1.0
     assert 0 <= float(table.loc["l1-pairs", "facs_agreement"]) <= 1

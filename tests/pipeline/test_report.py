@@ -80,8 +80,8 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     assert with_reasons and "cnn:" in with_reasons[0]
     assert "In a surgical_pleated mask:" in with_reasons[0] and "In a respirator mask:" in with_reasons[0]
     assert re.search(r"Per emotion, above a mask.*happy.*\d\.\d\d \(\d\.\d\d\)", dom, re.S)  # masked recall (unmasked)
-    assert "Masked faces, read from the upper face" in text.headings and "masked_au_model reads it by" in dom
-    from_above = [c for c in text.captions if re.match(r"(CORRECT|WRONG): labelled \w+masked_au_model: ", c)]
+    assert "Masked faces, read from the upper face" in text.headings and "upper_face_au_model reads it by" in dom
+    from_above = [c for c in text.captions if re.match(r"(CORRECT|WRONG): labelled \w+upper_face_au_model: ", c)]
     assert from_above and all(c.endswith("mouth hidden by a mask") for c in from_above)
     assert any("upper-face regions behind" in alt for alt in text.alts)  # a masked face with its reasons drawn
     assert text.alts and all(text.alts)  # every image has an alt text

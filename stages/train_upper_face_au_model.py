@@ -1,4 +1,4 @@
-"""Stage train_masked_au_model: the AU model of masked faces, the au_model family trained on the masked training
+"""Stage train_upper_face_au_model: the AU model of masked faces, the au_model family trained on the masked training
 faces and reading only what the mask leaves visible (mask.au_features); predict and evaluate send it the faces the
 mask detector sees masked."""
 
@@ -10,23 +10,23 @@ from face_emotion.core.config import Params
 from face_emotion.core.io import write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import MASKED_AU_MODEL, read_au_table
+from face_emotion.core.tables import UPPER_FACE_AU_MODEL, read_au_table
 from face_emotion.evaluation.scores import training_metrics
 
 
 def main(params: Params, paths: Paths) -> None:
     table = read_au_table(paths.masked_train_au_table)
     if not table.success.astype(bool).any():
-        paths.masked_au_model.mkdir(parents=True, exist_ok=True)
-        write_json({}, paths.train_masked_au_model_metrics)
-        print("train_masked_au_model: skipped (no masked training face was measured)")
+        paths.upper_face_au_model.mkdir(parents=True, exist_ok=True)
+        write_json({}, paths.train_upper_face_au_model_metrics)
+        print("train_upper_face_au_model: skipped (no masked training face was measured)")
         return
     model_params = dataclasses.replace(params.au_model, features=params.mask.au_features)
-    model = au_model.train(table, model_params, params.data.classes, params.seed, paths.masked_au_model,
+    model = au_model.train(table, model_params, params.data.classes, params.seed, paths.upper_face_au_model,
                            json.loads(paths.au_settings.read_text()))
-    metrics = training_metrics(model, table, paths.masked_au_model)
-    write_json({MASKED_AU_MODEL: metrics}, paths.train_masked_au_model_metrics)
-    print(f"train_masked_au_model: {model.kind} model on {len(model.features_)} upper-face features of masked faces; "
+    metrics = training_metrics(model, table, paths.upper_face_au_model)
+    write_json({UPPER_FACE_AU_MODEL: metrics}, paths.train_upper_face_au_model_metrics)
+    print(f"train_upper_face_au_model: {model.kind} model on {len(model.features_)} upper-face features of masked faces; "
           f"{metrics} (validation faces masked; unmeasured faces counted wrong)")
 
 
