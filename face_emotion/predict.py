@@ -114,7 +114,6 @@ ROUTED_NOTE = "lower face covered by a mask: answered by the masked-face AU mode
 """The note on the masked-face AU model's answer."""
 
 
-
 @dataclass(frozen=True)
 class PredictOptions:
     """How predict goes through the inputs: reasons drawn into ``annotate`` (a folder), every ``frame_step``-th
@@ -245,7 +244,7 @@ def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
     folder = model_dir.resolve().parent / UPPER_FACE_AU_MODEL_DIR
     if not (folder / au_model.MODEL_FILE).is_file():
         return None
-    model = au_model.load(folder)
+    model = au_model.load(folder, "train_upper_face_au_model")
     if model.classes != classes:
         raise UserError(f"{folder} predicts {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: retrain both "
                         "with 'make run'")

@@ -51,7 +51,7 @@ def au_models(paths: Paths) -> dict[str, AuModel]:
     """The AU model, and the masked-face AU model where train_upper_face_au_model trained one."""
     models = {AU_MODEL: au_model.load(paths.au_model)}
     if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
-        models[UPPER_FACE_AU_MODEL] = au_model.load(paths.upper_face_au_model)
+        models[UPPER_FACE_AU_MODEL] = au_model.load(paths.upper_face_au_model, "train_upper_face_au_model")
     return models
 
 

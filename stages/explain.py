@@ -50,7 +50,7 @@ def main(params: Params, paths: Paths) -> None:
 def explain_masked(paths: Paths, au: AuParams) -> None:
     """The masked-face AU model: its profiles, and its most confident right and wrong answers on the masked test
     faces, each drawn with its reasons."""
-    model = au_model.load(paths.upper_face_au_model)
+    model = au_model.load(paths.upper_face_au_model, "train_upper_face_au_model")
     write_csv(profiles(model), paths.masked_profiles)
     masked = read_au_table(paths.masked_au_table("masked"))
     explanations = explain_table(model, masked)

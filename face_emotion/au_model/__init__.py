@@ -67,10 +67,11 @@ def save(model: AuModel, folder: str | Path, au_settings: dict[str, object]) -> 
     write_json(au_settings, folder / AU_SETTINGS_FILE)
 
 
-def load(folder: str | Path) -> AuModel:
-    """The model saved in ``folder``; a missing, damaged or foreign model.json is one clear error."""
+def load(folder: str | Path, stage: str = "train_au_model") -> AuModel:
+    """The model saved in ``folder``; a missing, damaged or foreign model.json is one clear error naming ``stage``,
+    the stage that rebuilds it."""
     path = Path(folder) / MODEL_FILE
-    retrain = "retrain it with 'dvc repro train_au_model'"
+    retrain = f"retrain it with 'dvc repro {stage}'"
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:

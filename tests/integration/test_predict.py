@@ -477,3 +477,16 @@ def test_a_upper_face_au_model_of_other_classes_is_one_line(models_with_upper_fa
                  str(masked_inputs / "group_masked.jpg")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "retrain both with 'make run'" in err
+
+
+def test_a_damaged_masked_au_model_is_one_line_naming_its_stage(models_with_upper_face_au_model, masked_inputs, tmp_path,
+                                                                capsys):
+    models = tmp_path / "models"
+    shutil.copytree(models_with_upper_face_au_model, models)
+    model_file = models / predict_module.UPPER_FACE_AU_MODEL_DIR / au_model.MODEL_FILE
+    model_file.write_text(model_file.read_text()[:300])
+    code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
+                 str(masked_inputs / "group_masked.jpg")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "dvc repro train_upper_face_au_model" in err
+    assert not (tmp_path / "o.csv").exists()
