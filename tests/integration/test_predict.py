@@ -316,6 +316,47 @@ def test_a_4k_video_is_analysed_with_boxes_in_its_own_pixels(cnn_model_dir, tmp_
     assert (table.box_left > 1500).all() and (table.box_right < 1500 + 2 * photo.shape[1]).all()
 
 
+@pytest.fixture(scope="module")
+def ffmpeg() -> str:
+    """The FFmpeg binary imageio-ffmpeg ships (a test dependency), to write clips of the fixture video."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def write_clip(ffmpeg: str, output: Path, *arguments: str) -> Path:
+    subprocess.run([ffmpeg, "-v", "error", "-y", *arguments, str(output)], check=True)
+    return output
+
+
+def test_a_video_stored_sideways_is_read_upright_by_its_rotation_metadata(au_model_dir, ffmpeg, tmp_path):
+    """As phones record: frames stored turned 90 degrees clockwise, with a display matrix saying to turn them back.
+    The faces are found on the upright frames, in the same places as in the original clip."""
+    video = MEDIA / "WolfgangLanger_Pexels.mp4"
+    upright = write_clip(ffmpeg, tmp_path / "upright.mp4", "-i", str(video), "-t", "1", "-an")
+    sideways = write_clip(ffmpeg, tmp_path / "sideways.mp4", "-i", str(upright), "-vf", "transpose=clock")
+    tagged = write_clip(ffmpeg, tmp_path / "tagged.mp4", "-display_rotation", "90", "-i", str(sideways), "-c", "copy")
+    _, original = predict_media(au_model_dir, tmp_path, str(upright))
+    code, rotated = predict_media(au_model_dir, tmp_path, str(tagged))
+    assert code == 0 and len(rotated) == len(original) == 24
+    assert (rotated.emotion != "").all()
+    for side in ("box_left", "box_top", "box_right", "box_bottom"):
+        assert (rotated[side] - original[side]).abs().max() <= 3, side
+
+
+def test_a_variable_frame_rate_video_keeps_each_frames_true_time(au_model_dir, ffmpeg, tmp_path):
+    """Frames 10-29 of the fixture dropped with their timestamps kept (a variable frame rate): the frame after the
+    gap is timed 21 frame periods after the one before it, the others one period apart."""
+    period = 1 / 23.976
+    video = write_clip(ffmpeg, tmp_path / "gap.mp4", "-i", str(MEDIA / "WolfgangLanger_Pexels.mp4"), "-t", "2",
+                       "-vf", "select='not(between(n,10,29))'", "-fps_mode", "passthrough", "-an")
+    code, table = predict_media(au_model_dir, tmp_path, str(video))
+    assert code == 0 and list(table.frame) == list(range(28)) and (table.emotion != "").all()
+    gaps = np.diff(table.time_s.to_numpy())
+    assert gaps[9] == pytest.approx(21 * period, abs=0.002)
+    assert np.delete(gaps, 9) == pytest.approx(np.full(26, period), abs=0.002)
+
+
 @pytest.mark.parametrize(("option", "value"), [("--frame-step", "0"), ("--smooth", "-1"), ("--max-faces", "two")])
 def test_bad_video_options_are_refused_before_any_work(au_model_dir, tmp_path, capsys, option, value):
     with pytest.raises(SystemExit) as stopped:
