@@ -128,6 +128,25 @@ def seed_table_sample(target: Path, rows: int) -> Path:
     return target
 
 
+def seed_video_folder(target: Path, videos_per_class: int, frames: int) -> Path:
+    """Labelled 'videos' in OpenFace FeatureExtraction form, <target>/<class>/<class>_<i>.csv: each video ``frames``
+    consecutive real rows of one emotion of the original project's AU table (real OpenFace measurements of FER2013
+    faces; only their grouping into videos is made up)."""
+    if not SEED_TABLE.is_file():
+        pytest.fail(f"{SEED_TABLE} missing: run 'make data' (dvc pull) first")
+    table = pd.read_csv(SEED_TABLE, skipinitialspace=True)
+    table.columns = [c.strip() for c in table.columns]
+    for code, emotion in enumerate(CLASSES):
+        rows = table[table.emotion == code].drop(columns="emotion")
+        (target / emotion).mkdir(parents=True)
+        for video in range(videos_per_class):
+            chunk = rows.iloc[video * frames:(video + 1) * frames].reset_index(drop=True)
+            head = pd.DataFrame({"frame": chunk.index + 1, "face_id": 0, "timestamp": chunk.index / 30,
+                                 "confidence": 0.98, "success": 1})
+            pd.concat([head, chunk], axis=1).to_csv(target / emotion / f"{emotion}_{video}.csv", index=False)
+    return target
+
+
 def _as_tf_keras2(node: object) -> object:
     """A Keras 3 model config rewritten the way tf.keras 2 (Teachable Machine's exporter) wrote it."""
     if isinstance(node, list):

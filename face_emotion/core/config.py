@@ -126,6 +126,27 @@ class AuTableData:
 
 
 @dataclass(frozen=True)
+class OpenFaceVideosData:
+    """OpenFace FeatureExtraction CSVs of labelled videos, <root>/<class>/<video>.csv (a row per frame); no images.
+    A video's frames stay in one split."""
+
+    kind: Literal["openface_videos"]
+    root: str
+    classes: Classes
+    val_fraction: Annotated[float, SHARE]
+    """Share of the training videos held out for validation (whole videos)."""
+    max_per_class: Annotated[int, Range(1)] | None
+    """Cap on usable frames per class and split (null: all)."""
+    test_fraction: Annotated[float, OPEN_SHARE]
+    """Share of the videos held out for testing (whole videos, stratified by class)."""
+    frame_step: Annotated[int, Range(1)]
+    """Every frame_step-th frame of a video is used (neighbouring frames are near copies)."""
+
+
+DataParams = ImageData | AuTableData | OpenFaceVideosData
+
+
+@dataclass(frozen=True)
 class MediaPipeParams:
     """MediaPipe FaceLandmarker blendshapes and landmarks mapped to OpenFace AU intensities (offline)."""
 
@@ -335,7 +356,7 @@ class Params:
     """All parameters of one experiment."""
 
     seed: int
-    data: ImageData | AuTableData
+    data: DataParams
     au: AuParams
     au_model: AuModelParams
     cnn: CnnParams

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
-from face_emotion.core.config import AuTableData, ImageData
+from face_emotion.core.config import AuTableData, DataParams, ImageData, OpenFaceVideosData
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import AU_COLUMNS, EXCLUDED, MANIFEST_COLUMNS, REJECTED, USED
 from face_emotion.data.images import ImageRejected, is_image_name, read_image
-from face_emotion.data.openface_csv import read_openface_csv
+from face_emotion.data.openface_csv import most_confident, read_openface_csv
 
 SOURCE_SPLITS = ("train", "test")
 
@@ -35,10 +35,18 @@ def _inspect(path: Path) -> dict[str, object]:
             "height": image.height, "blank": bool(pixels.min() == pixels.max())}
 
 
-def check_source(params: ImageData | AuTableData) -> None:
+def check_source(params: DataParams) -> None:
     """A one-line UserError unless the data is where ``params`` says, in its layout, with a folder (or label column)
     for what the params ask for; cheap: no file is decoded."""
     root = Path(params.root)
+    if isinstance(params, OpenFaceVideosData):
+        if not root.is_dir():
+            raise UserError(f"data folder '{root}' not found: run 'dvc pull' or set data.root")
+        missing = [c for c in params.classes if not (root / c).is_dir()]
+        if missing:
+            raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder (expected {root}/<class>/<video>.csv "
+                            "for each of data.classes)")
+        return
     if isinstance(params, AuTableData):
         if not root.is_file():
             raise UserError(f"AU table '{root}' not found: run 'dvc pull' or set data.root")
@@ -93,15 +101,15 @@ def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.Dat
 
 
 def _grouped_split(rows: pd.DataFrame, fraction: float, seed: int, split: str, manifest: pd.DataFrame) -> pd.DataFrame:
-    """Move whole groups of ``rows`` (a video's frames, a subject's faces) to ``split``: one fold of a seeded,
-    class-stratified group k-fold with k = 1 / ``fraction``, so about that share of the rows."""
+    """Move whole groups of ``rows`` (a video's frames, a subject's faces), with their unused rows, to ``split``: one
+    fold of a seeded, class-stratified group k-fold with k = 1 / ``fraction``, so about that share of the rows."""
     folds = max(2, round(1 / fraction))
     if rows.group.nunique() < folds:
         raise UserError(f"too few groups ({rows.group.nunique()}) in data.group_column for a {split} split of {fraction:g}")
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     _, chosen = next(splitter.split(rows.index, rows.label, groups=rows.group))
     manifest = manifest.copy()
-    manifest.loc[rows.index[chosen], "split"] = split
+    manifest.loc[manifest.group.isin(rows.group.iloc[chosen]), "split"] = split  # the groups' unused rows too
     return manifest
 
 
@@ -136,6 +144,12 @@ def _mark_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
     return manifest
 
 
+def _au_hashes(table: pd.DataFrame) -> list[str]:
+    """Per row of an AU table, a hash of its 17 AU values: what a pixel hash is for an image (duplicates)."""
+    return [hashlib.md5(",".join(f"{v:.4f}" for v in values).encode()).hexdigest()
+            for values in table[list(AU_COLUMNS)].to_numpy()]
+
+
 def table_row_path(table: str | Path, row: int) -> str:
     """The manifest path of row ``row`` (0-based) of an AU table: '<table>#<row>'."""
     return f"{Path(table).as_posix()}#{row}"
@@ -150,8 +164,7 @@ def scan_au_table(params: AuTableData) -> pd.DataFrame:
     code = pd.to_numeric(table[column], errors="coerce")
     known = code.isin(range(len(codes)))
     labels = code.where(known, 0).astype(int).map(dict(enumerate(codes))).where(known, "")
-    row_hash = [hashlib.md5(",".join(f"{v:.4f}" for v in values).encode()).hexdigest()
-                for values in table[list(AU_COLUMNS)].to_numpy()]
+    row_hash = _au_hashes(table)
     manifest = pd.DataFrame({
         "path": [table_row_path(root, i) for i in range(len(table))],
         "label": labels,
@@ -171,6 +184,50 @@ def scan_au_table(params: AuTableData) -> pd.DataFrame:
     return manifest
 
 
+def _video_rows(path: Path, label: str, frame_step: int) -> pd.DataFrame:
+    """Manifest rows of one FeatureExtraction CSV: a row per frame, every ``frame_step``-th one used (the most
+    confident face where OpenFace tracked several), failed frames rejected with OpenFace's reason."""
+    table = read_openface_csv(path)
+    if table.attrs["kind"] != "FeatureExtraction":
+        raise UserError("not an OpenFace FeatureExtraction table (no 'frame' column)")
+    row_hash = _au_hashes(table)
+    rows = pd.DataFrame({"path": [table_row_path(path, i) for i in range(len(table))], "label": label,
+                         "split": "train", "status": USED, "reason": table.failure_reason, "md5": row_hash,
+                         "pixel_md5": row_hash, "blank": False, "group": path.as_posix()}, columns=MANIFEST_COLUMNS)
+    rows.loc[rows.reason != "", "status"] = REJECTED
+    frame = pd.to_numeric(table.frame, errors="coerce")
+    between = ((frame - frame.min()) % frame_step != 0).to_numpy()
+    rows.loc[between, ["status", "reason"]] = [EXCLUDED, f"between analysed frames (data.frame_step={frame_step})"]
+    others = ~table.index.isin(most_confident(table, by="frame").index) & ~between
+    rows.loc[others, ["status", "reason"]] = [EXCLUDED, "another face of the frame is more confident"]
+    return rows
+
+
+def scan_openface_videos(params: OpenFaceVideosData) -> pd.DataFrame:
+    """One manifest row per frame of every video table under ``params.root``; a file that is no such table is one
+    rejected row with the reason."""
+    check_source(params)
+    root = Path(params.root)
+    parts = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        inside = path.relative_to(root).parts
+        label = inside[0] if len(inside) == 2 else ""
+        row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "group": path.as_posix()}
+        if len(inside) != 2:
+            parts.append(pd.DataFrame([{**row, "reason": "not inside a class folder (<class>/<video>.csv)"}]))
+        elif label not in params.classes:
+            parts.append(pd.DataFrame([{**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"}]))
+        elif path.suffix.lower() != ".csv":
+            parts.append(pd.DataFrame([{**row, "reason": f"not a CSV file ({path.suffix or 'no extension'})"}]))
+        else:
+            try:
+                parts.append(_video_rows(path, label, params.frame_step))
+            except UserError as exc:
+                parts.append(pd.DataFrame([{**row, "reason": str(exc).replace(f"OpenFace CSV {path} ", "")}]))
+    manifest = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=MANIFEST_COLUMNS)
+    return manifest.reindex(columns=MANIFEST_COLUMNS).fillna({"reason": "", "md5": "", "pixel_md5": "", "blank": False})
+
+
 def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> pd.DataFrame:
     """A seeded random (not stratified) test hold-out of the usable rows, the original project's protocol; whole
     groups when the rows have groups."""
@@ -184,15 +241,25 @@ def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> p
     return manifest
 
 
-def build_manifest(params: ImageData | AuTableData, seed: int) -> pd.DataFrame:
+def _check_usable(manifest: pd.DataFrame, source: str) -> None:
+    """A one-line UserError when fewer than two rows of an AU table or video tables can be used, with the most
+    common reason; ``source`` names the data in the message."""
+    if (manifest.status == USED).sum() < 2:
+        reasons = Counter(manifest.loc[manifest.status != USED, "reason"]).most_common(1)
+        raise UserError(f"{source} has no usable rows to split"
+                        + (f" (most common reason, {reasons[0][1]} rows: {reasons[0][0]})" if reasons else ""))
+
+
+def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
     """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
     if isinstance(params, AuTableData):
         manifest = scan_au_table(params)
-        if (manifest.status == USED).sum() < 2:
-            reasons = Counter(manifest.loc[manifest.status != USED, "reason"]).most_common(1)
-            raise UserError(f"AU table '{params.root}' has no usable rows to split"
-                            + (f" (most common reason, {reasons[0][1]} rows: {reasons[0][0]})" if reasons else ""))
+        _check_usable(manifest, f"AU table '{params.root}'")
         manifest = _hold_out_test(manifest, params.test_fraction, seed)
+    elif isinstance(params, OpenFaceVideosData):
+        manifest = scan_openface_videos(params)
+        _check_usable(manifest, f"video folder '{params.root}'")
+        manifest = _grouped_split(manifest[manifest.status == USED], params.test_fraction, seed, "test", manifest)
     else:
         manifest = scan(params)
     usable = manifest[manifest.status == USED]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import AU_MODEL, AU_ROUTE, UPPER_FACE_AU_MODEL, read_manifest
-from tests.helpers import CLASSES, QUICK, copy_project, run, seed_table_sample, stages_run
+from tests.helpers import CLASSES, QUICK, copy_project, run, seed_table_sample, seed_video_folder, stages_run
 
 MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", "tm_classroom"}
 
@@ -198,3 +198,20 @@ def test_seed_reproduction_trains_the_au_model_on_the_original_table(tmp_path):
     page = paths.report.read_text()
     assert "What each emotion looks like" in page and "<img src=" not in page  # an AU table has no face images
     assert stages_run(run(["dvc", "repro"], cwd=project).stdout) == []
+
+
+def test_labelled_openface_videos_train_and_compare_the_au_model_on_whole_videos(tmp_path):
+    """`dvc exp run -S experiment=openface_videos` on 60 videos of FeatureExtraction tables (real OpenFace rows)."""
+    project = copy_project(tmp_path / "project")
+    seed_video_folder(project / "videos", videos_per_class=10, frames=20)
+    result = run(["dvc", "exp", "run", "-S", "experiment=openface_videos", "-S", "data.root=videos",
+                  "-S", "data.frame_step=2"], cwd=project)
+    assert "train_cnn: skipped" in result.stdout
+    paths = load_paths(project)
+    manifest = read_manifest(paths.manifest)
+    assert manifest.groupby("group").split.nunique().max() == 1 and len(manifest) == 60 * 20
+    test_frames = int(((manifest.split == "test") & (manifest.status == "ok")).sum())
+    details = json.loads(paths.comparison_details.read_text())
+    assert set(json.loads(paths.evaluate_metrics.read_text())) == {AU_MODEL}
+    assert details["models"][AU_MODEL]["n"] == test_frames == 12 * 10
+    assert details["models"][AU_MODEL]["accuracy"] > 1 / len(CLASSES)

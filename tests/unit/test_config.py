@@ -63,7 +63,8 @@ def test_each_name_has_one_owner_and_the_registries_agree():
 
 @pytest.mark.parametrize("option", ["au=mediapipe", "au=openface", "au=openface_csv", "au_model=linear",
                                     "au_model=additive", "au_model=pairwise", "au_model=ebm", "cnn=xception", "cnn=vgg",
-                                    "mask=default", "experiment=quick", "experiment=seed_reproduction"])
+                                    "mask=default", "data=openface_videos", "experiment=quick",
+                                    "experiment=seed_reproduction", "experiment=openface_videos"])
 def test_every_config_option_composes_into_valid_params(option):
     """Every schema field has its value in the YAML: no option relies on a default in code."""
     parse_params(conf(option))
@@ -74,6 +75,9 @@ def test_config_groups_swap_whole_schemas():
     params = default_params("experiment=seed_reproduction")
     assert params.data.kind == "au_table" and params.au.backend == "openface_csv"
     assert params.au_model.features == "au17_pairs"
+    videos = default_params("experiment=openface_videos")
+    assert videos.data.kind == "openface_videos" and videos.au.backend == "openface_csv"
+    assert videos.au_model.features == "au17"
 
 
 def test_quick_experiment_caps_data_and_epochs():
@@ -166,7 +170,7 @@ def test_every_key_of_every_option_is_documented():
     """docs/configuration.md names every key any conf/ option composes (the YAML owns the values)."""
     page = (REPO / "docs" / "configuration.md").read_text()
     options = ["au=openface", "au=openface_csv", "au_model=additive", "au_model=pairwise", "au_model=ebm",
-               "experiment=seed_reproduction"]
+               "experiment=seed_reproduction", "experiment=openface_videos"]
     keys = set().union(leaf_keys(conf()), *(leaf_keys(conf(option)) for option in options))
     undocumented = sorted(key for key in keys if f"`{key.rsplit('.', 1)[-1]}`" not in page and f"`{key}`" not in page
                           and f".{key.rsplit('.', 1)[-1]}`" not in page)
