@@ -300,14 +300,17 @@ def quality_markdown(report: dict[str, object], manifest: pd.DataFrame) -> str:
     counts: dict[str, dict[str, int]] = report["counts"]  # type: ignore[assignment]
     labels = sorted({label for per_split in counts.values() for label in per_split})
     splits = [s for s in ("train", "val", "test") if s in counts]
+    entries = "rows" if manifest.path.str.contains("#", regex=False).any() else "files"  # of AU or video tables
     lines = ["# Data quality", "",
-             f"{report['files']} files: {report['used']} used, {report['rejected']} rejected, {report['excluded']} excluded.", "",
+             f"{report['files']} {entries}: {report['used']} used, {report['rejected']} rejected, "
+             f"{report['excluded']} excluded.", "",
              "| class | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
     lines += [f"| {label} | " + " | ".join(str(counts[s].get(label, 0)) for s in splits) + " |" for label in labels]
     lines += ["", f"Exact duplicates within a split: {report['duplicates_within_split']}; "
               f"images with an exact copy in train: {report['duplicates_of_train']}; blank images: {report['blank_images']}.", ""]
     if report["groups_per_split"]:
-        lines += [f"Groups (data.group_column) per split, none in two splits: {report['groups_per_split']}.", ""]
+        lines += [f"Groups (videos, or rows sharing data.group_column) per split, none in two splits: "
+                  f"{report['groups_per_split']}.", ""]
     lines += ["## Excluded", ""] + [f"- {n} x {reason}" for reason, n in report["excluded_reasons"].items()]  # type: ignore[union-attr]
     rejected = manifest[manifest.status == REJECTED]
     lines += ["", "## Rejected", ""] + [f"- `{row.path}`: {row.reason}" for row in rejected.itertuples()]

@@ -211,6 +211,8 @@ def test_labelled_openface_videos_train_and_compare_the_au_model_on_whole_videos
     manifest = read_manifest(paths.manifest)
     assert manifest.groupby("group").split.nunique().max() == 1 and len(manifest) == 60 * 20
     test_frames = int(((manifest.split == "test") & (manifest.status == "ok")).sum())
+    quality = paths.data_quality_page.read_text()
+    assert "1200 rows: 600 used, 0 rejected, 600 excluded" in quality and "Groups (videos" in quality
     details = json.loads(paths.comparison_details.read_text())
     assert set(json.loads(paths.evaluate_metrics.read_text())) == {AU_MODEL}
     assert details["models"][AU_MODEL]["n"] == test_frames == 12 * 10
