@@ -20,13 +20,13 @@ from PIL import Image
 from tqdm import tqdm
 
 from face_emotion import au_model
-from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, is_tight_crop
+from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, face_finder, is_tight_crop
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
-from face_emotion.core.config import AuParams, MediaPipeParams, compose_conf, parse_params, parse_section
+from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path
 from face_emotion.core.lifetime import end_with_parent
@@ -249,11 +249,6 @@ def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
         raise UserError(f"{folder} predicts {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: retrain both "
                         "with 'make run'")
     return model
-
-
-def face_finder() -> MediaPipeParams:
-    """MediaPipe as conf/au/mediapipe.yaml configures it, once per image: it only finds the face for the CNN."""
-    return dataclasses.replace(parse_params(compose_conf("au=mediapipe")).au, mirror=False)
 
 
 class CnnPredictor(_MediaPipePredictor):

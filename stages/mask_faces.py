@@ -3,7 +3,7 @@ mask.unseen_style), and the AUs still measured on it."""
 
 from face_emotion.au import extract
 from face_emotion.au.masked import mask_and_measure, write_empty
-from face_emotion.core.config import ImageData, Params
+from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
@@ -12,7 +12,7 @@ from face_emotion.core.tables import read_manifest
 
 def main(params: Params, paths: Paths) -> None:
     test_sets = params.mask.test_sets()
-    if not isinstance(params.data, ImageData):
+    if not isinstance(params.data, FaceImageData):
         print(f"mask_faces: no test images to mask (data.kind={params.data.kind}); the masked comparison is skipped")
         for name in test_sets:
             write_empty(paths.masked_manifest(name), paths.masked_au_table(name), paths.masked_images(name))

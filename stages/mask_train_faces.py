@@ -4,7 +4,7 @@ copy: the masked-face AU model's data."""
 
 from face_emotion.au import extract
 from face_emotion.au.masked import mask_and_measure, write_empty
-from face_emotion.core.config import ImageData, Params
+from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
@@ -12,7 +12,7 @@ from face_emotion.core.tables import read_manifest
 
 
 def main(params: Params, paths: Paths) -> None:
-    if not isinstance(params.data, ImageData):
+    if not isinstance(params.data, FaceImageData):
         print(f"mask_train_faces: no images to mask (data.kind={params.data.kind}); no masked-face AU model")
         write_empty(paths.masked_train_manifest, paths.masked_train_au_table, paths.masked_train_images)
         write_json({}, paths.mask_train_faces_metrics)

@@ -5,7 +5,7 @@ import numpy as np
 
 from face_emotion.cnn import training
 from face_emotion.cnn.model import INFO_FILE, MODEL_FILE, predict_proba
-from face_emotion.core.config import ImageData, Params
+from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import atomic_path, size_mb, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
@@ -22,7 +22,7 @@ def skip(reason: str, paths: Paths) -> None:
 
 
 def main(params: Params, paths: Paths) -> None:
-    if not isinstance(params.data, ImageData):
+    if not isinstance(params.data, FaceImageData):
         skip(f"data.kind={params.data.kind} has no images", paths)
         return
     classes = params.data.classes

@@ -3,7 +3,7 @@
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn.model import INFO_FILE, MODEL_FILE
 from face_emotion.cnn.training import configure_threads
-from face_emotion.core.config import ImageData, Params
+from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import atomic_path, size_mb, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
@@ -11,7 +11,7 @@ from face_emotion.data.faces import load_face_cache
 
 
 def main(params: Params, paths: Paths) -> None:
-    if not isinstance(params.data, ImageData):
+    if not isinstance(params.data, FaceImageData):
         write_json({"trained": False, "reason": f"data.kind={params.data.kind} has no images"},
                    paths.mask_detector / INFO_FILE)
         write_json({}, paths.train_mask_detector_metrics)

@@ -147,6 +147,29 @@ def seed_video_folder(target: Path, videos_per_class: int, frames: int) -> Path:
     return target
 
 
+VIDEO = SHARED_FIXTURES / "media" / "WolfgangLanger_Pexels.mp4"
+"""The fixture video: 472 frames, 640x360, one face."""
+
+
+def write_clip(output: Path, *arguments: str) -> Path:
+    """``output`` written by FFmpeg (the binary imageio-ffmpeg ships, a test dependency) with ``arguments``."""
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *arguments, str(output)], check=True)
+    return output
+
+
+def video_clip_folder(target: Path, classes: list[str], clips_per_class: int, seconds: float = 0.5) -> Path:
+    """Labelled videos, <target>/<class>/clip_<i>.mp4: short clips of the fixture video, each from its own second
+    (real frames of a real face; only the labels are made up)."""
+    for c, label in enumerate(classes):
+        (target / label).mkdir(parents=True)
+        for i in range(clips_per_class):
+            start = c * clips_per_class + i
+            write_clip(target / label / f"clip_{i}.mp4", "-ss", str(start), "-t", str(seconds), "-i", str(VIDEO), "-an")
+    return target
+
+
 def _as_tf_keras2(node: object) -> object:
     """A Keras 3 model config rewritten the way tf.keras 2 (Teachable Machine's exporter) wrote it."""
     if isinstance(node, list):

@@ -51,13 +51,22 @@ class EbmModel(AuModel):
             warnings.filterwarnings("ignore", message="For multiclass we cannot currently visualize pairs")
             ebm.fit(values, labels, sample_weight=weights)
         order = [list(ebm.classes_).index(c) for c in self.classes]
-        self.intercept_ = np.asarray(ebm.intercept_, dtype=float)[order].tolist()
+
+        def per_class(scores: np.ndarray) -> list:
+            """Scores per emotion in self.classes' order. With two classes the library keeps one logit, the second
+            class's against the first: it is shared out as -s/2 and +s/2, which give the same probabilities."""
+            scores = np.asarray(scores, dtype=float)
+            if len(ebm.classes_) == 2:
+                scores = np.stack([-scores / 2, scores / 2], axis=-1)
+            return scores[..., order].tolist()
+
+        self.intercept_ = np.reshape(per_class(ebm.intercept_), -1).tolist()
         self.terms_ = []
         for features, scores in zip(ebm.term_features_, ebm.term_scores_, strict=True):
             level = len(features)  # a pair's features are binned more coarsely than a main effect's
             cuts = [np.asarray(ebm.bins_[j][min(level, len(ebm.bins_[j])) - 1], dtype=float).tolist() for j in features]
             self.terms_.append({"features": [self.features_[j] for j in features], "cuts": cuts,
-                                "scores": np.asarray(scores, dtype=float)[..., order].tolist()})
+                                "scores": per_class(scores)})
         self._set_average_slopes(values)
 
     def _check_shapes(self) -> None:

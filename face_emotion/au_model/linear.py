@@ -19,7 +19,8 @@ MAX_ITER = 5000
 
 def fit_logistic(design: np.ndarray, labels: np.ndarray, classes: list[str],
                  params: LinearModelParams | AdditiveModelParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and intercepts of multinomial logistic regression, rows in ``classes`` order."""
+    """Coefficients and intercepts of multinomial logistic regression, a row per class in ``classes`` order (with two
+    classes too, with the same probabilities)."""
     l1_ratio = params.l1_ratio if isinstance(params, LinearModelParams) else 0.0
     model = LogisticRegression(C=params.C, l1_ratio=l1_ratio, solver="lbfgs" if l1_ratio == 0 else "saga",
                                class_weight=params.class_weight, max_iter=MAX_ITER, random_state=seed)
@@ -30,8 +31,11 @@ def fit_logistic(design: np.ndarray, labels: np.ndarray, classes: list[str],
         except ConvergenceWarning:
             raise UserError(f"logistic regression did not converge in {MAX_ITER} iterations: "
                             "try a smaller au_model.C (stronger regularisation)") from None
+    coef, intercept = model.coef_, model.intercept_
+    if len(model.classes_) == 2:  # one logit, the second class's against the first: shared out as -z/2 and +z/2
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.concatenate([-intercept / 2, intercept / 2])
     order = [list(model.classes_).index(c) for c in classes]
-    return model.coef_[order], model.intercept_[order]
+    return coef[order], intercept[order]
 
 
 class LinearModel(AuModel):

@@ -143,7 +143,30 @@ class OpenFaceVideosData:
     """Every frame_step-th frame of a video is used (neighbouring frames are near copies)."""
 
 
-DataParams = ImageData | AuTableData | OpenFaceVideosData
+@dataclass(frozen=True)
+class VideoData:
+    """Labelled video files, <root>/<class>/<video>: the face of every frame_step-th frame is found by MediaPipe and
+    cropped as FER2013 faces are, and the crops are the data's face images. A video's frames stay in one split."""
+
+    kind: Literal["videos"]
+    root: str
+    classes: Classes
+    val_fraction: Annotated[float, SHARE]
+    """Share of the training videos held out for validation (whole videos)."""
+    max_per_class: Annotated[int, Range(1)] | None
+    """Cap on usable frames per class and split (null: all)."""
+    test_fraction: Annotated[float, OPEN_SHARE]
+    """Share of the videos held out for testing (whole videos, stratified by class)."""
+    frame_step: Annotated[int, Range(1)]
+    """Every frame_step-th frame of a video is used (neighbouring frames are near copies)."""
+
+    def check(self, where: str) -> None:
+        ImageData.check(self, where)  # type: ignore[arg-type]
+
+
+DataParams = ImageData | AuTableData | OpenFaceVideosData | VideoData
+FaceImageData = ImageData | VideoData
+"""Data whose faces are images: the CNN, the mask detector and the masked comparison need them."""
 
 
 @dataclass(frozen=True)

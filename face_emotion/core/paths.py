@@ -69,6 +69,11 @@ class Paths:
         return self.dataset / "faces.npz"
 
     @property
+    def video_faces(self) -> Path:
+        """The face crops of labelled videos' frames (data.kind videos), <class>/<video file name>_<frame>.png."""
+        return self.dataset / "video_faces"
+
+    @property
     def au_table(self) -> Path:
         return self.au / "table.csv"
 

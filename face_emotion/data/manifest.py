@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
-from face_emotion.core.config import AuTableData, DataParams, ImageData, OpenFaceVideosData
+from face_emotion.core.config import AuTableData, DataParams, ImageData, OpenFaceVideosData, VideoData
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import AU_COLUMNS, EXCLUDED, MANIFEST_COLUMNS, REJECTED, USED
 from face_emotion.data.images import ImageRejected, is_image_name, read_image
 from face_emotion.data.openface_csv import most_confident, read_openface_csv
+from face_emotion.data.video import VideoRejected, is_video_name
+from face_emotion.data.video_faces import NO_FACE, frame_path, write_face_crops
 
 SOURCE_SPLITS = ("train", "test")
 
@@ -39,12 +42,13 @@ def check_source(params: DataParams) -> None:
     """A one-line UserError unless the data is where ``params`` says, in its layout, with a folder (or label column)
     for what the params ask for; cheap: no file is decoded."""
     root = Path(params.root)
-    if isinstance(params, OpenFaceVideosData):
+    if isinstance(params, OpenFaceVideosData | VideoData):
         if not root.is_dir():
             raise UserError(f"data folder '{root}' not found: run 'dvc pull' or set data.root")
         missing = [c for c in params.classes if not (root / c).is_dir()]
+        video = "<video>.csv" if isinstance(params, OpenFaceVideosData) else "<video>"
         if missing:
-            raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder (expected {root}/<class>/<video>.csv "
+            raise UserError(f"data folder '{root}' has no '{missing[0]}/' folder (expected {root}/<class>/{video} "
                             "for each of data.classes)")
         return
     if isinstance(params, AuTableData):
@@ -203,29 +207,72 @@ def _video_rows(path: Path, label: str, frame_step: int) -> pd.DataFrame:
     return rows
 
 
-def scan_openface_videos(params: OpenFaceVideosData) -> pd.DataFrame:
-    """One manifest row per frame of every video table under ``params.root``; a file that is no such table is one
-    rejected row with the reason."""
-    check_source(params)
+def _class_folder_files(params: OpenFaceVideosData | VideoData) -> Iterator[tuple[Path, str, dict[str, object] | None]]:
+    """Each file under ``params.root`` with its class folder, and a rejected or excluded row when it is not in one of
+    data.classes' folders."""
     root = Path(params.root)
-    parts = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         inside = path.relative_to(root).parts
         label = inside[0] if len(inside) == 2 else ""
         row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "group": path.as_posix()}
         if len(inside) != 2:
-            parts.append(pd.DataFrame([{**row, "reason": "not inside a class folder (<class>/<video>.csv)"}]))
+            yield path, label, {**row, "reason": "not inside a class folder (<class>/<video>)"}
         elif label not in params.classes:
-            parts.append(pd.DataFrame([{**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"}]))
+            yield path, label, {**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"}
+        else:
+            yield path, label, None
+
+
+def _manifest_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    manifest = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=MANIFEST_COLUMNS)
+    return manifest.reindex(columns=MANIFEST_COLUMNS).fillna({"reason": "", "md5": "", "pixel_md5": "", "blank": False})
+
+
+def scan_openface_videos(params: OpenFaceVideosData) -> pd.DataFrame:
+    """One manifest row per frame of every video table under ``params.root``; a file that is no such table is one
+    rejected row with the reason."""
+    check_source(params)
+    parts = []
+    for path, label, unusable in _class_folder_files(params):
+        if unusable is not None:
+            parts.append(pd.DataFrame([unusable]))
         elif path.suffix.lower() != ".csv":
-            parts.append(pd.DataFrame([{**row, "reason": f"not a CSV file ({path.suffix or 'no extension'})"}]))
+            parts.append(pd.DataFrame([{"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED,
+                                        "group": path.as_posix(),
+                                        "reason": f"not a CSV file ({path.suffix or 'no extension'})"}]))
         else:
             try:
                 parts.append(_video_rows(path, label, params.frame_step))
             except UserError as exc:
-                parts.append(pd.DataFrame([{**row, "reason": str(exc).replace(f"OpenFace CSV {path} ", "")}]))
-    manifest = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=MANIFEST_COLUMNS)
-    return manifest.reindex(columns=MANIFEST_COLUMNS).fillna({"reason": "", "md5": "", "pixel_md5": "", "blank": False})
+                parts.append(pd.DataFrame([{"path": path.as_posix(), "label": label, "split": "train",
+                                            "status": REJECTED, "group": path.as_posix(),
+                                            "reason": str(exc).replace(f"OpenFace CSV {path} ", "")}]))
+    return _manifest_of(parts)
+
+
+def scan_videos(params: VideoData, crops_dir: Path) -> pd.DataFrame:
+    """One manifest row per analysed frame of every video under ``params.root``: its face crop, written under
+    ``crops_dir``/<class>/, or the frame rejected when no face is found in it; a file that cannot be read as a video
+    is one rejected row with the reason."""
+    check_source(params)
+    parts = []
+    for path, label, unusable in _class_folder_files(params):
+        row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "group": path.as_posix()}
+        if unusable is not None:
+            parts.append(pd.DataFrame([unusable]))
+            continue
+        if not is_video_name(path):
+            parts.append(pd.DataFrame([{**row, "reason": f"not a video file ({path.suffix or 'no extension'})"}]))
+            continue
+        frames = []
+        try:
+            for frame in write_face_crops(path, crops_dir / label, params.frame_step):
+                frames.append({**row, "path": frame_path(path, frame.index), "reason": NO_FACE} if frame.crop is None
+                              else {**row, "path": frame.crop.as_posix(), **_inspect(frame.crop)})
+        except VideoRejected as exc:
+            frames = [{**row, "reason": str(exc)}]
+        parts.append(pd.DataFrame(frames or [{**row, "reason": "no frame could be decoded"}]))
+    return _manifest_of(parts)
 
 
 def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> pd.DataFrame:
@@ -250,14 +297,20 @@ def _check_usable(manifest: pd.DataFrame, source: str) -> None:
                         + (f" (most common reason, {reasons[0][1]} rows: {reasons[0][0]})" if reasons else ""))
 
 
-def build_manifest(params: DataParams, seed: int) -> pd.DataFrame:
-    """Scan, cap, split and flag duplicates: the full manifest of the prepare stage."""
+def build_manifest(params: DataParams, seed: int, crops_dir: Path | None = None) -> pd.DataFrame:
+    """Scan, cap, split and flag duplicates: the full manifest of the prepare stage. Videos' face crops are written
+    to ``crops_dir``."""
     if isinstance(params, AuTableData):
         manifest = scan_au_table(params)
         _check_usable(manifest, f"AU table '{params.root}'")
         manifest = _hold_out_test(manifest, params.test_fraction, seed)
-    elif isinstance(params, OpenFaceVideosData):
-        manifest = scan_openface_videos(params)
+    elif isinstance(params, OpenFaceVideosData | VideoData):
+        if isinstance(params, VideoData):
+            if crops_dir is None:
+                raise ValueError("videos need a folder for their face crops")
+            manifest = scan_videos(params, crops_dir)
+        else:
+            manifest = scan_openface_videos(params)
         _check_usable(manifest, f"video folder '{params.root}'")
         manifest = _grouped_split(manifest[manifest.status == USED], params.test_fraction, seed, "test", manifest)
     else:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from face_emotion import au_model
 from face_emotion import predict as predict_module
-from face_emotion.au.backends.mediapipe import MediaPipeBackend
+from face_emotion.au.backends.mediapipe import MediaPipeBackend, face_finder
 from face_emotion.cli import main
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
@@ -24,7 +24,7 @@ from face_emotion.data.faces import decode_faces
 from face_emotion.data.masking import apply_mask, draw_look
 from face_emotion.explain.reasons import MOUTH_HIDDEN
 from face_emotion.predict import load_predictor, predict_files
-from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
+from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces, write_clip
 
 AU = default_params("au.mirror=false").au
 LINEAR = default_params("au_model=linear").au_model
@@ -316,26 +316,13 @@ def test_a_4k_video_is_analysed_with_boxes_in_its_own_pixels(cnn_model_dir, tmp_
     assert (table.box_left > 1500).all() and (table.box_right < 1500 + 2 * photo.shape[1]).all()
 
 
-@pytest.fixture(scope="module")
-def ffmpeg() -> str:
-    """The FFmpeg binary imageio-ffmpeg ships (a test dependency), to write clips of the fixture video."""
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def write_clip(ffmpeg: str, output: Path, *arguments: str) -> Path:
-    subprocess.run([ffmpeg, "-v", "error", "-y", *arguments, str(output)], check=True)
-    return output
-
-
-def test_a_video_stored_sideways_is_read_upright_by_its_rotation_metadata(au_model_dir, ffmpeg, tmp_path):
+def test_a_video_stored_sideways_is_read_upright_by_its_rotation_metadata(au_model_dir, tmp_path):
     """As phones record: frames stored turned 90 degrees clockwise, with a display matrix saying to turn them back.
     The faces are found on the upright frames, in the same places as in the original clip."""
     video = MEDIA / "WolfgangLanger_Pexels.mp4"
-    upright = write_clip(ffmpeg, tmp_path / "upright.mp4", "-i", str(video), "-t", "1", "-an")
-    sideways = write_clip(ffmpeg, tmp_path / "sideways.mp4", "-i", str(upright), "-vf", "transpose=clock")
-    tagged = write_clip(ffmpeg, tmp_path / "tagged.mp4", "-display_rotation", "90", "-i", str(sideways), "-c", "copy")
+    upright = write_clip(tmp_path / "upright.mp4", "-i", str(video), "-t", "1", "-an")
+    sideways = write_clip(tmp_path / "sideways.mp4", "-i", str(upright), "-vf", "transpose=clock")
+    tagged = write_clip(tmp_path / "tagged.mp4", "-display_rotation", "90", "-i", str(sideways), "-c", "copy")
     _, original = predict_media(au_model_dir, tmp_path, str(upright))
     code, rotated = predict_media(au_model_dir, tmp_path, str(tagged))
     assert code == 0 and len(rotated) == len(original) == 24
@@ -344,11 +331,11 @@ def test_a_video_stored_sideways_is_read_upright_by_its_rotation_metadata(au_mod
         assert (rotated[side] - original[side]).abs().max() <= 3, side
 
 
-def test_a_variable_frame_rate_video_keeps_each_frames_true_time(au_model_dir, ffmpeg, tmp_path):
+def test_a_variable_frame_rate_video_keeps_each_frames_true_time(au_model_dir, tmp_path):
     """Frames 10-29 of the fixture dropped with their timestamps kept (a variable frame rate): the frame after the
     gap is timed 21 frame periods after the one before it, the others one period apart."""
     period = 1 / 23.976
-    video = write_clip(ffmpeg, tmp_path / "gap.mp4", "-i", str(MEDIA / "WolfgangLanger_Pexels.mp4"), "-t", "2",
+    video = write_clip(tmp_path / "gap.mp4", "-i", str(MEDIA / "WolfgangLanger_Pexels.mp4"), "-t", "2",
                        "-vf", "select='not(between(n,10,29))'", "-fps_mode", "passthrough", "-an")
     code, table = predict_media(au_model_dir, tmp_path, str(video))
     assert code == 0 and list(table.frame) == list(range(28)) and (table.emotion != "").all()
@@ -405,7 +392,7 @@ def masked_inputs(tmp_path_factory) -> Path:
             Image.fromarray(apply_mask(pixels, look, rng)).save(root / f"{label}_{face.stem}_masked.png")
     group = Image.open(GROUP_PHOTO).convert("RGB")
     pixels = np.asarray(group).copy()
-    with MediaPipeBackend(predict_module.face_finder(), max_faces=GROUP_FACES + 3) as backend:
+    with MediaPipeBackend(face_finder(), max_faces=GROUP_FACES + 3) as backend:
         for left, top, right, bottom in (face.box() for face in backend.every_face(group)):
             pixels[top:bottom, left:right] = apply_mask(pixels[top:bottom, left:right], look, rng)
     group.save(root / "group_plain.jpg")

@@ -8,7 +8,17 @@ import pandas as pd
 
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import AU_MODEL, AU_ROUTE, UPPER_FACE_AU_MODEL, read_manifest
-from tests.helpers import CLASSES, QUICK, copy_project, run, seed_table_sample, seed_video_folder, stages_run
+from tests.helpers import (
+    ALL_STAGES,
+    CLASSES,
+    QUICK,
+    copy_project,
+    run,
+    seed_table_sample,
+    seed_video_folder,
+    stages_run,
+    video_clip_folder,
+)
 
 MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", "tm_classroom"}
 
@@ -217,3 +227,21 @@ def test_labelled_openface_videos_train_and_compare_the_au_model_on_whole_videos
     assert set(json.loads(paths.evaluate_metrics.read_text())) == {AU_MODEL}
     assert details["models"][AU_MODEL]["n"] == test_frames == 12 * 10
     assert details["models"][AU_MODEL]["accuracy"] > 1 / len(CLASSES)
+
+
+def test_labelled_video_files_run_every_stage_on_their_face_crops(tmp_path):
+    """`dvc exp run -S data=videos` on 16 clips of the fixture video, two classes: the faces of every 4th frame are
+    cropped, and the AU models, the CNN and the masked comparison run on the crops, whole videos per split."""
+    project = copy_project(tmp_path / "project")
+    video_clip_folder(project / "videos", ["happy", "sad"], clips_per_class=8)
+    result = run(["dvc", "exp", "run", "-S", "experiment=quick", "-S", "data=videos", "-S", "data.root=videos",
+                  "-S", "data.classes=[happy,sad]", "-S", "data.frame_step=4"], cwd=project)
+    assert sorted(stages_run(result.stdout)) == sorted(ALL_STAGES)
+    paths = load_paths(project)
+    manifest = read_manifest(paths.manifest)
+    assert len(manifest) == 16 * 3 and manifest.groupby("group").split.nunique().max() == 1
+    assert len(list(paths.video_faces.rglob("*.png"))) == 16 * 3
+    details = json.loads(paths.comparison_details.read_text())
+    test_frames = int((manifest.split == "test").sum())
+    assert {AU_MODEL, "cnn", AU_ROUTE} <= set(details["models"]) and details["models"]["cnn"]["n"] == test_frames
+    assert set(details["masked"]) == {"masked", "unseen_mask"}

@@ -145,6 +145,32 @@ def test_ebm_model_reproduces_interpret_exactly_from_plain_bins():
 
 
 @FAMILIES
+def test_two_classes_give_a_logit_per_class_with_the_librarys_probabilities(params):
+    """With two classes scikit-learn and InterpretML keep one logit; each family still answers per class (in
+    data.classes' order, here not the alphabetical one) with the library's own probabilities."""
+    from interpret.glassbox import ExplainableBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from face_emotion.au_model.ebm import balanced_weights
+
+    table = synthetic_au_table(classes=("happy", "sad")).iloc[10:]
+    model = au_model.fit_table(table, params, ["sad", "happy"], seed=0)
+    probabilities = model.predict_proba(values_of(table))
+    assert probabilities.shape == (len(table), 2) and (probabilities.argmax(axis=1) == (table.label == "happy")).mean() > 0.9
+    if params.kind == "ebm":
+        reference = ExplainableBoostingClassifier(feature_names=list(AU_COLUMNS), feature_types=["continuous"] * 17,
+                                                  interactions=2, max_bins=16, max_interaction_bins=16, outer_bags=1,
+                                                  random_state=0)
+        reference.fit(values_of(table), table.label, sample_weight=balanced_weights(table.label.to_numpy()))
+        np.testing.assert_allclose(probabilities, reference.predict_proba(values_of(table))[:, ::-1], atol=1e-9)
+    if params.kind == "linear":
+        standardised = StandardScaler().fit_transform(values_of(table))
+        reference = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(standardised, table.label)
+        np.testing.assert_allclose(probabilities, reference.predict_proba(standardised)[:, ::-1], atol=1e-6)
+
+
+@FAMILIES
 def test_contributions_sum_to_the_logit_and_the_file_round_trips(params, tmp_path):
     table = synthetic_au_table()
     model = fit(params, table)

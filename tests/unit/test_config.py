@@ -63,7 +63,7 @@ def test_each_name_has_one_owner_and_the_registries_agree():
 
 @pytest.mark.parametrize("option", ["au=mediapipe", "au=openface", "au=openface_csv", "au_model=linear",
                                     "au_model=additive", "au_model=pairwise", "au_model=ebm", "cnn=xception", "cnn=vgg",
-                                    "mask=default", "data=openface_videos", "experiment=quick",
+                                    "mask=default", "data=openface_videos", "data=videos", "experiment=quick",
                                     "experiment=seed_reproduction", "experiment=openface_videos"])
 def test_every_config_option_composes_into_valid_params(option):
     """Every schema field has its value in the YAML: no option relies on a default in code."""
@@ -170,7 +170,7 @@ def test_every_key_of_every_option_is_documented():
     """docs/configuration.md names every key any conf/ option composes (the YAML owns the values)."""
     page = (REPO / "docs" / "configuration.md").read_text()
     options = ["au=openface", "au=openface_csv", "au_model=additive", "au_model=pairwise", "au_model=ebm",
-               "experiment=seed_reproduction", "experiment=openface_videos"]
+               "experiment=seed_reproduction", "experiment=openface_videos", "data=videos"]
     keys = set().union(leaf_keys(conf()), *(leaf_keys(conf(option)) for option in options))
     undocumented = sorted(key for key in keys if f"`{key.rsplit('.', 1)[-1]}`" not in page and f"`{key}`" not in page
                           and f".{key.rsplit('.', 1)[-1]}`" not in page)

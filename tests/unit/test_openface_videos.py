@@ -80,7 +80,7 @@ def test_bad_files_and_frames_are_counted_with_reasons(tmp_path):
         "notes.txt": "not a CSV file (.txt)",
         "semicolons.csv": "is separated by ';' (a spreadsheet export?): OpenFace writes comma-separated values with "
                           "decimal points",
-        "README.csv": "not inside a class folder (<class>/<video>.csv)",
+        "README.csv": "not inside a class folder (<class>/<video>)",
         "scared.csv": "class 'fear' not in data.classes"}
     assert (manifest.status == "ok").sum() == 5 * 10 * len(CLASSES) - 1
 

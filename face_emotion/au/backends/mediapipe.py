@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -18,7 +19,7 @@ from PIL import Image, ImageOps
 from face_emotion.au import geometry
 from face_emotion.au.backends.base import AuBackend
 from face_emotion.au.mapping import intensities
-from face_emotion.core.config import MediaPipeParams
+from face_emotion.core.config import MediaPipeParams, compose_conf, parse_params
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import BLENDSHAPE_DECIMALS, BLENDSHAPES, COLUMN_DECIMALS
 from face_emotion.data.images import ImageRejected, read_image
@@ -125,6 +126,12 @@ class FoundFace:
         centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
         return (round(centre_x - side / 2), round(centre_y - side / 2), round(centre_x + side / 2),
                 round(centre_y + side / 2))
+
+
+def face_finder() -> MediaPipeParams:
+    """MediaPipe as conf/au/mediapipe.yaml configures it, once per image: for finding faces (to crop them), not for
+    measuring them."""
+    return dataclasses.replace(parse_params(compose_conf("au=mediapipe")).au, mirror=False)
 
 
 def is_tight_crop(image: Image.Image) -> bool:
