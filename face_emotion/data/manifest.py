@@ -207,20 +207,20 @@ def _video_rows(path: Path, label: str, frame_step: int) -> pd.DataFrame:
     return rows
 
 
-def _class_folder_files(params: OpenFaceVideosData | VideoData) -> Iterator[tuple[Path, str, dict[str, object] | None]]:
-    """Each file under ``params.root`` with its class folder, and a rejected or excluded row when it is not in one of
-    data.classes' folders."""
+def _class_folder_files(params: OpenFaceVideosData | VideoData) -> Iterator[tuple[Path, dict[str, object]]]:
+    """Each file under ``params.root`` with its manifest row: rejected or excluded, with the reason, when it is not in
+    one of data.classes' folders; else rejected without a reason yet, for the caller to use or to say why not."""
     root = Path(params.root)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         inside = path.relative_to(root).parts
         label = inside[0] if len(inside) == 2 else ""
-        row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "group": path.as_posix()}
+        row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "reason": "",
+               "group": path.as_posix()}
         if len(inside) != 2:
-            yield path, label, {**row, "reason": "not inside a class folder (<class>/<video>)"}
+            row["reason"] = "not inside a class folder (<class>/<video>)"
         elif label not in params.classes:
-            yield path, label, {**row, "status": EXCLUDED, "reason": f"class '{label}' not in data.classes"}
-        else:
-            yield path, label, None
+            row.update(status=EXCLUDED, reason=f"class '{label}' not in data.classes")
+        yield path, row
 
 
 def _manifest_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -233,20 +233,16 @@ def scan_openface_videos(params: OpenFaceVideosData) -> pd.DataFrame:
     rejected row with the reason."""
     check_source(params)
     parts = []
-    for path, label, unusable in _class_folder_files(params):
-        if unusable is not None:
-            parts.append(pd.DataFrame([unusable]))
-        elif path.suffix.lower() != ".csv":
-            parts.append(pd.DataFrame([{"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED,
-                                        "group": path.as_posix(),
-                                        "reason": f"not a CSV file ({path.suffix or 'no extension'})"}]))
-        else:
-            try:
-                parts.append(_video_rows(path, label, params.frame_step))
-            except UserError as exc:
-                parts.append(pd.DataFrame([{"path": path.as_posix(), "label": label, "split": "train",
-                                            "status": REJECTED, "group": path.as_posix(),
-                                            "reason": str(exc).replace(f"OpenFace CSV {path} ", "")}]))
+    for path, row in _class_folder_files(params):
+        if not row["reason"] and path.suffix.lower() != ".csv":
+            row["reason"] = f"not a CSV file ({path.suffix or 'no extension'})"
+        if row["reason"]:
+            parts.append(pd.DataFrame([row]))
+            continue
+        try:
+            parts.append(_video_rows(path, str(row["label"]), params.frame_step))
+        except UserError as exc:
+            parts.append(pd.DataFrame([{**row, "reason": str(exc).replace(f"OpenFace CSV {path} ", "")}]))
     return _manifest_of(parts)
 
 
@@ -256,17 +252,15 @@ def scan_videos(params: VideoData, crops_dir: Path) -> pd.DataFrame:
     is one rejected row with the reason."""
     check_source(params)
     parts = []
-    for path, label, unusable in _class_folder_files(params):
-        row = {"path": path.as_posix(), "label": label, "split": "train", "status": REJECTED, "group": path.as_posix()}
-        if unusable is not None:
-            parts.append(pd.DataFrame([unusable]))
-            continue
-        if not is_video_name(path):
-            parts.append(pd.DataFrame([{**row, "reason": f"not a video file ({path.suffix or 'no extension'})"}]))
+    for path, row in _class_folder_files(params):
+        if not row["reason"] and not is_video_name(path):
+            row["reason"] = f"not a video file ({path.suffix or 'no extension'})"
+        if row["reason"]:
+            parts.append(pd.DataFrame([row]))
             continue
         frames = []
         try:
-            for frame in write_face_crops(path, crops_dir / label, params.frame_step):
+            for frame in write_face_crops(path, crops_dir / str(row["label"]), params.frame_step):
                 frames.append({**row, "path": frame_path(path, frame.index), "reason": NO_FACE} if frame.crop is None
                               else {**row, "path": frame.crop.as_posix(), **_inspect(frame.crop)})
         except VideoRejected as exc:
