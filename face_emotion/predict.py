@@ -32,13 +32,11 @@ from face_emotion.core.io import atomic_path
 from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
-from face_emotion.data.video import Frame, VideoRejected, is_video_name, open_video, read_frames
+from face_emotion.data.video import Frame, VideoRejected, ended_early, is_video_name, open_video, read_frames
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
 from face_emotion.explain.figures import timeline_figure
 from face_emotion.explain.reasons import MOUTH_HIDDEN, reason_text, top_reasons
 
-TRUNCATED_SHARE = 0.9
-"""A video whose decoded frames fall short of this share of the frames its container announces is reported."""
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 PARALLEL_FROM = 64
 """Images are located (faces found and measured) in worker processes, one per core, when there are this many."""
@@ -429,9 +427,8 @@ def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: Pred
             complete_pending()
     finally:
         capture.release()  # type: ignore[attr-defined]
-    if decoded * options.frame_step < TRUNCATED_SHARE * info.frames:
-        rows.append(_row(predictor, path, FaceAnswer(
-            reason=f"video ends after {decoded * options.frame_step} of {info.frames} frames (truncated or damaged)")))
+    if truncated := ended_early(decoded * options.frame_step, info):
+        rows.append(_row(predictor, path, FaceAnswer(reason=truncated)))
         au_rows.append({})
     if not rows:
         return [_row(predictor, path, FaceAnswer(reason="no frame could be decoded"))]

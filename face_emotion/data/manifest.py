@@ -17,7 +17,7 @@ from face_emotion.core.tables import AU_COLUMNS, EXCLUDED, MANIFEST_COLUMNS, REJ
 from face_emotion.data.images import ImageRejected, is_image_name, read_image
 from face_emotion.data.openface_csv import most_confident, read_openface_csv
 from face_emotion.data.video import VideoRejected, is_video_name
-from face_emotion.data.video_faces import NO_FACE, frame_path, write_face_crops
+from face_emotion.data.video_faces import frame_path, write_face_crops
 
 SOURCE_SPLITS = ("train", "test")
 
@@ -261,7 +261,7 @@ def scan_videos(params: VideoData, crops_dir: Path) -> pd.DataFrame:
         frames = []
         try:
             for frame in write_face_crops(path, crops_dir / str(row["label"]), params.frame_step):
-                frames.append({**row, "path": frame_path(path, frame.index), "reason": NO_FACE} if frame.crop is None
+                frames.append({**row, "path": frame_path(path, frame.index), "reason": frame.reason} if frame.crop is None
                               else {**row, "path": frame.crop.as_posix(), **_inspect(frame.crop)})
         except VideoRejected as exc:
             frames = [{**row, "reason": str(exc)}]

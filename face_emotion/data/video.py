@@ -16,6 +16,10 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"})
 
 
+TRUNCATED_SHARE = 0.9
+"""A video whose decoded frames fall short of this share of the frames its container announces is reported."""
+
+
 class VideoRejected(Exception):
     """A file that cannot be read as a video; ``str(exc)`` is the reason."""
 
@@ -82,3 +86,10 @@ def read_frames(capture: object, info: VideoInfo, step: int = 1) -> Iterator[Fra
             time_s = time_ms / 1000 if time_ms > 0 or index == 0 else index / (info.fps or 1.0)
             yield Frame(index, round(time_s, 3), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         index += 1
+
+
+def ended_early(frames_read: int, info: VideoInfo) -> str:
+    """Why a video that ended after ``frames_read`` frames is incomplete ('' when it is not): truncated or damaged."""
+    if frames_read < TRUNCATED_SHARE * info.frames:
+        return f"video ends after {frames_read} of {info.frames} frames (truncated or damaged)"
+    return ""

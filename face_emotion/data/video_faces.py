@@ -12,7 +12,7 @@ from PIL import Image
 
 from face_emotion.au.backends.mediapipe import TIGHT_CROP_MAX_SIDE, face_finder
 from face_emotion.au.video import VideoMeasurer
-from face_emotion.data.video import open_video, read_frames
+from face_emotion.data.video import ended_early, open_video, read_frames
 
 NO_FACE = "no face found in the frame"
 CROP_SIDE = TIGHT_CROP_MAX_SIDE
@@ -21,10 +21,11 @@ CROP_SIDE = TIGHT_CROP_MAX_SIDE
 
 @dataclass(frozen=True)
 class FrameFace:
-    """One analysed frame: where its face crop was written, or None when no face was found."""
+    """One analysed frame: where its face crop was written, or None with the reason (no face; the video ends early)."""
 
     index: int
     crop: Path | None
+    reason: str = ""
 
 
 def frame_path(video: Path, index: int) -> str:
@@ -34,15 +35,18 @@ def frame_path(video: Path, index: int) -> str:
 
 def write_face_crops(video: Path, out_dir: Path, frame_step: int) -> Iterator[FrameFace]:
     """Every ``frame_step``-th frame of ``video`` with the crop of its largest face written to ``out_dir`` as
-    '<video file name>_<frame>.png'; VideoRejected when the file cannot be read as a video."""
+    '<video file name>_<frame>.png', then, for a video that ends early, one more with the reason; VideoRejected
+    when the file cannot be read as a video."""
     capture, info = open_video(video)
     out_dir.mkdir(parents=True, exist_ok=True)
+    frames_read = 0
     try:
         with VideoMeasurer(face_finder(), max_faces=1) as measurer:
             for frame in read_frames(capture, info, frame_step):
+                frames_read = frame.index + frame_step  # as far as the analysed frames reach
                 found = measurer.measure(frame)
                 if not found:
-                    yield FrameFace(frame.index, None)
+                    yield FrameFace(frame.index, None, NO_FACE)
                     continue
                 crop = out_dir / f"{video.name}_{frame.index:06d}.png"
                 face = Image.fromarray(frame.rgb).crop(found[0][1].box())
@@ -50,3 +54,5 @@ def write_face_crops(video: Path, out_dir: Path, frame_step: int) -> Iterator[Fr
                 yield FrameFace(frame.index, crop)
     finally:
         capture.release()  # type: ignore[attr-defined]
+    if truncated := ended_early(frames_read, info):
+        yield FrameFace(frames_read, None, truncated)

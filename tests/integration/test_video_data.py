@@ -38,6 +38,8 @@ def test_faceless_frames_and_bad_files_are_counted_with_reasons(tmp_path):
     (root / "happy" / "broken.mp4").write_text("not a video\n")
     (root / "happy" / "notes.txt").write_text("recorded on Monday\n")
     (root / "happy" / "zero.mov").write_bytes(b"")
+    whole = (MEDIA / "WolfgangLanger_Pexels.mp4").read_bytes()
+    (root / "sad" / "cut_off.mp4").write_bytes(whole[: len(whole) // 3])
     manifest = dataset.build_manifest(dataclasses.replace(VIDEOS, root=str(root), test_fraction=0.5, val_fraction=0.5),
                                       seed=0, crops_dir=tmp_path / "crops")
     empty_room = manifest[manifest.group.str.endswith("empty_room.mp4")]
@@ -48,7 +50,10 @@ def test_faceless_frames_and_bad_files_are_counted_with_reasons(tmp_path):
     assert reasons["broken.mp4"].startswith("not a readable video")
     assert reasons["notes.txt"] == "not a video file (.txt)"
     assert reasons["zero.mov"] == "empty file (0 bytes)"
-    assert (manifest.status == "ok").sum() == 8 * 3
+    cut_off = manifest[manifest.group.str.endswith("cut_off.mp4")]
+    assert (cut_off.status == "ok").sum() > 10
+    assert cut_off.reason.iloc[-1].startswith("video ends after") and "of 472 frames" in cut_off.reason.iloc[-1]
+    assert (manifest[~manifest.group.str.endswith("cut_off.mp4")].status == "ok").sum() == 8 * 3
 
 
 def test_missing_class_folder_is_one_line(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -128,9 +129,10 @@ class FoundFace:
                 round(centre_y + side / 2))
 
 
+@functools.cache
 def face_finder() -> MediaPipeParams:
     """MediaPipe as conf/au/mediapipe.yaml configures it, once per image: for finding faces (to crop them), not for
-    measuring them."""
+    measuring them. Composed once per process."""
     return dataclasses.replace(parse_params(compose_conf("au=mediapipe")).au, mirror=False)
 
 
