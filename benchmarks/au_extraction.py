@@ -26,7 +26,13 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.au import extract
-from face_emotion.au.backends.mediapipe import TRAINING_MAX_FACES, create_landmarker, detection_views
+from face_emotion.au.backends.mediapipe import (
+    TRAINING_MAX_FACES,
+    create_landmarker,
+    mediapipe_module,
+    mirrored_view,
+    padded_view,
+)
 from face_emotion.core.config import MediaPipeParams, Params, compose_conf, parse_params
 from face_emotion.core.tables import USED
 from face_emotion.results import record_benchmark
@@ -62,10 +68,9 @@ def measure(name: str, paths: list[Path], params: Params) -> dict[str, object]:
 
 def _landmarker_seconds(views: list[np.ndarray], params: MediaPipeParams) -> float:
     """Seconds one FaceLandmarker takes for ``views`` (and their mirror images with ``params.mirror``)."""
-    import mediapipe
-
+    mediapipe = mediapipe_module()
     landmarker = create_landmarker(params, video=False, max_faces=TRAINING_MAX_FACES)
-    images = [mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=np.ascontiguousarray(view[:, ::-1] if flip else view))
+    images = [mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=mirrored_view(view) if flip else view)
               for view in views for flip in ((False, True) if params.mirror else (False,))]
     landmarker.detect(images[0])
     start = time.perf_counter()
@@ -78,7 +83,7 @@ def _landmarker_seconds(views: list[np.ndarray], params: MediaPipeParams) -> flo
 
 def landmarker_floor(faces: list[Path], params: Params) -> dict[str, object]:
     """The FaceLandmarker calls of measuring ``faces`` alone, spread over ``compute.au_workers`` processes."""
-    views = [detection_views(Image.open(face), params.au)[0] for face in faces]
+    views = [padded_view(Image.open(face), params.au.pad, params.au.size) for face in faces]
     workers = params.compute.au_workers
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         seconds = max(pool.starmap(_landmarker_seconds, [(views[i::workers], params.au) for i in range(workers)]))

@@ -13,6 +13,7 @@ from face_emotion.au.backends.mediapipe import (
     FoundFace,
     create_landmarker,
     found_faces,
+    mediapipe_module,
     mirror_averaged,
     mirror_partner,
 )
@@ -53,9 +54,7 @@ class VideoMeasurer:
     landmarker follows the mirrored frames, in a second thread. Use as a context manager, one per video."""
 
     def __init__(self, params: MediaPipeParams, max_faces: int) -> None:
-        import mediapipe
-
-        self._mp = mediapipe
+        self._mp = mediapipe_module()
         self.params = params
         self._plain = create_landmarker(params, video=True, max_faces=max_faces)
         self._mirrored = create_landmarker(params, video=True, max_faces=max_faces) if params.mirror else None

@@ -9,10 +9,12 @@ import importlib.metadata
 import importlib.util
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -76,20 +78,43 @@ RESCUE_PADS = (8, 24, 72)
 MediaPipe missed (334 of 3,093), these three found 292, each pad finding faces the others miss."""
 
 
-def detection_views(image: Image.Image, params: MediaPipeParams, pads: list[int] | tuple[int, ...] | None = None
-                    ) -> list[np.ndarray]:
-    """RGB arrays to try in turn: a tight crop with each grey border (``pads``; default: view_pads) and upscaled; a
-    photo as it is."""
-    rgb = image.convert("RGB")
-    if max(rgb.size) > TIGHT_CROP_MAX_SIDE:
-        rgb.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
-        return [np.asarray(rgb)]
-    views = []
-    for pad in view_pads(params) if pads is None else pads:
-        framed = Image.new("RGB", (rgb.width + 2 * pad, rgb.height + 2 * pad), (PAD_GREY,) * 3)
-        framed.paste(rgb, (pad, pad))
-        views.append(np.asarray(framed.resize((params.size, params.size), Image.Resampling.BICUBIC)))
-    return views
+def padded_view(crop: Image.Image, pad: int, size: int) -> np.ndarray:
+    """A tight crop as MediaPipe is shown it: RGB, a grey border of ``pad`` pixels, upscaled to ``size`` x ``size``."""
+    rgb = crop.convert("RGB")
+    framed = Image.new("RGB", (rgb.width + 2 * pad, rgb.height + 2 * pad), (PAD_GREY,) * 3)
+    framed.paste(rgb, (pad, pad))
+    return np.asarray(framed.resize((size, size), Image.Resampling.BICUBIC))
+
+
+def photo_view(photo: Image.Image) -> np.ndarray:
+    """A photo as MediaPipe is shown it: RGB, at most PHOTO_MAX_SIDE wide and high."""
+    rgb = photo.convert("RGB")
+    rgb.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
+    return np.asarray(rgb)
+
+
+def mirrored_view(view: np.ndarray) -> np.ndarray:
+    """The mirror image of a view: byte for byte the view of the mirrored crop (the upscaling is symmetric), made
+    without upscaling again."""
+    return np.ascontiguousarray(view[:, ::-1])
+
+
+def mediapipe_module() -> ModuleType:
+    """MediaPipe, imported without TensorFlow. Its tasks package imports TensorFlow, when installed, only for
+    documentation decorators (tensorflow.tools.docs) and uses no-ops when that is not found; importing TensorFlow
+    would add about 4 s and its memory to every AU worker's start-up. A process that has TensorFlow already is left
+    as it is."""
+    docs = "tensorflow.tools.docs"
+    if "mediapipe" in sys.modules or "tensorflow" in sys.modules:
+        import mediapipe
+        return mediapipe
+    sys.modules[docs] = None  # type: ignore[assignment]  # an import of it now fails as "not found"
+    try:
+        import mediapipe
+    finally:
+        if sys.modules.get(docs, ...) is None:
+            del sys.modules[docs]
+    return mediapipe
 
 
 @contextmanager
@@ -179,10 +204,10 @@ def create_landmarker(params: MediaPipeParams, video: bool, max_faces: int, conf
     au.min_confidence), its native start-up lines hidden."""
     confidence = params.min_confidence if confidence is None else confidence
     with _native_stderr_silenced():
-        from mediapipe.tasks.python import BaseOptions, vision
-
+        tasks = mediapipe_module().tasks
+        vision = tasks.vision
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(verified_model_path())),
+            base_options=tasks.BaseOptions(model_asset_path=str(verified_model_path())),
             running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_faces=max_faces,
             min_face_detection_confidence=confidence,
@@ -199,7 +224,7 @@ def found_faces(result: object, to_points: Callable[[np.ndarray], np.ndarray], w
     faces = []
     for marks, shapes in zip(result.face_landmarks, result.face_blendshapes or [[]] * len(result.face_landmarks),  # type: ignore[attr-defined]
                              strict=True):
-        landmarks = np.array([(p.x * width, p.y * height, p.z * width) for p in marks]) * scale
+        landmarks = np.array([(p.x, p.y, p.z) for p in marks]) * (width, height, width) * scale
         faces.append(FoundFace(landmarks, to_points(landmarks[:, :2]), {c.category_name: float(c.score) for c in shapes}))
     return sorted(faces, key=lambda face: -face.area)
 
@@ -260,19 +285,20 @@ class MediaPipeBackend(AuBackend):
 
     def __init__(self, params: MediaPipeParams, max_faces: int = TRAINING_MAX_FACES) -> None:
         super().__init__(params)
-        import mediapipe
-
-        self._mp = mediapipe
+        self._mp = mediapipe_module()
         self.max_faces = max_faces
         self._landmarker = create_landmarker(params, video=False, max_faces=max_faces)
-        self._rescuer = (None if params.rescue_confidence is None else
-                         create_landmarker(params, video=False, max_faces=1, confidence=params.rescue_confidence))
         warm_up = np.full((params.size, params.size, 3), PAD_GREY, dtype=np.uint8)
-        self._landmarker.detect(mediapipe.Image(image_format=mediapipe.ImageFormat.SRGB, data=warm_up))
+        self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=warm_up))
+
+    @functools.cached_property
+    def _rescuer(self) -> object:
+        """The rescue landmarker (au.rescue_confidence, one face), opened when a crop first needs it."""
+        return create_landmarker(self.params, video=False, max_faces=1, confidence=self.params.rescue_confidence)
 
     def close(self) -> None:
         self._landmarker.close()
-        if self._rescuer is not None:
+        if "_rescuer" in self.__dict__:
             self._rescuer.close()
 
     def faces(self, image: Image.Image) -> list[FoundFace]:
@@ -282,37 +308,38 @@ class MediaPipeBackend(AuBackend):
             return self._photo_faces(image)
         return self._crop_faces(image) or self._rescued(image)
 
-    def _crop_faces(self, image: Image.Image, rescue: bool = False) -> list[FoundFace]:
-        """The face of a tight crop in the first of its views that shows one: the usual views, or with ``rescue`` the
-        RESCUE_PADS views at the rescue confidence."""
+    def _crop_faces(self, crop: Image.Image, rescue: bool = False, mirrored: bool = False) -> list[FoundFace]:
+        """The face of a tight crop (with ``mirrored``, of its mirror image) in the first of its views that shows one:
+        the usual views, or with ``rescue`` the RESCUE_PADS views at the rescue confidence."""
         landmarker, pads = (self._rescuer, RESCUE_PADS) if rescue else (self._landmarker, view_pads(self.params))
-        for pad, view in zip(pads, detection_views(image, self.params, pads), strict=True):
-            result = landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
+        for pad in pads:
+            view = padded_view(crop, pad, self.params.size)
+            result = landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
+                                                      data=mirrored_view(view) if mirrored else view))
             if result.face_landmarks:
-                framed = np.array([image.width + 2 * pad, image.height + 2 * pad]) / self.params.size
+                framed = np.array([crop.width + 2 * pad, crop.height + 2 * pad]) / self.params.size
                 to_image = lambda points, framed=framed, pad=pad: points * framed - pad  # noqa: E731
                 return found_faces(result, to_image, view.shape[1], view.shape[0])
         return []
 
-    def _rescued(self, image: Image.Image) -> list[FoundFace]:
-        """A tight crop's face as the rescue landmarker finds it (none when rescue is off)."""
-        return [] if self._rescuer is None else self._crop_faces(image, rescue=True)
+    def _rescued(self, crop: Image.Image, mirrored: bool = False) -> list[FoundFace]:
+        """A tight crop's face (or its mirror image's) as the rescue landmarker finds it (none when rescue is off)."""
+        return [] if self.params.rescue_confidence is None else self._crop_faces(crop, rescue=True, mirrored=mirrored)
 
-    def _crop_and_mirror(self, image: Image.Image) -> tuple[FoundFace | None, FoundFace | None]:
+    def _crop_and_mirror(self, crop: Image.Image) -> tuple[FoundFace | None, FoundFace | None]:
         """A tight crop's face and (with au.mirror) its mirror image's; when the usual views find neither, both are
         searched again by the rescue landmarker (so a face found by the usual views is measured as it always was)."""
-        mirror = ImageOps.mirror(image)
-        plain = self._crop_faces(image)
-        mirrored = self._crop_faces(mirror) if self.params.mirror else []
+        plain = self._crop_faces(crop)
+        mirrored = self._crop_faces(crop, mirrored=True) if self.params.mirror else []
         if not plain and not mirrored:
-            plain = self._rescued(image)
-            mirrored = self._rescued(mirror) if self.params.mirror else []
+            plain = self._rescued(crop)
+            mirrored = self._rescued(crop, mirrored=True) if self.params.mirror else []
         return next(iter(plain), None), next(iter(mirrored), None)
 
     def _photo_faces(self, photo: Image.Image, offset: tuple[int, int] = (0, 0)) -> list[FoundFace]:
         """The faces the landmarker finds in a photo (searched at most PHOTO_MAX_SIDE wide), in pixels of the photo
         shifted by ``offset``."""
-        (view,) = detection_views(photo, self.params)
+        view = photo_view(photo)
         result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=view))
         height, width = view.shape[:2]
         shift = np.array([*offset, 0.0])
