@@ -2,12 +2,14 @@
 
 import dataclasses
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from face_emotion.au import extract
 from face_emotion.au.backends import mediapipe
@@ -163,3 +165,22 @@ def test_masked_faces_no_view_finds_are_found_by_the_rescue_pass():
     found_without, found_with = sum(r["success"] for r in without), sum(r["success"] for r in with_rescue)
     assert found_without < found_with and len(faces) - found_with <= (len(faces) - found_without) / 2
     assert all(a == b for a, b in zip(without, with_rescue, strict=True) if a["success"])
+
+
+def test_the_mirror_view_is_the_view_of_the_mirrored_crop():
+    """Measuring a crop's mirror image flips the upscaled view instead of upscaling again: byte for byte the same."""
+    for path in real_faces("test", "surprise", 6):
+        crop = Image.open(path)
+        view = mediapipe.padded_view(crop, PARAMS.pad, PARAMS.size)
+        assert np.array_equal(mediapipe.mirrored_view(view),
+                              mediapipe.padded_view(ImageOps.mirror(crop), PARAMS.pad, PARAMS.size))
+
+
+def test_mediapipe_is_imported_without_tensorflow_which_still_imports_after():
+    """An AU worker does not load TensorFlow with MediaPipe; a process that needs TensorFlow later still gets it whole."""
+    script = ("import sys; from face_emotion.au.backends.mediapipe import mediapipe_module; mp = mediapipe_module(); "
+              "assert mp.tasks.vision.FaceLandmarker and 'tensorflow' not in sys.modules, 'TensorFlow loaded'; "
+              "from tensorflow.tools.docs import doc_controls; import tensorflow as tf; "
+              "assert hasattr(doc_controls, 'do_not_doc_inheritable') and int(tf.constant(2) + 1) == 3")
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
