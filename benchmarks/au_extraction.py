@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shlex
 import sys
 import tempfile
 import time
@@ -107,7 +108,7 @@ def main() -> None:
         rows.append(landmarker_floor(faces, params))
     note = (f"au={params.au}, {params.compute.au_workers} workers; start-up included.")
     name = "au_extraction" + "".join(f"_{o}" for o in args.overrides)
-    print(record_benchmark(name, "python benchmarks/au_extraction.py " + " ".join(sys.argv[1:]), rows, note))
+    print(record_benchmark(name, "python benchmarks/au_extraction.py " + shlex.join(sys.argv[1:]), rows, note))
 
 
 if __name__ == "__main__":

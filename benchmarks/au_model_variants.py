@@ -15,6 +15,7 @@ records it for docs/results.md.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import tempfile
 import time
@@ -108,7 +109,7 @@ def main() -> None:
         rows.append({"variant": f"HistGradientBoosting on {REFERENCE_FEATURES} + blendshapes (not additive)",
                      "accuracy": reference["accuracy"], "macro-F1": reference["macro_f1"]})
     name = "au_model_variants" + ("_val" if args.split == "val" else "")
-    print(record_benchmark(name, "python benchmarks/au_model_variants.py " + " ".join(sys.argv[1:]), rows,
+    print(record_benchmark(name, "python benchmarks/au_model_variants.py " + shlex.join(sys.argv[1:]), rows,
                            f"Scored on the {args.split} split of the pipeline's AU table."))
 
 

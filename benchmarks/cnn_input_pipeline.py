@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import multiprocessing
+import shlex
 import statistics
 import sys
 import tempfile
@@ -132,7 +133,7 @@ def main() -> None:
             f"{sum(counts.values())} faces built once in {cache_seconds:.1f} s.")
     print(note)
     name = "cnn_input_pipeline" + "".join(f"_{o}" for o in args.overrides)
-    print(record_benchmark(name, "python benchmarks/cnn_input_pipeline.py " + " ".join(sys.argv[1:]), rows, note))
+    print(record_benchmark(name, "python benchmarks/cnn_input_pipeline.py " + shlex.join(sys.argv[1:]), rows, note))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ machine; it prints one Markdown table and records it for docs/results.md.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -62,7 +63,7 @@ def main() -> None:
         rows.append(run(args.model, "FER2013 48x48 test faces", faces, options))
     name = f"predict_media_{args.model.name}"
     note = f"{args.model}, frame step {args.frame_step}, {options.max_faces} faces at most per image or frame."
-    print(record_benchmark(name, "python benchmarks/predict_media.py " + " ".join(sys.argv[1:]), rows, note))
+    print(record_benchmark(name, "python benchmarks/predict_media.py " + shlex.join(sys.argv[1:]), rows, note))
 
 
 if __name__ == "__main__":
