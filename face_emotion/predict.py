@@ -23,7 +23,7 @@ from face_emotion import au_model
 from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, face_finder, is_tight_crop
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.base import AuModel
-from face_emotion.au_model.features import feature_matrix
+from face_emotion.au_model.features import feature_rows
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
@@ -213,11 +213,11 @@ class AuPredictor(_MediaPipePredictor):
         for model in dict.fromkeys(self.model_for(answers[i]) for i in measured):
             mine = [i for i in measured if self.model_for(answers[i]) is model]
             routed = model is not self.model
-            rows = pd.DataFrame([answers[i].measurement for i in mine])
-            values = feature_matrix(rows, model.features_)
+            rows = [answers[i].measurement or {} for i in mine]
+            values = feature_rows(rows, model.features_)
             probabilities, contributions = model.explained(values)
             below_average = model.standardise(values) < 0
-            au_values = rows[[column for column in AU_COLUMNS if column in rows]].to_dict("records")
+            au_values = [{column: row[column] for column in AU_COLUMNS if column in row} for row in rows]
             for k, i in enumerate(mine):
                 emotion = self.classes[int(probabilities[k].argmax())]
                 reasons = top_reasons(model, contributions[k], below_average[k], emotion)

@@ -13,16 +13,36 @@ from __future__ import annotations
 import os
 import warnings
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
 from face_emotion.au_model.base import AuModel
 from face_emotion.core.config import EbmModelParams
 
+ROWS_AT_ONCE = 2048
+"""Rows whose contributions are computed together (each row's term scores are terms x classes)."""
 
-def bin_indices(column: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """InterpretML's bin of each value of a continuous feature (0: missing; 1 + the cut points at or below it)."""
-    return np.where(np.isnan(column), 0, np.searchsorted(cuts, column, side="right") + 1)
+
+class TermLookup(NamedTuple):
+    """Every term of a model at once. A slot is one feature of one term (a pair has two)."""
+
+    slot_columns: np.ndarray
+    """(slots,) the feature column of each slot."""
+    slot_cuts: list[np.ndarray]
+    """Each slot's cut points."""
+    first: np.ndarray
+    """(terms,) each term's first slot."""
+    second: np.ndarray
+    """(terms,) a pair's second slot, -1 for a main effect."""
+    stride: np.ndarray
+    """(terms,) how far one bin of the first slot moves in the term's flattened scores."""
+    offsets: np.ndarray
+    """(terms,) where each term's flattened scores start in ``scores``."""
+    scores: np.ndarray
+    """(all terms' bins, classes) every term's scores, flattened and stacked."""
+    shares: np.ndarray
+    """(terms, features) each term's share of each feature's contribution."""
 
 
 def balanced_weights(labels: np.ndarray) -> np.ndarray:
@@ -98,15 +118,41 @@ class EbmModel(AuModel):
             shared.append(varying or columns)
         return shared
 
-    def term_values(self, values: np.ndarray) -> list[np.ndarray]:
-        """Per term, its (n, classes) scores for rows of raw feature values."""
-        return [scores[tuple(bin_indices(values[:, j], c) for j, c in zip(columns, cuts, strict=True))]
-                for columns, cuts, scores in self._term_arrays]
+    @cached_property
+    def _lookup(self) -> TermLookup:
+        """The terms as arrays for binning and scoring every term of many rows at once, built on first use."""
+        slots = [(j, cuts) for columns, cuts_of, _ in self._term_arrays for j, cuts in zip(columns, cuts_of, strict=True)]
+        first, second, stride, offsets = [], [], [], []
+        shares = np.zeros((len(self._term_arrays), len(self.features_)))
+        slot, offset = 0, 0
+        for t, ((columns, _, scores), shared) in enumerate(zip(self._term_arrays, self._shared_by, strict=True)):
+            first.append(slot)
+            second.append(slot + 1 if len(columns) == 2 else -1)
+            stride.append(scores.shape[1] if len(columns) == 2 else 1)
+            offsets.append(offset)
+            shares[t, shared] = 1 / len(shared)
+            slot, offset = slot + len(columns), offset + int(np.prod(scores.shape[:-1]))
+        stacked = [scores.reshape(-1, len(self.classes)) for _, _, scores in self._term_arrays]
+        return TermLookup(np.array([j for j, _ in slots], dtype=int), [cuts for _, cuts in slots], np.array(first, dtype=int),
+                          np.array(second, dtype=int), np.array(stride, dtype=int), np.array(offsets, dtype=int),
+                          np.concatenate(stacked) if stacked else np.zeros((0, len(self.classes))), shares)
+
+    def term_scores(self, values: np.ndarray) -> np.ndarray:
+        """(n, terms, classes): each term's scores for rows of raw feature values, looked up for all terms at once.
+        A value's bin is InterpretML's: 0 when missing, else 1 + the number of its cut points at or below it."""
+        terms = self._lookup
+        x = values[:, terms.slot_columns]
+        bins = np.empty(x.shape, dtype=int)
+        for s, cuts in enumerate(terms.slot_cuts):
+            bins[:, s] = cuts.searchsorted(x[:, s], side="right")
+        bins = np.where(np.isnan(x), 0, bins + 1)
+        second = np.where(terms.second >= 0, bins[:, np.maximum(terms.second, 0)], 0)
+        return terms.scores[terms.offsets + bins[:, terms.first] * terms.stride + second]
 
     def contributions(self, values: np.ndarray) -> np.ndarray:
-        """A feature's main term plus half of each pair term it is in (all of it, when the pair varies with it alone)."""
-        out = np.zeros((len(values), len(self.classes), len(self.features_)))
-        for columns, term in zip(self._shared_by, self.term_values(values), strict=True):
-            for j in columns:
-                out[:, :, j] += term / len(columns)
-        return out
+        """A feature's main term plus half of each pair term it is in (all of it, when the pair varies with it alone);
+        ROWS_AT_ONCE rows at a time."""
+        shares = self._lookup.shares
+        parts = [np.matmul(self.term_scores(values[start:start + ROWS_AT_ONCE]).transpose(0, 2, 1), shares)
+                 for start in range(0, len(values), ROWS_AT_ONCE)]
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.classes), len(self.features_)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,15 +44,40 @@ assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet)), "FEATURE_SETS and 
 
 def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -> np.ndarray:
     """The features of ``table`` as floats (pairs 'A*B' as products); a missing column or NaN value is a clear error."""
+    columns = _source_columns(features, table.columns)
+    return _combined(table[columns].to_numpy(dtype=float), columns, features,
+                     lambda row: table.iloc[row].get("path", "?"))
+
+
+def feature_rows(rows: Sequence[Mapping[str, object]], features: tuple[str, ...] | list[str]) -> np.ndarray:
+    """What feature_matrix gives for a table of ``rows`` (AU-table rows as dicts: predict's faces), without building
+    the table (most of the cost for one face)."""
+    if not rows:
+        return np.zeros((0, len(features)))
+    columns = _source_columns(features, set.intersection(*(set(row) for row in rows)))
+    base = np.array([[row[c] for c in columns] for row in rows], dtype=float).reshape(len(rows), len(columns))
+    return _combined(base, columns, features, lambda row: rows[row].get("path", "?"))
+
+
+def _source_columns(features: tuple[str, ...] | list[str], present: Collection[str]) -> list[str]:
+    """The AU-table columns ``features`` are made of (a pair of two), each once; one missing is a clear error."""
     columns = list(dict.fromkeys(part for f in features for part in f.split(PAIR_SEPARATOR)))
-    missing = [c for c in columns if c not in table.columns]
+    missing = [c for c in columns if c not in present]
     if missing:
         raise UserError(f"AU table has no column '{missing[0]}' (the bs_* and lm_* features are measured by au=mediapipe)")
-    base = table[columns].to_numpy(dtype=float)
+    return columns
+
+
+def _combined(base: np.ndarray, columns: list[str], features: tuple[str, ...] | list[str],
+              path_of: Callable[[int], object]) -> np.ndarray:
+    """The features from their source ``columns`` (pairs as products); a row with a NaN is a clear error."""
     position = {c: i for i, c in enumerate(columns)}
-    values = np.column_stack([np.prod(base[:, [position[p] for p in f.split(PAIR_SEPARATOR)]], axis=1) for f in features])
+    parts = [[position[p] for p in f.split(PAIR_SEPARATOR)] for f in features]
+    values = base[:, [first for first, *_ in parts]]
+    for k, pair in enumerate(parts):
+        if len(pair) > 1:
+            values[:, k] = np.prod(base[:, pair], axis=1)
     bad = np.isnan(values).any(axis=1)
     if bad.any():
-        first = table.iloc[int(np.argmax(bad))].get("path", "?")
-        raise UserError(f"AU table has {int(bad.sum())} measured rows with NaN features (first: {first})")
+        raise UserError(f"AU table has {int(bad.sum())} measured rows with NaN features (first: {path_of(int(np.argmax(bad)))})")
     return values

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from face_emotion import au_model
-from face_emotion.au_model.features import FEATURE_SETS
+from face_emotion.au_model.features import FEATURE_SETS, feature_matrix, feature_rows
 from face_emotion.core.config import AboveMaskFeatureSet
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import HEAD_POSITIONS, UPPER_FACE_AUS
@@ -235,6 +235,21 @@ def test_every_feature_a_mask_leaves_visible_is_of_brows_eyes_cheeks_or_head():
 def test_bad_training_tables_fail_clearly(spoil, message, params):
     with pytest.raises(UserError, match=message):
         fit(params, spoil(synthetic_au_table()))
+
+
+def test_rows_as_dicts_give_the_tables_features_and_its_errors():
+    """predict reads its faces' rows as dicts: the same values (pairs as products) and the same one-line errors."""
+    table = synthetic_au_table()
+    features = FEATURE_SETS["au17_pairs"]
+    rows = table.to_dict("records")
+    np.testing.assert_array_equal(feature_rows(rows, features), feature_matrix(table, features))
+    assert feature_rows([], features).shape == (0, len(features))
+    rows[3] = {**rows[3], "AU06_r": float("nan")}
+    with pytest.raises(UserError, match=r"1 measured rows with NaN features \(first: "):
+        feature_rows(rows, features)
+    rows[3] = {k: v for k, v in rows[3].items() if k != "AU12_r"}
+    with pytest.raises(UserError, match=r"no column 'AU12_r'"):
+        feature_rows(rows, features)
 
 
 def test_geometry_features_on_a_table_without_them_fail_clearly():
