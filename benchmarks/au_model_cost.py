@@ -26,6 +26,7 @@ from predict_media import MEDIA
 
 from face_emotion.au_model import MODEL_FILE
 from face_emotion.core.config import compose_conf, parse_params
+from face_emotion.core.paths import load_paths
 from face_emotion.data.images import read_image
 from face_emotion.predict import ANNOTATION_PNG_COMPRESSION, AuPredictor, FaceAnswer, load_predictor
 from face_emotion.results import record_benchmark
@@ -77,10 +78,11 @@ def _annotated(predictor: AuPredictor, path: Path, answers: list[FaceAnswer]) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="models/au_model", help="an AU model folder the pipeline wrote")
+    default_model = load_paths().au_model
+    parser.add_argument("--model", type=Path, default=default_model, help="an AU model folder the pipeline wrote")
     parser.add_argument("--faces", type=int, default=500, help="FER2013 test faces (0: all)")
     args = parser.parse_args()
-    if not (Path(args.model) / MODEL_FILE).is_file():
+    if not (args.model / MODEL_FILE).is_file():
         parser.error(f"{args.model} holds no {MODEL_FILE}: name an AU model folder the pipeline wrote")
     params = parse_params(compose_conf())
     predictor = load_predictor(args.model)
@@ -91,7 +93,7 @@ def main() -> None:
                       GROUP_PHOTO_REPEATS)]
     note = (f"{args.model} ({predictor.model.kind}, {len(predictor.model.features_)} features); MediaPipe's "
             "measurement excluded; one process.")
-    name = "au_model_cost" + ("" if args.model == "models/au_model" else "_" + Path(args.model).name)
+    name = "au_model_cost" + ("" if args.model == default_model else "_" + args.model.name)
     print(record_benchmark(name, "python benchmarks/au_model_cost.py " + shlex.join(sys.argv[1:]), rows, note))
 
 
