@@ -93,6 +93,8 @@ class EbmModel(AuModel):
         super()._check_shapes()
         for term in self.terms_:
             scores, cuts = np.asarray(term["scores"], dtype=float), term["cuts"]
+            if len(term["features"]) not in (1, 2):  # the lookup scores main effects and pairs only
+                raise ValueError(f"a term of {term['features']} has {len(term['features'])} features, not 1 or 2")
             if not set(term["features"]) <= set(self.features_) or len(cuts) != len(term["features"]) \
                     or scores.shape != (*(len(c) + 3 for c in cuts), len(self.classes)):
                 raise ValueError(f"a term of {term['features']} does not match its bins, features and classes")

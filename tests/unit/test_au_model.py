@@ -278,6 +278,21 @@ def test_damaged_model_files_are_one_clear_line(tmp_path, damage, message):
     assert "\n" not in str(raised.value) and "dvc repro train_au_model" in str(raised.value)
 
 
+def test_an_ebm_term_of_three_features_is_a_damaged_file(tmp_path):
+    """The saved EBM holds main effects and pairs; a term of three features (an edited file) is refused, not misread."""
+    au_model.save(fit(EBM), tmp_path, {})
+    path = tmp_path / au_model.MODEL_FILE
+    saved = json.loads(path.read_text())
+    pair = next(term for term in saved["terms"] if len(term["features"]) == 2)
+    pair["features"].append(saved["features"][0])
+    pair["cuts"].append([0.5])
+    pair["scores"] = [[[[0.0] * len(CLASSES)] * 4] * len(pair["scores"][0])] * len(pair["scores"])
+    path.write_text(json.dumps(saved))
+    with pytest.raises(UserError, match=r"is damaged .*has 3 features, not 1 or 2") as raised:
+        au_model.load(tmp_path)
+    assert "\n" not in str(raised.value)
+
+
 def test_missing_model_file(tmp_path):
     with pytest.raises(UserError, match="not found"):
         au_model.load(tmp_path)
