@@ -60,6 +60,8 @@ class ReportInputs:
     quality: dict
     params_text: str
     classes: list[str]
+    practice_link: str
+    """The practice page, relative to this page."""
 
 
 def _data_uri(image: Image.Image, size: int = FACE_PIXELS) -> str:
@@ -288,7 +290,8 @@ def render(inputs: ReportInputs) -> str:
                 quality_section(inputs.quality, inputs.params_text)]
     contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#readable">Above a mask</a> · '
                 '<a href="#profiles">Emotion profiles</a> · '
-                '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · <a href="#data">Data</a></nav>')
+                '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · <a href="#data">Data</a> · '
+                f'<a href="{escape(inputs.practice_link)}">Practise reading faces</a> (a page for learners)</nav>')
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(inputs.title)}</title>'
             f"<style>{STYLE}</style></head><body><header><h1>{escape(inputs.title)}</h1>{contents}</header><main>"

@@ -1,6 +1,7 @@
 """Stage report: the experiment's explanation page (one self-contained HTML file), for people."""
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,7 @@ def main(params: Params, paths: Paths) -> None:
         quality=json.loads(paths.data_quality.read_text()),
         params_text=Path("params.yaml").read_text(),
         classes=params.data.classes,
+        practice_link=os.path.relpath(paths.practice_page, paths.report.parent),
     )
     write_text(render(inputs), paths.report)
     print(f"report: open {paths.report.resolve().as_uri()}")

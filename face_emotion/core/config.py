@@ -363,6 +363,20 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class PracticeParams:
+    """The practice page's decks: test faces the explaining models answer rightly, confidently and for a true cue."""
+
+    faces_per_emotion: Annotated[int, Range(1, 200)]
+    """Faces per emotion and level (whole faces, masked faces); fewer where fewer qualify."""
+    min_confidence: Annotated[float, Range(0, 1)]
+    """The explaining model's probability for the face's true emotion, at least."""
+    round_length: Annotated[int, Range(1, 100)]
+    """Faces per round of practice."""
+    seed: int
+    """Which of the qualifying faces the decks draw."""
+
+
+@dataclass(frozen=True)
 class ComputeParams:
     """How fast, not what: no stage lists these as parameters, so changing them reruns nothing."""
 
@@ -385,9 +399,11 @@ class Params:
     cnn: CnnParams
     mask: MaskParams
     evaluate: EvaluateParams
+    practice: PracticeParams
     compute: ComputeParams
 
-    SECTIONS: ClassVar[tuple[str, ...]] = ("seed", "data", "au", "au_model", "cnn", "mask", "evaluate", "compute")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("seed", "data", "au", "au_model", "cnn", "mask", "evaluate", "practice",
+                                           "compute")
 
 
 def _type_name(annotation: Any) -> str:

@@ -50,6 +50,8 @@ class Paths:
     comparison: Path
     confusion: Path
     report: Path
+    practice: Path
+    """practice: the page for learners, its deck and face images; opened from disk, no server."""
     extract_au_metrics: Path
     mask_faces_metrics: Path
     mask_train_faces_metrics: Path
@@ -59,6 +61,7 @@ class Paths:
     train_mask_detector_metrics: Path
     explain_metrics: Path
     evaluate_metrics: Path
+    practice_metrics: Path
 
     @property
     def manifest(self) -> Path:
@@ -143,6 +146,20 @@ class Paths:
     def mask_detection(self) -> Path:
         """Every test face: whether the mask detector sees it masked, as it is and in each masked test set."""
         return self.evaluate / "mask_detection.csv"
+
+    @property
+    def practice_page(self) -> Path:
+        return self.practice / "index.html"
+
+    @property
+    def practice_deck(self) -> Path:
+        """The decks the page plays, as a script (a page opened from disk cannot fetch a JSON file)."""
+        return self.practice / "deck.js"
+
+    @property
+    def practice_sheet(self) -> Path:
+        """The printable sheet for teachers: every deck face with its emotion and movements, a page per emotion."""
+        return self.practice / "sheet.html"
 
     def masked_images(self, test_set: str) -> Path:
         """mask_faces: the test faces of one masked test set (MaskParams.test_sets)."""

@@ -97,10 +97,11 @@ class FaceToDraw:
     reasons: list[RegionReason]
 
 
-def draw_reasons(image: Image.Image, faces: list[FaceToDraw]) -> Image.Image:
+def draw_reasons(image: Image.Image, faces: list[FaceToDraw], legend: bool = True) -> Image.Image:
     """``image`` (enlarged when small) with each face's ``SHOWN`` strongest regions marked on it: raises solid and
     vermilion with a +, lowers dashed and blue with a -; line width by strength; then, per face, its title and the
-    legend in plain words (faces numbered on the picture when there are several)."""
+    legend in plain words (faces numbered on the picture when there are several). ``legend=False``: the marked
+    picture alone (a page that says the words itself)."""
     scale = max(1.0, MIN_SIDE / min(image.size))
     picture = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)),
                                           Image.Resampling.LANCZOS)
@@ -115,16 +116,18 @@ def draw_reasons(image: Image.Image, faces: list[FaceToDraw]) -> Image.Image:
                       stroke_fill=(255, 255, 255))
         lines += [f"{number}: {face.title}" if len(faces) > 1 else face.title,
                   *(reason.words() for reason in face.reasons[:SHOWN])]
+    if not legend:
+        return picture
     text_font = ImageFont.load_default(size=14)
     line_height = 20
     text_width = max((round(text_font.getlength(line)) for line in lines), default=0) + 12
     canvas = Image.new("RGB", (max(picture.width, text_width), picture.height + line_height * len(lines) + 10),
                        (255, 255, 255))
     canvas.paste(picture, (0, 0))
-    legend = ImageDraw.Draw(canvas)
+    writer = ImageDraw.Draw(canvas)
     for row, line in enumerate(lines):
         colour = RAISES if line.startswith("+") else LOWERS if line.startswith("-") else (0, 0, 0)
-        legend.text((6, picture.height + 5 + row * line_height), line, fill=colour, font=text_font)
+        writer.text((6, picture.height + 5 + row * line_height), line, fill=colour, font=text_font)
     return canvas
 
 

@@ -32,7 +32,7 @@ def quick_project(tmp_path_factory):
     build_teachable_machine_export(load_paths(project).teachable_machine / "classroom", [c.title() for c in CLASSES])
     result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
     ran = stages_run(result.stdout)
-    assert sorted(ran) == sorted(ALL_STAGES) and ran[0] == "check_params" and ran[-1] == "report"
+    assert sorted(ran) == sorted(ALL_STAGES) and ran[0] == "check_params"
     return project
 
 

@@ -123,8 +123,8 @@ def test_additive_model_reruns_only_its_stages(project_copy):
     in the AU table; the additive model writes its curves beside the model."""
     result = run(["dvc", "exp", "run", "--name", "additive", *QUICK, "-S", "au_model=additive",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.knots=4"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_upper_face_au_model"]
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
+                                                "train_au_model", "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "additive" and "lm_cheek_lift" in model["features"]
@@ -141,8 +141,8 @@ def test_pairwise_model_runs_as_an_experiment(project_copy):
     """`-S au_model=pairwise -S au_model.rounds=30`: the terms in model.json, their reasons and their metrics."""
     result = run(["dvc", "exp", "run", "--name", "pairwise", *QUICK, "-S", "au_model=pairwise",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.rounds=30"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_upper_face_au_model"]
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
+                                                "train_au_model", "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "pairwise" and {len(term["features"]) for term in model["terms"]} <= {1, 2}
@@ -157,8 +157,8 @@ def test_sparse_linear_model_shows_its_facs_agreement(project_copy):
     result = run(["dvc", "exp", "run", "--name", "l1-pairs", *QUICK, "-S", "au_model=linear", "-S", "au_model.l1_ratio=1",
                   "-S", "au_model.C=0.1",
                   "-S", "au_model.features=au17_pairs"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "report", "train_au_model",
-                                                "train_upper_face_au_model"]
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
+                                                "train_au_model", "train_upper_face_au_model"]
     table = exp_show(project_copy)
     assert float(table.loc["l1-pairs", "au_model.l1_ratio"]) == 1.0
     assert 0 <= float(table.loc["l1-pairs", "facs_agreement"]) <= 1

@@ -88,6 +88,8 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     assert any("marked on it" in alt for alt in text.alts)  # the reasons drawn on a face
     assert any(alt.startswith("Line charts") for alt in text.alts)  # the shape functions
     assert "tm_classroom" in dom
+    link = re.search(r'<a href="([^"]+)">Practise reading faces</a>', dom).group(1)
+    assert (page.parent / link).resolve() == load_paths(quick_project).practice_page.resolve()
 
 
 def test_page_fits_a_phone_and_every_image_decodes(quick_project, tmp_path):

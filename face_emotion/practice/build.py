@@ -1,0 +1,123 @@
+"""Building the decks: the qualifying faces of each level, drawn with the movements behind their emotion and saved as
+the page shows them, balanced across the emotions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
+from face_emotion.au_model.base import AuModel
+from face_emotion.core.config import AuParams, MediaPipeParams, PracticeParams
+from face_emotion.data.images import ImageRejected, read_image
+from face_emotion.explain.drawing import FaceToDraw, RegionReason, draw_reasons
+from face_emotion.practice.deck import Cue, candidates, hidden_mouth, qualifying, shuffled_by_emotion
+from face_emotion.practice.page import LEVELS, Deck, DeckFace, save_image
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level's source: the explaining model and the AU table of the faces it answers."""
+
+    name: str
+    model: AuModel
+    table: pd.DataFrame
+    """An AU table (path, label, success, features; masked faces also source_path)."""
+
+
+def build_deck(levels: list[Level], practice: PracticeParams, classes: list[str], au: AuParams, folder: Path) -> Deck:
+    """Each level's deck (``practice.faces_per_emotion`` faces per emotion, fewer where fewer qualify), its images
+    saved in ``folder``; a masked level leaves out the faces an earlier level shows unmasked. 'mixed' plays them all."""
+    deck = Deck(classes=list(classes), round_length=practice.round_length)
+    with ExitStack() as stack:
+        drawer = stack.enter_context(_Drawer(au)) if isinstance(au, MediaPipeParams) else None
+        for level in levels:
+            shown = {face.source for face in deck.faces.values()}
+            found = candidates(level.model, level.table)
+            found = found[~found.get("source_path", found.path).isin(shown)]
+            good = qualifying(found, practice.min_confidence)
+            deck.levels[level.name] = []
+            for emotion, faces in shuffled_by_emotion(good, classes, practice.seed).items():
+                taken = list(_take(faces, level, drawer, deck, folder, practice.faces_per_emotion))
+                deck.levels[level.name] += taken
+                if len(taken) < practice.faces_per_emotion:
+                    deck.notes.append(_shortfall(level.name, emotion, len(taken), practice.faces_per_emotion,
+                                                 int((found.label == emotion).sum()), len(faces)))
+    if len(levels) > 1:
+        deck.levels["mixed"] = [face_id for level in levels for face_id in deck.levels[level.name]]
+    return deck
+
+
+def _shortfall(level: str, emotion: str, taken: int, asked: int, measured: int, qualified: int) -> str:
+    return (f"{LEVELS[level]}: {emotion} has {taken} of {asked} faces ({qualified} of its {measured} measured test "
+            "faces were answered rightly, confidently and for a true cue)")
+
+
+def _take(faces: pd.DataFrame, level: Level, drawer: _Drawer | None, deck: Deck, folder: Path,
+          count: int) -> Iterator[str]:
+    """Up to ``count`` faces from the front of ``faces`` added to ``deck`` with their images; their ids. A face whose
+    image cannot be read (an AU table without images) is passed over."""
+    taken = 0
+    for face in faces.itertuples(index=False):
+        if taken == count:
+            return
+        try:
+            image = read_image(face.path)
+        except ImageRejected:
+            continue
+        face_id = f"{level.name[0]}{len(deck.faces) + 1:03d}"
+        masked = level.name == "masked"
+        marked = drawer.draw(image, face.reasons, folder, f"{face_id}-marked") if drawer else ""
+        deck.faces[face_id] = DeckFace(
+            id=face_id, emotion=face.label, masked=masked, image=save_image(image, folder, face_id, grey=True),
+            marked=marked, marked_alt=_marked_alt(face.label, face.cues) if marked else "",
+            cues=[{"sign": c.sign, "region": c.region, "movements": list(c.movements), "aus": list(c.aus)}
+                  for c in face.cues],
+            hidden_mouth=hidden_mouth(face.label) if masked else "",
+            unmasked=_unmasked(face, folder, face_id) if masked else "",
+            probability=float(face.probability), source=str(getattr(face, "source_path", face.path)))
+        taken += 1
+        yield face_id
+
+
+def _unmasked(face: object, folder: Path, face_id: str) -> str:
+    """The masked face's original, saved beside it ('' when it cannot be read)."""
+    try:
+        return save_image(read_image(face.source_path), folder, f"{face_id}-unmasked", grey=True)  # type: ignore[attr-defined]
+    except ImageRejected:
+        return ""
+
+
+def _marked_alt(emotion: str, cues: list[Cue]) -> str:
+    raising = " and ".join(c.region for c in cues if c.sign == "+")
+    lowering = " and ".join(c.region for c in cues if c.sign == "-")
+    against = f"; dashed, against it: {lowering}" if lowering else ""
+    return f"The same face with the movements behind {emotion} marked. Solid, showing {emotion}: {raising}{against}."
+
+
+class _Drawer:
+    """Draws deck faces with their emotion's movements marked (MediaPipe finds the landmarks to draw on)."""
+
+    def __init__(self, au: MediaPipeParams) -> None:
+        self._backend = MediaPipeBackend(dataclasses.replace(au, mirror=False))
+
+    def __enter__(self) -> _Drawer:
+        self._backend.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._backend.__exit__(*exc)
+
+    def draw(self, image: Image.Image, reasons: list[RegionReason], folder: Path, name: str) -> str:
+        """``image`` with ``reasons`` marked on its face, saved as ``name``; '' when MediaPipe finds no face on it."""
+        landmarks = self._backend.image_landmarks(image)
+        if landmarks is None:
+            return ""
+        picture = draw_reasons(image, [FaceToDraw(landmarks, "", reasons)], legend=False)
+        return save_image(picture, folder, name, grey=False)

@@ -1,0 +1,139 @@
+"""The practice decks: test faces whose true emotion the explaining model gives, confidently, for a true cue.
+
+A cue is a marked region of the face as a learner reads it: the movements behind it named in plain words, in the
+direction this face shows them. A face qualifies when the model's answer is its label, with at least
+``min_confidence``, and one of the regions that raise that answer shows a FACS prototype movement of the emotion
+(present on the face, not merely weaker than average); a neutral face qualifies when a region that raises 'neutral'
+shows a movement at rest (weaker than on the average face). Masked faces are answered by the upper-face model, so
+their cues name only what a mask leaves visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from face_emotion.au_model.base import AuModel
+from face_emotion.au_model.features import feature_matrix
+from face_emotion.core.facs import PLAIN_WORDS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.tables import action_units_of
+from face_emotion.explain.drawing import NAMED, SHOWN, RegionReason, region_reasons
+
+WEAKER = ", less than on most faces"
+"""Ends a movement that raises the answer by being weaker on this face than on the average training face."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One marked region of a face: whether it raises ('+') or lowers ('-') the answer, and its movements."""
+
+    sign: str
+    region: str
+    movements: tuple[str, ...]
+    """Plain words with the AU, in the direction this face shows: 'lip corners pulled up (AU12)'."""
+    aus: tuple[int, ...]
+    """The AUs named, in the order of ``movements``."""
+    present: tuple[bool, ...]
+    """Per AU: stronger on this face than on the average training face."""
+
+    def words(self) -> str:
+        return f"{self.sign} {self.region}: {'; '.join(self.movements)}"
+
+
+def au_directions(model: AuModel, standardised: np.ndarray) -> dict[int, float]:
+    """Per AU, the mean standardised value on one face of the model's features that measure that AU alone (above 0:
+    stronger than on the average training face)."""
+    by_au: dict[int, list[float]] = {}
+    for feature, value in zip(model.features_, standardised, strict=True):
+        aus = action_units_of(feature)
+        if len(aus) == 1 and np.isfinite(value):
+            by_au.setdefault(aus[0], []).append(float(value))
+    return {au: float(np.mean(values)) for au, values in by_au.items()}
+
+
+def face_cues(reasons: list[RegionReason], directions: dict[int, float]) -> list[Cue]:
+    """The regions drawn on a face for one emotion (``reasons``, strongest first), each with its movements pushing
+    the region's way (as the drawing's legend names them), in the direction this face shows them."""
+    cues = []
+    for reason in reasons[:SHOWN]:
+        pushing = sorted((au for au, v in reason.by_au.items() if v * reason.value > 0 and au in PLAIN_WORDS),
+                         key=lambda au: -abs(reason.by_au[au]))
+        same_way = _distinct_words(pushing)[:NAMED]
+        if not same_way:
+            continue
+        present = tuple(directions.get(au, 0.0) > 0 for au in same_way)
+        movements = tuple(f"{PLAIN_WORDS[au]} (AU{au}){'' if shown else WEAKER}"
+                          for au, shown in zip(same_way, present, strict=True))
+        cues.append(Cue("+" if reason.value > 0 else "-", reason.region, movements, tuple(same_way), present))
+    return cues
+
+
+def _distinct_words(aus: list[int]) -> list[int]:
+    """``aus`` without those whose plain words an earlier one already says (AU51 and AU52 are both 'head turned')."""
+    kept: list[int] = []
+    for au in aus:
+        if all(PLAIN_WORDS[au] != PLAIN_WORDS[other] for other in kept):
+            kept.append(au)
+    return kept
+
+
+def teaches(emotion: str, cues: list[Cue]) -> bool:
+    """Whether the cues that raise ``emotion`` hold a true one: a prototype movement present on the face (for an
+    emotion without a prototype, such as neutral, a movement at rest)."""
+    raising = [(au, shown) for cue in cues if cue.sign == "+" for au, shown in zip(cue.aus, cue.present, strict=True)]
+    if emotion in PROTOTYPES:
+        return any(shown and au in PROTOTYPES[emotion] for au, shown in raising)
+    return any(not shown for _, shown in raising)
+
+
+def candidates(model: AuModel, table: pd.DataFrame) -> pd.DataFrame:
+    """Every measured face of ``table`` (an AU table: path, label, success, features) whose label the model knows:
+    ``probability`` of its label, ``predicted``, the region ``reasons`` for the label (what a drawing marks), their
+    ``cues`` and whether it ``teaches``."""
+    rows = table[table.success.astype(bool) & table.label.isin(model.classes)].reset_index(drop=True)
+    columns = ["path", "label", "predicted", "probability", "reasons", "cues", "teaches"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    values = feature_matrix(rows, model.features_)
+    probabilities, contributions = model.explained(values)
+    standardised = model.standardise(values)
+    label_index = rows.label.map(model.classes.index).to_numpy()
+    reasons = [region_reasons(model, contributions[i, k]) for i, k in enumerate(label_index)]
+    cues = [face_cues(face, au_directions(model, standardised[i])) for i, face in enumerate(reasons)]
+    return rows.assign(
+        predicted=np.asarray(model.classes)[probabilities.argmax(axis=1)],
+        probability=probabilities[np.arange(len(rows)), label_index].round(4),
+        reasons=reasons,
+        cues=cues,
+        teaches=[teaches(label, face) for label, face in zip(rows.label, cues, strict=True)],
+    )[[*columns, *[c for c in rows.columns if c not in columns]]]
+
+
+def qualifying(found: pd.DataFrame, min_confidence: float) -> pd.DataFrame:
+    """The candidates that make a lesson: answered as labelled, with at least ``min_confidence``, for a true cue."""
+    return found[(found.predicted == found.label) & (found.probability >= min_confidence) & found.teaches.astype(bool)]
+
+
+def shuffled_by_emotion(faces: pd.DataFrame, classes: list[str], seed: int) -> dict[str, pd.DataFrame]:
+    """Per emotion, its faces in a seeded random order (a deck takes them from the front)."""
+    rng = np.random.default_rng(seed)
+    return {emotion: faces[faces.label == emotion].iloc[rng.permutation(int((faces.label == emotion).sum()))]
+            for emotion in classes}
+
+
+def look_for(emotion: str) -> str:
+    """The movements to look for in ``emotion``, in plain words (its FACS prototype)."""
+    if emotion not in PROTOTYPES:
+        return "a face at rest, no movement standing out"
+    return ", ".join(f"{PLAIN_WORDS[au]} (AU{au})" for au in PROTOTYPES[emotion] if au in PLAIN_WORDS)
+
+
+def hidden_mouth(emotion: str) -> str:
+    """What the mouth, hidden by a mask, typically adds to ``emotion`` (its lower-face prototype movements)."""
+    lower = [f"{PLAIN_WORDS[au]} (AU{au})" for au in PROTOTYPES.get(emotion, ()) if au not in UPPER_FACE_AUS
+             and au in PLAIN_WORDS]
+    if emotion not in PROTOTYPES:
+        return "Under the mask, the mouth is relaxed too."
+    return f"Under the mask you would also see: {' and '.join(lower)}." if lower else ""
