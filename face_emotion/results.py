@@ -16,6 +16,7 @@ import pandas as pd
 from face_emotion.core.io import write_json, write_text
 from face_emotion.core.paths import Paths, load_paths
 from face_emotion.core.tables import AU_ROUTE, UPPER_FACE_AU_MODEL
+from face_emotion.practice.page import read_deck
 
 BENCHMARK_RESULTS = Path("benchmarks/results")
 RESULTS_PAGE = Path("docs/results.md")
@@ -102,6 +103,10 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         lines += ["FACS agreement (prototype AUs among each emotion's five strongest positive terms):", "",
                   pd.DataFrame([{"emotion": e, "measurable prototype AUs": str(a["measurable"]), "found": a["hits"]}
                                 for e, a in agreement.items()]).to_markdown(index=False), ""]
+    if paths.practice_deck.is_file():
+        counts = pd.DataFrame(read_deck(paths.practice_deck)["counts"]).T.rename_axis("practice deck")
+        lines += ["Practice page: faces per emotion in each deck (whole: the AU model's, masked: the upper-face model's, "
+                  "each answered as labelled for a prototype movement on the face):", "", counts.to_markdown(), ""]
     return lines
 
 

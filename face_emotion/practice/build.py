@@ -35,16 +35,20 @@ def build_deck(levels: list[Level], practice: PracticeParams, classes: list[str]
     """Each level's deck (``practice.faces_per_emotion`` faces per emotion, fewer where fewer qualify), its images
     saved in ``folder``; a masked level leaves out the faces an earlier level shows unmasked. 'mixed' plays them all."""
     deck = Deck(classes=list(classes), round_length=practice.round_length)
+    unmasked_cues: dict[str, list[Cue]] = {}
+    """Test image -> its cues unmasked (the whole level's): what the mouth of its masked copy would show."""
     with ExitStack() as stack:
         drawer = stack.enter_context(_Drawer(au)) if isinstance(au, MediaPipeParams) else None
         for level in levels:
             shown = {face.source for face in deck.faces.values()}
             found = candidates(level.model, level.table)
+            if level.name == "whole":
+                unmasked_cues = dict(zip(found.path, found.cues, strict=True))
             found = found[~found.get("source_path", found.path).isin(shown)]
             good = qualifying(found, practice.min_confidence)
             deck.levels[level.name] = []
             for emotion, faces in shuffled_by_emotion(good, classes, practice.seed).items():
-                taken = list(_take(faces, level, drawer, deck, folder, practice.faces_per_emotion))
+                taken = list(_take(faces, level, drawer, deck, folder, practice.faces_per_emotion, unmasked_cues))
                 deck.levels[level.name] += taken
                 if len(taken) < practice.faces_per_emotion:
                     deck.notes.append(_shortfall(level.name, emotion, len(taken), practice.faces_per_emotion,
@@ -59,8 +63,8 @@ def _shortfall(level: str, emotion: str, taken: int, asked: int, measured: int, 
             "faces were answered rightly, confidently and for a true cue)")
 
 
-def _take(faces: pd.DataFrame, level: Level, drawer: _Drawer | None, deck: Deck, folder: Path,
-          count: int) -> Iterator[str]:
+def _take(faces: pd.DataFrame, level: Level, drawer: _Drawer | None, deck: Deck, folder: Path, count: int,
+          unmasked_cues: dict[str, list[Cue]]) -> Iterator[str]:
     """Up to ``count`` faces from the front of ``faces`` added to ``deck`` with their images; their ids. A face whose
     image cannot be read (an AU table without images) is passed over."""
     taken = 0
@@ -79,7 +83,7 @@ def _take(faces: pd.DataFrame, level: Level, drawer: _Drawer | None, deck: Deck,
             marked=marked, marked_alt=_marked_alt(face.label, face.cues) if marked else "",
             cues=[{"sign": c.sign, "region": c.region, "movements": list(c.movements), "aus": list(c.aus)}
                   for c in face.cues],
-            hidden_mouth=hidden_mouth(face.label) if masked else "",
+            hidden_mouth=hidden_mouth(face.label, unmasked_cues.get(getattr(face, "source_path", ""))) if masked else "",
             unmasked=_unmasked(face, folder, face_id) if masked else "",
             probability=float(face.probability), source=str(getattr(face, "source_path", face.path)))
         taken += 1

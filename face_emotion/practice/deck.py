@@ -17,7 +17,7 @@ import pandas as pd
 
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
-from face_emotion.core.facs import PLAIN_WORDS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.facs import HEAD_POSITIONS, PLAIN_WORDS, PROTOTYPES, UPPER_FACE_AUS
 from face_emotion.core.tables import action_units_of
 from face_emotion.explain.drawing import NAMED, SHOWN, RegionReason, region_reasons
 
@@ -130,10 +130,15 @@ def look_for(emotion: str) -> str:
     return ", ".join(f"{PLAIN_WORDS[au]} (AU{au})" for au in PROTOTYPES[emotion] if au in PLAIN_WORDS)
 
 
-def hidden_mouth(emotion: str) -> str:
-    """What the mouth, hidden by a mask, typically adds to ``emotion`` (its lower-face prototype movements)."""
-    lower = [f"{PLAIN_WORDS[au]} (AU{au})" for au in PROTOTYPES.get(emotion, ()) if au not in UPPER_FACE_AUS
-             and au in PLAIN_WORDS]
+def hidden_mouth(emotion: str, unmasked: list[Cue] | None = None) -> str:
+    """What the mouth hidden by a mask shows: the lower-face movements that raise ``emotion`` on the same face
+    unmasked (``unmasked``: its cues there) and are present on it, else what that emotion's prototype adds there."""
+    shown = [words for cue in unmasked or [] if cue.sign == "+"
+             for au, words, present in zip(cue.aus, cue.movements, cue.present, strict=True)
+             if present and au not in UPPER_FACE_AUS and au not in HEAD_POSITIONS]
+    if shown:
+        return f"Without the mask, this face also shows {emotion} here: {'; '.join(shown)}."
     if emotion not in PROTOTYPES:
         return "Under the mask, the mouth is relaxed too."
-    return f"Under the mask you would also see: {' and '.join(lower)}." if lower else ""
+    lower = [f"{PLAIN_WORDS[au]} (AU{au})" for au in PROTOTYPES[emotion] if au not in UPPER_FACE_AUS and au in PLAIN_WORDS]
+    return f"Under the mask, {emotion} often shows too: {' and '.join(lower)}." if lower else ""

@@ -79,6 +79,18 @@ def test_counts_and_shortfalls_are_reported(quick_project, deck):
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", page) and "fetch(" not in page  # nothing from a network
 
 
+def test_the_teachers_sheet_has_a_page_per_emotion_with_every_deck_face(quick_project, deck):
+    sheet = load_paths(quick_project).practice_sheet.read_text()
+    sections = re.findall(r"<section><h2>(\w+)</h2>(.*?)</section>", sheet, re.S)
+    assert [title.lower() for title, _ in sections] == deck["classes"]
+    assert "break-after: page" in sheet
+    for (_, body), emotion in zip(sections, deck["classes"], strict=True):
+        faces = [f for f in deck["faces"].values() if f["emotion"] == emotion]
+        assert body.count("<figure>") == len(faces)
+        assert all(f'src="{f["marked"]}"' in body for f in faces)
+        assert all(re.search(r'<img src="[^"]+" alt="[^"]+">', card) for card in body.split("<figure>")[1:])
+
+
 def test_only_a_change_of_its_inputs_rebuilds_the_page(project_copy):
     result = run(["dvc", "exp", "run", "-S", "experiment=quick", "-S", "data.root=faces",
                   "-S", "practice.round_length=5"], cwd=project_copy)
@@ -202,3 +214,6 @@ def test_a_missing_image_is_skipped_with_a_note(browser, quick_project, deck, tm
     assert "is missing, so it was skipped" in page.inner_text("#notes")
     page.wait_for_selector("#summary", state="visible")  # every face skipped: the round ends, it does not freeze
     assert page.inner_text("#summary-title") == "No face of this round could be shown: see the notes."
+    (folder / "deck.js").unlink()
+    page.reload()
+    assert "The deck (deck.js) is missing" in page.inner_text("main")

@@ -48,6 +48,9 @@ def test_decks_draw_each_emotion_in_a_seeded_order_of_its_own_faces():
 
 
 def test_what_a_mask_hides_and_what_to_look_for_are_said_in_plain_words():
+    unmasked = face_cues([RegionReason("lip corners", 2.0, {12: 2.0}), RegionReason("jaw", 0.5, {26: 0.5}),
+                          RegionReason("cheeks", 0.4, {6: 0.4})], directions={12: 1.0, 26: -1.0, 6: 1.0})
+    assert hidden_mouth("happy", unmasked) == "Without the mask, this face also shows happy here: lip corners pulled up (AU12)."
     assert "lip corners pulled up (AU12)" in hidden_mouth("happy") and "AU6" not in hidden_mouth("happy")
     assert "jaw dropped (AU26)" in hidden_mouth("surprise") and "relaxed" in hidden_mouth("neutral")
     assert look_for("happy") == "cheeks raised (AU6), lip corners pulled up (AU12)"
