@@ -81,8 +81,8 @@ def _take(faces: pd.DataFrame, level: Level, drawer: _Drawer | None, deck: Deck,
         deck.faces[face_id] = DeckFace(
             id=face_id, emotion=face.label, masked=masked, image=save_image(image, folder, face_id, grey=True),
             marked=marked, marked_alt=_marked_alt(face.label, face.cues) if marked else "",
-            cues=[{"sign": c.sign, "region": c.region, "movements": list(c.movements), "aus": list(c.aus)}
-                  for c in face.cues],
+            cues=[{"sign": c.sign, "region": c.region, "movements": list(c.movements), "aus": list(c.aus),
+                   "typical": c.typical_of(face.label)} for c in face.cues],
             hidden_mouth=hidden_mouth(face.label, unmasked_cues.get(getattr(face, "source_path", ""))) if masked else "",
             unmasked=_unmasked(face, folder, face_id) if masked else "",
             probability=float(face.probability), source=str(getattr(face, "source_path", face.path)))

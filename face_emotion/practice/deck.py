@@ -41,6 +41,11 @@ class Cue:
     def words(self) -> str:
         return f"{self.sign} {self.region}: {'; '.join(self.movements)}"
 
+    def typical_of(self, emotion: str) -> list[bool]:
+        """Per movement: a FACS prototype movement of ``emotion``, present on the face, raising it (a true cue)."""
+        return [self.sign == "+" and shown and au in PROTOTYPES.get(emotion, ())
+                for au, shown in zip(self.aus, self.present, strict=True)]
+
 
 def au_directions(model: AuModel, standardised: np.ndarray) -> dict[int, float]:
     """Per AU, the mean standardised value on one face of the model's features that measure that AU alone (above 0:
@@ -82,10 +87,9 @@ def _distinct_words(aus: list[int]) -> list[int]:
 def teaches(emotion: str, cues: list[Cue]) -> bool:
     """Whether the cues that raise ``emotion`` hold a true one: a prototype movement present on the face (for an
     emotion without a prototype, such as neutral, a movement at rest)."""
-    raising = [(au, shown) for cue in cues if cue.sign == "+" for au, shown in zip(cue.aus, cue.present, strict=True)]
     if emotion in PROTOTYPES:
-        return any(shown and au in PROTOTYPES[emotion] for au, shown in raising)
-    return any(not shown for _, shown in raising)
+        return any(any(cue.typical_of(emotion)) for cue in cues)
+    return any(not shown for cue in cues if cue.sign == "+" for shown in cue.present)
 
 
 def candidates(model: AuModel, table: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,8 @@ LEVELS = {"whole": "Whole faces", "masked": "Masked faces", "mixed": "Mixed"}
 FACES = "faces"
 """The image folder inside the page's folder."""
 WEBP_QUALITY = 85
+TYPICAL = "typical of"
+"""Marks a movement of the emotion's FACS prototype: 'lip corners pulled up (AU12) ★ typical of happy'."""
 
 
 @dataclass
@@ -41,7 +43,8 @@ class DeckFace:
     """The same face with the movements behind its emotion marked ('' when none could be drawn)."""
     marked_alt: str
     cues: list[dict]
-    """Each marked region: sign ('+' raises the emotion, '-' lowers it), region, movements (plain words), aus."""
+    """Each marked region: sign ('+' raises the emotion, '-' lowers it), region, movements (plain words), aus, and
+    per movement whether it is typical of the emotion (FACS)."""
     hidden_mouth: str
     """Masked faces: what the hidden mouth would add."""
     unmasked: str
@@ -113,7 +116,7 @@ section { break-after: page; } section:last-of-type { break-after: auto; }
 .cards { display: flex; flex-wrap: wrap; gap: 1rem; }
 figure { margin: 0; width: 14rem; border: 1px solid #555; padding: 0.5rem; break-inside: avoid; }
 figure img { width: 100%; height: auto; }
-ul { padding-left: 1.2rem; margin: 0.25rem 0; } .raises { font-weight: bold; }
+ul { padding-left: 1.2rem; margin: 0.25rem 0; } .lowers { font-style: italic; }
 """
 
 
@@ -123,19 +126,25 @@ def teacher_sheet(deck: Deck) -> str:
     for emotion in deck.classes:
         faces = [f for f in deck.faces.values() if f.emotion == emotion]
         cards = "".join(_card(face) for face in faces) or "<p>No face of this emotion qualified in this run.</p>"
-        sections.append(f'<section><h2>{escape(emotion.title())}</h2><p>{len(faces)} face(s). Marks: + (solid) '
-                        f'the movement shows {escape(emotion)}, - (dashed) it speaks against it.</p>'
+        sections.append(f'<section><h2>{escape(emotion.title())}</h2><p>{len(faces)} face(s). Marks: + (solid) the '
+                        f'movement shows {escape(emotion)}, - (dashed) it speaks against it; &#9733; a movement '
+                        f'{TYPICAL} {escape(emotion)} in FACS.</p>'
                         f'<div class="cards">{cards}</div></section>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Practice deck: printable sheet</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{SHEET_STYLE}</style></head>'
             f'<body><h1>Practice deck: the faces and the movements behind each</h1>{"".join(sections)}</body></html>\n')
 
 
+def _movement(words: str, typical: bool, emotion: str) -> str:
+    return escape(words) + (f" <strong>&#9733; {TYPICAL} {escape(emotion)}</strong>" if typical else "")
+
+
 def _card(face: DeckFace) -> str:
     picture = face.marked or face.image
     alt = face.marked_alt if face.marked else f"A {face.emotion} face"
     cues = "".join(f'<li class="{"raises" if c["sign"] == "+" else "lowers"}">{escape(c["sign"])} {escape(c["region"])}: '
-                   f'{escape("; ".join(c["movements"]))}</li>' for c in face.cues)
+                   f'{"; ".join(_movement(m, t, face.emotion) for m, t in zip(c["movements"], c["typical"], strict=True))}'
+                   '</li>' for c in face.cues)
     mask = "<p>Masked: read from the eyes and brows.</p>" if face.masked else ""
     return (f'<figure><img src="{escape(picture)}" alt="{escape(alt)}"><figcaption><strong>{escape(face.emotion)}'
             f'</strong>{mask}<ul>{cues}</ul></figcaption></figure>')

@@ -53,6 +53,7 @@ def test_every_deck_face_is_answered_as_labelled_for_a_prototype_movement_it_sho
                        for au, movement in zip(cue["aus"], cue["movements"], strict=True)]
             if face["emotion"] in PROTOTYPES:  # a prototype movement present on the face raises the answer
                 assert any(au in PROTOTYPES[face["emotion"]] and not m.endswith(WEAKER) for au, m in raising), face
+                assert any(t for cue in face["cues"] for t in cue["typical"])
             else:  # neutral: a movement at rest
                 assert any(m.endswith(WEAKER) for _, m in raising), face
             for image in (face["image"], face["marked"], face["unmasked"]):
@@ -155,7 +156,10 @@ def test_a_round_by_keyboard_alone(browser, quick_project, deck):
         assert page.get_attribute("#marked", "src") == face["marked"] and decoded(page, "#marked")
         cues = page.inner_text("#cues")
         for cue in face["cues"]:
-            assert f"{cue['region']}: {'; '.join(cue['movements'])}" in cues
+            assert f"{cue['region']}: {cue['movements'][0]}" in cues and all(m in cues for m in cue["movements"])
+        typical = sum(t for cue in face["cues"] for t in cue["typical"])
+        assert cues.count(f"\u2605 typical of {face['emotion']}") == typical
+        assert typical or face["emotion"] not in PROTOTYPES
         if number == 0:
             assert serious_violations(page) == []
         assert page.evaluate("document.activeElement.id") == "next"

@@ -22,6 +22,8 @@ def test_cues_name_the_movements_pushing_each_region_in_the_direction_the_face_s
         "+ head: head turned (AU52)",  # AU51 is 'head turned' too: said once, by the stronger
     ]
     assert cues[0].aus == (12,) and cues[0].present == (True,) and cues[2].present == (False,)
+    assert [c.typical_of("happy") for c in cues] == [[True], [False], [False], [False]]
+    assert [c.typical_of("angry") for c in cues] == [[False], [False], [False], [False]]  # AU4 here lowers it
 
 
 @pytest.mark.parametrize(("emotion", "reasons", "directions", "expected"), [

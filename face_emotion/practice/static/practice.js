@@ -137,7 +137,12 @@
       item.appendChild(element("span", cue.sign === "+" ? `shows ${face.emotion}: ` : `against ${face.emotion}: `,
                                "visually-hidden"));
       item.appendChild(element("strong", cue.region));
-      item.appendChild(document.createTextNode(": " + cue.movements.join("; ")));
+      item.appendChild(document.createTextNode(": "));
+      cue.movements.forEach((words, i) => {
+        if (i > 0) item.appendChild(document.createTextNode("; "));
+        item.appendChild(document.createTextNode(words));
+        if (cue.typical[i]) item.appendChild(element("strong", ` \u2605 typical of ${face.emotion}`, "typical"));
+      });
       cues.appendChild(item);
     }
     $("hidden-mouth").textContent = face.hidden_mouth;
