@@ -35,7 +35,8 @@ def _predict(args: argparse.Namespace) -> int:
     check_output(args.output, files)
     if not files:
         raise UserError(f"no image or video files in {' '.join(args.paths)}")
-    given = {"annotate": args.annotate, "frame_step": args.frame_step, "smooth": args.smooth, "max_faces": args.max_faces}
+    given = {"annotate": args.annotate, "frame_step": args.frame_step, "smooth": args.smooth, "max_faces": args.max_faces,
+             "aus": args.aus}
     options = PredictOptions(**{name: value for name, value in given.items() if value is not None})
     with load_predictor(args.model, options.max_faces, args.mask_detector) as predictor:
         if args.annotate is not None:
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     predictor.add_argument("--mask-detector", type=Path, default=None, metavar="DIR",
                            help="the mask detector that fills the masked column (default: the mask_detector folder "
                                 "beside --model's, e.g. models/mask_detector)")
+    predictor.add_argument("--aus", action="store_true",
+                           help="add each face's Action Units as OpenFace names them: AU01_r ... AU45_r (intensity, "
+                                "0-5) and AU01_c ... (1: present, from intensity 1); with a CNN too")
     predictor.add_argument("paths", nargs="+", help="image and video files, or folders (searched recursively)")
     predictor.set_defaults(handler=_predict)
     exporter = commands.add_parser("export-teachable-machine",

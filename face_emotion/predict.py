@@ -30,7 +30,7 @@ from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path
 from face_emotion.core.lifetime import end_with_parent
-from face_emotion.core.tables import AU_COLUMNS
+from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
 from face_emotion.data.video import Frame, VideoRejected, ended_early, is_video_name, open_video, read_frames
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
@@ -104,8 +104,9 @@ class FaceAnswer:
     """Whether the mask detector sees the lower face covered (None: not checked)."""
 
 
-CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str]
-"""A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row."""
+CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, float]]
+"""A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its AU intensities (measured only
+when asked for: predict --aus)."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
@@ -124,6 +125,24 @@ class PredictOptions:
     frame_step: int = 1
     smooth: int = 1
     max_faces: int = 8
+    aus: bool = False
+    """Add each face's AU intensities (AU01_r ...) and presence (AU01_c ...) to its row."""
+
+
+def measured_aus(row: dict[str, object] | None) -> dict[str, float]:
+    """The AU intensities of a face's measurement (empty when it was not measured)."""
+    if not row or not row.get("success"):
+        return {}
+    return {column: float(row[column]) for column in AU_COLUMNS if column in row}  # type: ignore[arg-type]
+
+
+def au_columns(values: dict[str, float]) -> dict[str, object]:
+    """A row's AU columns, as OpenFace names them: each intensity (0-5) and whether the AU is present (1 from
+    AU_PRESENT_FROM on); empty where the face was not measured."""
+    intensities = {column: values.get(column, np.nan) for column in AU_COLUMNS}
+    presence = {present: (int(value >= AU_PRESENT_FROM) if np.isfinite(value) else None)
+                for present, value in zip(AU_PRESENCE_COLUMNS, intensities.values(), strict=True)}
+    return intensities | presence
 
 
 class _MediaPipePredictor:
@@ -186,9 +205,9 @@ class AuPredictor(_MediaPipePredictor):
         return self.masked_model if answer.masked and self.masked_model is not None else self.model
 
     @staticmethod
-    def locate(backend: MediaPipeBackend, image: Image.Image) -> list[FaceAnswer]:
-        """Every face in the image, measured and boxed, not yet classified (none found: an empty list); a tight face
-        crop is checked for a mask even when MediaPipe finds no face in it."""
+    def locate(backend: MediaPipeBackend, image: Image.Image, aus: bool = False) -> list[FaceAnswer]:
+        """Every face in the image, measured (``aus`` or not: the AU model needs it) and boxed, not yet classified
+        (none found: an empty list); a tight face crop is checked for a mask even when MediaPipe finds no face in it."""
         whole = (0, 0, image.width, image.height)
         if is_tight_crop(image):
             found = backend.measure_faces(image)
@@ -219,7 +238,7 @@ class AuPredictor(_MediaPipePredictor):
             values = feature_rows(rows, model.features_)
             probabilities, contributions = model.explained(values)
             below_average = model.standardise(values) < 0
-            au_values = [{column: row[column] for column in AU_COLUMNS if column in row} for row in rows]
+            au_values = [measured_aus(row) for row in rows]
             for k, i in enumerate(mine):
                 emotion = self.classes[int(probabilities[k].argmax())]
                 reasons = top_reasons(model, contributions[k], below_average[k], emotion)
@@ -261,31 +280,37 @@ class CnnPredictor(_MediaPipePredictor):
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
     @staticmethod
-    def locate(backend: MediaPipeBackend, image: Image.Image) -> list[CnnFace]:
-        """Every face in the image, boxed and cropped to 48x48 grayscale (none found: an empty list); a tight face
-        crop is its own box."""
+    def locate(backend: MediaPipeBackend, image: Image.Image, aus: bool = False) -> list[CnnFace]:
+        """Every face in the image, boxed and cropped to 48x48 grayscale (none found: an empty list), with its AUs
+        measured when ``aus``; a tight face crop is its own box."""
         if is_tight_crop(image):  # the CNN's own input: answered even when MediaPipe finds no face in it
             whole = (0, 0, image.width, image.height)
-            note = "" if backend.faces(image) else UNCONFIRMED_CROP
-            return [(whole, to_gray_face(image), note)]
-        return [(face.box(), to_gray_face(image.crop(face.box())), "") for face in backend.every_face(image)]
+            measured = backend.measure_faces(image) if aus else []
+            found = bool(measured) or (not aus and bool(backend.faces(image)))
+            values = measured_aus(measured[0][1]) if measured else {}
+            return [(whole, to_gray_face(image), "" if found else UNCONFIRMED_CROP, values)]
+        if aus:
+            return [(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row))
+                    for face, row in backend.measure_faces(image)]
+        return [(face.box(), to_gray_face(image.crop(face.box())), "", {}) for face in backend.every_face(image)]
 
     def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
         """The CNN's answer for each located face."""
         if not located:
             return []
-        faces = np.stack([face for _, face, _ in located])[..., None].astype(np.float32)
+        faces = np.stack([face for _, face, _, _ in located])[..., None].astype(np.float32)
         # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
         both = np.asarray(self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]])))
         probabilities = (both[: len(faces)] + both[len(faces):]) / 2
         return self.mark_masked([FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p,
-                                            reason=note, crop=crop)
-                                 for (box, crop, note), p in zip(located, probabilities, strict=True)])
+                                            reason=note, crop=crop, au_values=values)
+                                 for (box, crop, note, values), p in zip(located, probabilities, strict=True)])
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
         image = Image.fromarray(frame.rgb)
-        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "") for _, face, _ in found])
+        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row))
+                               for _, face, row in found])
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
 
 
@@ -330,7 +355,8 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     <index>_<name>.png there (the rows' ``annotation``)."""
     tables = []
     found = [path.exists() for path in files]
-    located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)])
+    located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)],
+                       options.aus)
     for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
         target = options.annotate / f"{index:05d}_{path.stem}.png" if options.annotate is not None else None
         if not found[index]:
@@ -344,40 +370,43 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
             table["annotation"] = str(target) if target is not None and target.exists() else ""
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
-    return table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS], "Int64"), "masked": "boolean"})
+    table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
+                          "masked": "boolean"})
+    return table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS])
 
 
-def _located(predictor: AuPredictor | CnnPredictor, images: list[Path]) -> Iterator[list[object] | str]:
+def _located(predictor: AuPredictor | CnnPredictor, images: list[Path], aus: bool) -> Iterator[list[object] | str]:
     """What ``predictor.locate`` finds in each image, in order, or the reason the image cannot be used: in worker
     processes, one per core, when there are at least PARALLEL_FROM images."""
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if len(images) < PARALLEL_FROM or workers < 2:
-        yield from (_locate(type(predictor), predictor.backend, path) for path in images)
+        yield from (_locate(type(predictor), predictor.backend, aus, path) for path in images)
         return
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_start_worker,
-                      initargs=(type(predictor), predictor.settings, predictor.backend.max_faces)) as pool:
+                      initargs=(type(predictor), predictor.settings, predictor.backend.max_faces, aus)) as pool:
         yield from pool.imap(_locate_in_worker, images, chunksize=16)
 
 
-def _locate(kind: type[AuPredictor | CnnPredictor], backend: MediaPipeBackend, path: Path) -> list[object] | str:
+def _locate(kind: type[AuPredictor | CnnPredictor], backend: MediaPipeBackend, aus: bool, path: Path
+            ) -> list[object] | str:
     try:
-        return kind.locate(backend, read_image(path))
+        return kind.locate(backend, read_image(path), aus)
     except ImageRejected as exc:
         return str(exc)
     except (OSError, ValueError) as exc:
         return f"could not be processed ({type(exc).__name__}: {str(exc).splitlines()[0]})"
 
 
-_worker: tuple[type[AuPredictor | CnnPredictor], MediaPipeBackend] | None = None
+_worker: tuple[type[AuPredictor | CnnPredictor], MediaPipeBackend, bool] | None = None
 
 
-def _start_worker(kind: type[AuPredictor | CnnPredictor], settings: MediaPipeParams, max_faces: int) -> None:
+def _start_worker(kind: type[AuPredictor | CnnPredictor], settings: MediaPipeParams, max_faces: int, aus: bool) -> None:
     """A worker process: its own landmarker; Ctrl-C is the parent's to handle; it ends with its parent."""
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     end_with_parent()
-    _worker = (kind, MediaPipeBackend(settings, max_faces=max_faces))
+    _worker = (kind, MediaPipeBackend(settings, max_faces=max_faces), aus)
 
 
 def _locate_in_worker(path: Path) -> list[object] | str:
@@ -407,14 +436,12 @@ def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: Pred
     except VideoRejected as exc:
         return [_row(predictor, path, FaceAnswer(reason=str(exc)))]
     rows: list[dict[str, object]] = []
-    au_rows: list[dict[str, float]] = []
     pending: list[tuple[Frame, FaceAnswer]] = []
     decoded = 0
 
     def complete_pending() -> None:
         for (frame, _), answer in zip(pending, predictor.complete([answer for _, answer in pending]), strict=True):
             rows.append(_row(predictor, path, answer, frame))
-            au_rows.append(answer.au_values)
         pending.clear()
 
     try:
@@ -431,12 +458,11 @@ def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: Pred
         capture.release()  # type: ignore[attr-defined]
     if truncated := ended_early(decoded * options.frame_step, info):
         rows.append(_row(predictor, path, FaceAnswer(reason=truncated)))
-        au_rows.append({})
     if not rows:
         return [_row(predictor, path, FaceAnswer(reason="no frame could be decoded"))]
     table = smoothed(pd.DataFrame(rows), predictor.classes, options.smooth)
     if timeline is not None and isinstance(predictor, AuPredictor):
-        _draw_timeline(table.join(pd.DataFrame(au_rows, index=table.index)), predictor.classes, path, timeline)
+        _draw_timeline(table, predictor.classes, path, timeline)
     return table.to_dict("records")
 
 
@@ -467,7 +493,8 @@ def _draw_timeline(table: pd.DataFrame, classes: list[str], path: Path, target: 
 
 def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, frame: Frame | None = None
          ) -> dict[str, object]:
-    """One output row, the same columns for images and videos."""
+    """One output row, the same columns for images and videos (the AU columns too: predict_files keeps them only
+    when asked for)."""
     probabilities = answer.probabilities
     row: dict[str, object] = {
         "path": str(path), "frame": frame.index if frame is not None else None,
@@ -482,4 +509,4 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
         row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
     if isinstance(predictor, AuPredictor):
         row["au_reasons"] = answer.au_reasons
-    return row
+    return row | au_columns(answer.au_values)

@@ -62,6 +62,11 @@ STATUS_COLUMNS = ["success", "confidence", "failure_reason", "backend", "backend
 """Then the 17 AU*_r intensities, then backend extras (MediaPipe: the bs_* blendshapes and lm_* landmark geometry)."""
 AU_MAX = 5.0
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
+AU_PRESENCE_COLUMNS: tuple[str, ...] = tuple(column.removesuffix("_r") + "_c" for column in AU_COLUMNS)
+"""OpenFace's presence columns (AU01_c ...): 1 where the AU shows, 0 where it does not."""
+AU_PRESENT_FROM = 1.0
+"""An AU counts as present from this intensity on the 0-5 scale (FACS's A, a trace, and above). OpenFace decides its
+_c columns with classifiers of their own; here they follow the measured intensity."""
 AU_DECIMALS = 2
 """OpenFace's precision. MediaPipe's cheekSquint and noseSneer give ~1e-5 on FER2013 faces: kept, such noise would be
 standardised into large, meaningless contributions ("AU09 nose wrinkler +1.4" on a face with no wrinkle)."""

@@ -20,6 +20,7 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend, face_finder
 from face_emotion.cli import main
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
+from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM
 from face_emotion.data.faces import decode_faces
 from face_emotion.data.masking import apply_mask, draw_look
 from face_emotion.explain.reasons import MOUTH_HIDDEN
@@ -255,6 +256,35 @@ def test_every_face_of_a_group_photo_gets_its_own_row(au_model_dir, cnn_model_di
         drawing = Image.open(table.annotation[0])
         assert drawing.width == 1000 and drawing.height > 667  # the photo at its size, five legends below
         assert table.au_reasons.str.match(r"^\w+ \(").all()
+
+
+@pytest.mark.parametrize("model", ["au", "cnn"])
+def test_aus_adds_openface_columns_for_every_face_of_photos_and_video_frames(au_model_dir, cnn_model_dir, tmp_path, model):
+    """--aus: each face's AU01_r ... AU45_r (0-5) and AU.._c (present from intensity 1), for the group photo's five
+    faces, a FER2013 face and a video's frames, with the CNN too; empty where no face was measured."""
+    face = real_faces("test", "happy", 1)[0]
+    (tmp_path / "text.jpg").write_text("not an image\n")
+    inputs = [GROUP_PHOTO, face, MEDIA / "WolfgangLanger_Pexels.mp4", MEDIA / "no_face.mp4", tmp_path / "text.jpg"]
+    model_dir = au_model_dir if model == "au" else cnn_model_dir
+    code, table = predict_media(model_dir, tmp_path, "--aus", "--frame-step", "48", *map(str, inputs))
+    assert code == 0
+    faces = table[table.emotion != ""]
+    assert len(faces[faces.path == str(GROUP_PHOTO)]) == GROUP_FACES and faces.frame.notna().sum() >= 9
+    intensities, presence = faces[list(AU_COLUMNS)], faces[list(AU_PRESENCE_COLUMNS)]
+    assert intensities.notna().all().all() and intensities.ge(0).all().all() and intensities.le(5).all().all()
+    assert (presence.to_numpy() == (intensities.to_numpy() >= AU_PRESENT_FROM)).all()
+    assert intensities.std().gt(0).sum() >= 10  # the faces differ: measured, not filled in
+    faceless = table[table.emotion == ""]
+    assert set(faceless.path) == {str(MEDIA / "no_face.mp4"), str(tmp_path / "text.jpg")}
+    assert faceless[[*AU_COLUMNS, *AU_PRESENCE_COLUMNS]].isna().all().all()
+    if model == "au":  # the AU model's own measurement: as the AU backend measures the face
+        with MediaPipeBackend(AU) as backend:
+            expected = backend.measure(str(face))
+        measured = faces[faces.path == str(face)].iloc[0]
+        assert [measured[c] for c in AU_COLUMNS] == pytest.approx([expected[c] for c in AU_COLUMNS], abs=0.01)
+    (tmp_path / "plain").mkdir()
+    _, plain = predict_media(model_dir, tmp_path / "plain", str(face))
+    assert not set(plain.columns) & {*AU_COLUMNS, *AU_PRESENCE_COLUMNS}
 
 
 def test_a_video_gives_a_row_per_analysed_frame_and_a_timeline(au_model_dir, tmp_path):

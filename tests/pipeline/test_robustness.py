@@ -47,6 +47,7 @@ def project(quick_project, tmp_path_factory):
     ("data.classes=[happy,joy]", "error: params: unknown class 'joy'"),
     ("cnn.epochs=0", "error: params: cnn.epochs must be at least 1"),
     ("compute.au_workers=0", "error: params: compute.au_workers must be at least 1"),
+    ("practice.min_confidence=2", "error: params: practice.min_confidence must be in [0, 1]"),
     ("+au_model.foo=1", "error: params: unknown key 'au_model.foo'"),
     ("au.backend=nonexistent", "error: params: unknown au.backend 'nonexistent'"),
     ("data.root=nowhere", "nowhere"),
