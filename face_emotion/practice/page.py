@@ -132,7 +132,8 @@ def teacher_sheet(deck: Deck) -> str:
                         f'<div class="cards">{cards}</div></section>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Practice deck: printable sheet</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{SHEET_STYLE}</style></head>'
-            f'<body><h1>Practice deck: the faces and the movements behind each</h1>{"".join(sections)}</body></html>\n')
+            f'<body><main><h1>Practice deck: the faces and the movements behind each</h1>{"".join(sections)}</main>'
+            '</body></html>\n')
 
 
 def _movement(words: str, typical: bool, emotion: str) -> str:
