@@ -59,6 +59,7 @@ def build_deck(levels: list[Level], practice: PracticeParams, classes: list[str]
 
 
 def _shortfall(level: str, emotion: str, taken: int, asked: int, measured: int, qualified: int) -> str:
+    """The note for an emotion with fewer faces than asked, and why."""
     return (f"{LEVELS[level]}: {emotion} has {taken} of {asked} faces ({qualified} of its {measured} measured test "
             "faces were answered rightly, confidently and for a true cue)")
 
@@ -99,6 +100,7 @@ def _unmasked(face: object, folder: Path, face_id: str) -> str:
 
 
 def _marked_alt(emotion: str, cues: list[Cue]) -> str:
+    """The marked picture's alt text: which regions are marked, and which way."""
     raising = " and ".join(c.region for c in cues if c.sign == "+")
     lowering = " and ".join(c.region for c in cues if c.sign == "-")
     against = f"; dashed, against it: {lowering}" if lowering else ""
