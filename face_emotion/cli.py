@@ -28,6 +28,7 @@ def _predict(args: argparse.Namespace) -> int:
         check_output,
         input_files,
         load_predictor,
+        path_text,
         predict_files,
     )
 
@@ -49,6 +50,9 @@ def _predict(args: argparse.Namespace) -> int:
     print(f"predicted {len(answered)} faces in {answered.path.nunique()} of {len(files)} files{in_videos} -> {args.output}")
     for reason, count in table.loc[table.emotion == "", "reason"].value_counts().items():
         print(f"  {count} x {reason}", file=sys.stderr)
+    escaped = sum(path_text(path) != str(path) for path in files)
+    if escaped:
+        print(f"  {escaped} file name(s) not valid UTF-8: written with those bytes escaped (\\xNN)", file=sys.stderr)
     if predictor.mask_detector is None:
         print(f"  masked column empty: {predictor.no_mask_detector}", file=sys.stderr)
     return 0 if len(answered) else 1

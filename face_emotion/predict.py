@@ -82,6 +82,17 @@ def input_files(inputs: list[str]) -> list[Path]:
     return files
 
 
+def path_text(path: Path) -> str:
+    """The path as the CSV writes it: as it is, or, for a name that is not valid UTF-8, with those bytes escaped
+    (caf\\xe9.jpg), so the row is written instead of the whole table failing."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, which Python holds as lone surrogates
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return text
+
+
 @dataclass
 class FaceAnswer:
     """What predict says about one face (or, without ``emotion``, why it says nothing)."""
@@ -497,7 +508,7 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
     when asked for)."""
     probabilities = answer.probabilities
     row: dict[str, object] = {
-        "path": str(path), "frame": frame.index if frame is not None else None,
+        "path": path_text(path), "frame": frame.index if frame is not None else None,
         "time_s": frame.time_s if frame is not None else None, "face_id": answer.face_id,
         **dict(zip(BOX_COLUMNS, answer.box if answer.box is not None else (None,) * 4, strict=True)),
         "masked": answer.masked,

@@ -258,6 +258,21 @@ def test_every_face_of_a_group_photo_gets_its_own_row(au_model_dir, cnn_model_di
         assert table.au_reasons.str.match(r"^\w+ \(").all()
 
 
+def test_a_file_name_that_is_not_utf8_is_written_escaped_and_the_run_kept(au_model_dir, tmp_path, capsys):
+    """A name whose bytes are not UTF-8 (Latin-1 'café') among good ones: every row is written, that path with its
+    byte escaped, and the summary says so."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    faces = real_faces("test", "happy", 2)
+    shutil.copy(faces[0], folder / faces[0].name)
+    with open(os.fsencode(folder) + b"/caf\xe9.jpg", "wb") as latin1:
+        latin1.write(faces[1].read_bytes())
+    code, table = predict_media(au_model_dir, tmp_path, str(folder))
+    assert code == 0 and (table.emotion != "").all()
+    assert sorted(Path(p).name for p in table.path) == sorted([faces[0].name, "caf\\xe9.jpg"])
+    assert "1 file name(s) not valid UTF-8: written with those bytes escaped" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("model", ["au", "cnn"])
 def test_aus_adds_openface_columns_for_every_face_of_photos_and_video_frames(au_model_dir, cnn_model_dir, tmp_path, model):
     """--aus: each face's AU01_r ... AU45_r (0-5) and AU.._c (present from intensity 1), for the group photo's five
