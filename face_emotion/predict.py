@@ -368,8 +368,9 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     found = [path.exists() for path in files]
     located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)],
                        options.aus)
+    targets = annotation_targets(options.annotate, files) if options.annotate is not None else [None] * len(files)
     for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
-        target = options.annotate / f"{index:05d}_{path.stem}.png" if options.annotate is not None else None
+        target = targets[index]
         if not found[index]:
             rows = [_row(predictor, path, FaceAnswer(reason="file not found"))]
         elif is_video_name(path):
@@ -384,6 +385,20 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
                           "masked": "boolean"})
     return table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS])
+
+
+def annotation_targets(folder: Path, files: list[Path]) -> list[Path]:
+    """Where --annotate draws each input: <index>_<name>.png in ``folder``, or, where a file of that name exists (an
+    input, a user's file, an earlier run's drawing), the first free <index>_<name>_<n>.png: nothing is replaced."""
+    targets: list[Path] = []
+    for index, path in enumerate(files):
+        stem, number = f"{index:05d}_{path.stem}", 1
+        target = folder / f"{stem}.png"
+        while target.exists() or target in targets:
+            number += 1
+            target = folder / f"{stem}_{number}.png"
+        targets.append(target)
+    return targets
 
 
 def _located(predictor: AuPredictor | CnnPredictor, images: list[Path], aus: bool) -> Iterator[list[object] | str]:

@@ -258,6 +258,24 @@ def test_every_face_of_a_group_photo_gets_its_own_row(au_model_dir, cnn_model_di
         assert table.au_reasons.str.match(r"^\w+ \(").all()
 
 
+def test_annotate_never_replaces_an_existing_file(au_model_dir, tmp_path):
+    """--annotate into the inputs' own folder, where an input is named as a drawing would be (00001_a.png) and an
+    earlier drawing lies: both stay byte for byte, each row names its own new drawing."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    first, second = real_faces("test", "sad", 2)
+    shutil.copy(first, folder / "00001_a.png")  # sorted first: index 0; a.jpg is index 1, whose drawing is 00001_a.png
+    shutil.copy(second, folder / "a.jpg")
+    (folder / "00000_00001_a.png").write_bytes(b"an earlier drawing")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code, table = predict_media(au_model_dir, tmp_path, "--annotate", str(folder), str(folder / "00001_a.png"),
+                                str(folder / "a.jpg"))
+    assert code == 0
+    assert all((folder / name).read_bytes() == data for name, data in before.items())
+    assert [Path(p).name for p in table.annotation] == ["00000_00001_a_2.png", "00001_a_2.png"]
+    assert all(Image.open(p).width >= 288 for p in table.annotation)
+
+
 def test_a_file_name_that_is_not_utf8_is_written_escaped_and_the_run_kept(au_model_dir, tmp_path, capsys):
     """A name whose bytes are not UTF-8 (Latin-1 'café') among good ones: every row is written, that path with its
     byte escaped, and the summary says so."""
