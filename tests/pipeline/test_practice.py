@@ -125,8 +125,11 @@ def current_face(page, deck: dict) -> dict:
     return face
 
 
-def decoded(page, selector: str) -> bool:
-    return page.eval_on_selector(selector, "i => i.complete && i.naturalWidth > 0")
+def wait_decoded(page, selector: str) -> None:
+    """Wait until the image ``selector`` names is loaded and decoded (images load asynchronously); a Playwright
+    TimeoutError after 10 s fails the test."""
+    page.wait_for_function(f"() => {{ const i = document.querySelector('{selector}'); "
+                           "return i.complete && i.naturalWidth > 0; }", timeout=10_000)
 
 
 def serious_violations(page) -> list[str]:
@@ -153,7 +156,8 @@ def test_a_round_by_keyboard_alone(browser, quick_project, deck):
         verdict = page.inner_text("#verdict")
         assert verdict.startswith("\u2713 Right" if right else "\u2717 Not quite") and face["emotion"] in verdict
         expected_right += right
-        assert page.get_attribute("#marked", "src") == face["marked"] and decoded(page, "#marked")
+        assert page.get_attribute("#marked", "src") == face["marked"]
+        wait_decoded(page, "#marked")
         cues = page.inner_text("#cues")
         for cue in face["cues"]:
             assert f"{cue['region']}: {cue['movements'][0]}" in cues and all(m in cues for m in cue["movements"])
@@ -185,7 +189,8 @@ def test_a_masked_round_by_mouse_names_no_lower_face_movement_and_progress_survi
         page.click(f"[data-emotion={face['emotion']}]")
         assert page.inner_text("#verdict").startswith("\u2713 Right")
         assert not lower_face.search(page.inner_text("#cues"))
-        assert page.is_visible("#unmasked") and decoded(page, "#unmasked")
+        assert page.is_visible("#unmasked")
+        wait_decoded(page, "#unmasked")
         if face["hidden_mouth"]:
             assert page.inner_text("#hidden-mouth") == face["hidden_mouth"]
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
