@@ -379,7 +379,7 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
             rows = _image_rows(predictor, path, next(located), target)
         table = pd.DataFrame(rows)
         if options.annotate is not None:
-            table["annotation"] = str(target) if target is not None and target.exists() else ""
+            table["annotation"] = path_text(target) if target is not None and target.exists() else ""
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),

@@ -277,17 +277,20 @@ def test_annotate_never_replaces_an_existing_file(au_model_dir, tmp_path):
 
 
 def test_a_file_name_that_is_not_utf8_is_written_escaped_and_the_run_kept(au_model_dir, tmp_path, capsys):
-    """A name whose bytes are not UTF-8 (Latin-1 'café') among good ones: every row is written, that path with its
-    byte escaped, and the summary says so."""
+    """A name whose bytes are not UTF-8 (Latin-1 'café') among good ones, drawn with --annotate: every row is written,
+    that path and its drawing's path with the byte escaped (the drawing itself keeps the raw byte), and the summary
+    says so."""
     folder = tmp_path / "photos"
     folder.mkdir()
     faces = real_faces("test", "happy", 2)
     shutil.copy(faces[0], folder / faces[0].name)
     with open(os.fsencode(folder) + b"/caf\xe9.jpg", "wb") as latin1:
         latin1.write(faces[1].read_bytes())
-    code, table = predict_media(au_model_dir, tmp_path, str(folder))
+    code, table = predict_media(au_model_dir, tmp_path, "--annotate", str(tmp_path / "drawn"), str(folder))
     assert code == 0 and (table.emotion != "").all()
     assert sorted(Path(p).name for p in table.path) == sorted([faces[0].name, "caf\\xe9.jpg"])
+    assert sorted(Path(p).name for p in table.annotation) == sorted([f"00000_{faces[0].stem}.png", "00001_caf\\xe9.png"])
+    assert os.fsencode(tmp_path / "drawn") + b"/00001_caf\xe9.png" in [os.fsencode(p) for p in (tmp_path / "drawn").iterdir()]
     assert "1 file name(s) not valid UTF-8: written with those bytes escaped" in capsys.readouterr().err
 
 
