@@ -226,3 +226,20 @@ def test_a_missing_image_is_skipped_with_a_note(browser, quick_project, deck, tm
     (folder / "deck.js").unlink()
     page.reload()
     assert "The deck (deck.js) is missing" in page.inner_text("main")
+
+
+@pytest.mark.parametrize("saved", ["not json", '"5"', "[1, 2]", '{"totals": 3}', '{"totals": {"whole": {"happy": "x"}}}'])
+def test_damaged_saved_progress_counts_as_none(browser, quick_project, deck, saved):
+    """Progress another version or a broken write left under the page's key: the page starts, plays and saves anew."""
+    page = open_page(browser, load_paths(quick_project).practice)
+    page.evaluate("value => localStorage.setItem('face-emotion-practice', value)", saved)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.reload()
+    page.wait_for_selector("#face[src]", state="visible")
+    face = current_face(page, deck)
+    page.click(f"[data-emotion={face['emotion']}]")
+    assert page.inner_text("#verdict").startswith("\u2713 Right") and errors == []
+    totals = page.evaluate("JSON.parse(localStorage.getItem('face-emotion-practice')).totals")
+    assert not face["masked"] and totals["whole"][face["emotion"]] == {"seen": 1, "right": 1}
+

@@ -22,8 +22,15 @@
     return node;
   }
 
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+  // Saved progress; anything else under its key (damaged, another version's) counts as none.
   function loadSaved() {
-    try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (error) { return {}; }
+    let saved;
+    try { saved = JSON.parse(localStorage.getItem(STORE)); } catch (error) { return {}; }
+    if (!isObject(saved)) return {};
+    if (!isObject(saved.totals)) delete saved.totals;
+    return saved;
   }
 
   function save(data) {
@@ -107,8 +114,11 @@
     state.answers.push({ emotion: face.emotion, answer: emotion });
     const saved = loadSaved();
     saved.totals = saved.totals || {};
-    const level = (saved.totals[state.level] = saved.totals[state.level] || {});
-    const tally = (level[face.emotion] = level[face.emotion] || { seen: 0, right: 0 });
+    if (!isObject(saved.totals[state.level])) saved.totals[state.level] = {};
+    const level = saved.totals[state.level];
+    const kept = level[face.emotion];
+    const tally = (level[face.emotion] = isObject(kept) && Number.isFinite(kept.seen) && Number.isFinite(kept.right)
+      ? kept : { seen: 0, right: 0 });
     tally.seen += 1;
     tally.right += right ? 1 : 0;
     save(saved);
@@ -197,8 +207,8 @@
       const row = element("tr");
       row.appendChild(element("th", emotion)).setAttribute("scope", "row");
       for (const level of levels) {
-        const tally = totals[level.name][emotion];
-        row.appendChild(element("td", tally ? `${tally.right} of ${tally.seen}` : "\u2014"));
+        const tally = isObject(totals[level.name]) ? totals[level.name][emotion] : null;
+        row.appendChild(element("td", isObject(tally) ? `${tally.right} of ${tally.seen}` : "\u2014"));
       }
       rows.appendChild(row);
     }
