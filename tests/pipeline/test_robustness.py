@@ -108,6 +108,18 @@ class Collected:
         return "".join(self._chunks)
 
 
+def orphan_stages(work: Path, stage: str, seconds: float) -> list[str]:
+    """The processes of ``stage`` still running in ``work`` after waiting up to ``seconds`` for them to end."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = subprocess.run(["pgrep", "-f", f"python -m stages.{stage}"], capture_output=True, text=True).stdout.split()
+        mine = [pid for pid in found if Path(f"/proc/{pid}/cwd").exists()
+                and Path(f"/proc/{pid}/cwd").resolve() == work.resolve()]
+        if not mine or time.monotonic() > deadline:
+            return mine
+        time.sleep(0.5)
+
+
 @pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])  # dash stays between DVC and the stage; bash execs it
 def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_branch(project, tmp_path, shell):
     """SIGKILL to `dvc exp run` mid-stage: its stage dies with it (no orphan writing outputs), whichever shell DVC
@@ -124,9 +136,7 @@ def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_br
     time.sleep(3)
     dvc.kill()
     dvc.wait()
-    time.sleep(3)
-    stages = subprocess.run(["pgrep", "-f", "python -m stages.train_cnn"], capture_output=True, text=True).stdout.split()
-    assert not [pid for pid in stages if Path(f"/proc/{pid}/cwd").resolve() == work.resolve()]
+    assert not orphan_stages(work, "train_cnn", seconds=20)  # SIGTERM, then its finally blocks: a few seconds at most
     assert run(["git", "branch", "--show-current"], cwd=work).stdout.strip() == ""  # DVC left a detached HEAD
     result = run([sys.executable, "-m", "face_emotion.workspace"], cwd=work)
     assert f"back on branch '{branch}'" in result.stderr
