@@ -62,6 +62,11 @@ class ReportInputs:
     classes: list[str]
     practice_link: str
     """The practice page, relative to this page."""
+    au_scores: pd.DataFrame
+    """Per AU: its spread and prototype AUC (face_emotion.au.validity)."""
+    au_montages: Path
+    """<AU column>.png: the validation faces each AU measures highest and lowest (absent without face images)."""
+    au_backend: str
 
 
 def _data_uri(image: Image.Image, size: int = FACE_PIXELS) -> str:
@@ -283,14 +288,38 @@ def quality_section(quality: dict, params_text: str) -> str:
     ])
 
 
+def measurement_section(inputs: ReportInputs) -> str:
+    """For researchers and teachers: does each AU column measure its movement? Its spread, how well it separates the
+    emotions whose FACS prototype holds it, and the faces it measures highest and lowest."""
+    table = inputs.au_scores.rename(columns={"au": "AU", "name": "FACS name", "prototype_of": "in the prototype of",
+                                             "auc": "prototype AUC (validation)", "spread": "spread (SD, 0-5)"})
+    parts = ["<h2 id=measurement>How the movements are measured</h2>",
+             f"<p>Every explanation rests on the AU intensities the {escape(inputs.au_backend)} backend measures "
+             "(0-5, OpenFace's columns). Two checks that need no FACS-coded faces: the spread of each AU over the run's "
+             "faces (a column without spread is dead), and how well it separates, on the validation split, the emotions "
+             "whose FACS prototype holds it from the others (an AUC: 0.5 is chance; an emotion label says which "
+             "movements are likely, not which a face shows, so this is a lower bound of sorts, not agreement with "
+             "human coders). Below each table row's AU, the faces it measures highest and lowest: a person sees at "
+             "once whether it picks the movement.</p>",
+             _table(table.fillna(""), "Per AU: spread and prototype AUC")]
+    montages = "".join(
+        f'<figure><img class="plot" src="{_file_uri(inputs.au_montages / f"{row.au}.png")}" alt="Validation faces '
+        f'{escape(row.name)} ({escape(row.au)}) measures highest, top row, and lowest, bottom row, each with its '
+        f'intensity."><figcaption>{escape(au_label(int(row.au[2:4])))}: highest (top), lowest (bottom)'
+        "</figcaption></figure>"
+        for row in inputs.au_scores.itertuples() if (inputs.au_montages / f"{row.au}.png").is_file())
+    return "\n".join([*parts, montages])
+
+
 def render(inputs: ReportInputs) -> str:
     """The whole page."""
     sections = [comparison_section(inputs.comparison, inputs.classes), readable_section(inputs),
                 profiles_section(inputs), examples_section(inputs), confusion_section(inputs.predictions, inputs.classes),
-                quality_section(inputs.quality, inputs.params_text)]
+                measurement_section(inputs), quality_section(inputs.quality, inputs.params_text)]
     contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#readable">Above a mask</a> · '
                 '<a href="#profiles">Emotion profiles</a> · '
-                '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · <a href="#data">Data</a> · '
+                '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · '
+                '<a href="#measurement">Measurement</a> · <a href="#data">Data</a> · '
                 f'<a href="{escape(inputs.practice_link)}">Practise reading faces</a> (a page for learners)</nav>')
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(inputs.title)}</title>'

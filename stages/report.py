@@ -36,6 +36,9 @@ def main(params: Params, paths: Paths) -> None:
         params_text=Path("params.yaml").read_text(),
         classes=params.data.classes,
         practice_link=os.path.relpath(paths.practice_page, paths.report.parent),
+        au_scores=read_csv_with_text(paths.au_scores, ("prototype_of",)),
+        au_montages=paths.au_montages,
+        au_backend=params.au.backend,
     )
     write_text(render(inputs), paths.report)
     print(f"report: open {paths.report.resolve().as_uri()}")

@@ -1,8 +1,9 @@
 """Face-shape measurements from MediaPipe landmarks, each tied to the Action Unit whose movement it shows.
 
 MediaPipe's blendshapes for AU06 (cheekSquint) and AU09 (noseSneer) stay at zero on 48x48 faces; the landmarks
-still move. Each measurement is taken in a frame where the outer eye corners sit at (0, 0) and (1, 0), free of
-position, size and head roll (units: inter-ocular distances), and signed so that more of its AU is larger.
+still move, and face_emotion.au.mapping reads those AUs (and AU23, AU25) from these measurements. Each measurement
+is taken in a frame where the outer eye corners sit at (0, 0) and (1, 0), free of position, size and head roll
+(units: inter-ocular distances), and signed so that more of its AU is larger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UPPER, LEFT_LID_LOWER = 263, 362, 386, 
 RIGHT_BROW_INNER, LEFT_BROW_INNER, RIGHT_BROW_OUTER, LEFT_BROW_OUTER = 55, 285, 46, 276
 RIGHT_CHEEK, LEFT_CHEEK, RIGHT_ALA, LEFT_ALA = 50, 280, 64, 294
 UPPER_LIP_TOP, SUBNASALE, UPPER_INNER_LIP, LOWER_INNER_LIP = 0, 2, 13, 14
+RIGHT_NOSE_WING, LEFT_NOSE_WING = 98, 327
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM = 61, 291, 17
 NOSE_TIP, CHIN = 1, 152
 
@@ -53,9 +55,12 @@ def measure(landmarks: np.ndarray) -> dict[str, float]:
         "lm_lower_lid_raise": float(np.mean(corner_line) - np.mean(lower_lids)),
         "lm_cheek_lift": above((RIGHT_CHEEK, LEFT_CHEEK), (RIGHT_LID_LOWER, LEFT_LID_LOWER)),
         "lm_nose_lift": above((RIGHT_ALA, LEFT_ALA), (RIGHT_EYE_INNER, LEFT_EYE_INNER)),
+        "lm_nose_shortening": above((RIGHT_NOSE_WING, LEFT_NOSE_WING), (RIGHT_BROW_INNER, LEFT_BROW_INNER)),
         "lm_upper_lip_lift": float(y[SUBNASALE] - y[UPPER_LIP_TOP]),
         "lm_corner_lift": above((RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER), (UPPER_INNER_LIP, LOWER_INNER_LIP)),
         "lm_corner_depression": above((LOWER_LIP_BOTTOM, LOWER_LIP_BOTTOM), (RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER)),
+        "lm_lip_narrowing": float(y[UPPER_LIP_TOP] - y[UPPER_INNER_LIP] + y[LOWER_INNER_LIP] - y[LOWER_LIP_BOTTOM]),
+        "lm_lip_gap": float(np.linalg.norm(p[LOWER_INNER_LIP] - p[UPPER_INNER_LIP])),
         "lm_chin_raise": float(y[LOWER_LIP_BOTTOM] - y[CHIN]),
         "lm_mouth_width": float(np.linalg.norm(p[LEFT_MOUTH_CORNER] - p[RIGHT_MOUTH_CORNER])),
         "lm_head_turn": abs(float(p[NOSE_TIP, 0]) - 0.5),

@@ -1,32 +1,63 @@
-"""MediaPipe's blendshapes and landmarks turned into OpenFace-style AU intensities (0-5): 5 x the mean of the AU's
-blendshapes (face_emotion.core.facs names them), and AU25 (lips part) from the landmarks."""
+"""MediaPipe's blendshapes and landmark measurements turned into OpenFace-style AU intensities (0-5).
+
+Each AU is read from the source that measured best (``python benchmarks/au_sources.py`` compares them on the
+validation split): 5 x the mean of the AU's blendshapes (face_emotion.core.facs names them), or, where the
+blendshape stays flat on these faces or the landmarks show the movement better, one landmark measurement
+(face_emotion.au.geometry) on a fixed scale.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from face_emotion.au.geometry import LEFT_EYE_OUTER, LOWER_INNER_LIP, RIGHT_EYE_OUTER, UPPER_INNER_LIP
 from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.tables import AU_DECIMALS, AU_MAX
 
-LIP_GAP_SCALE = 20.0
-"""AU25 = 20 x the inner-lip gap in inter-ocular distances (a closed mouth is 0, a wide-open one about 0.25)."""
+
+@dataclass(frozen=True)
+class LandmarkScale:
+    """An AU read from one landmark measurement (inter-ocular units): 0 at ``rest``, 5 at ``full``."""
+
+    column: str
+    rest: float
+    """The measurement on a face at rest: the median of the neutral training faces (AU25: a closed mouth)."""
+    full: float
+    """The measurement of a strong movement: the 99th percentile of all training faces (AU25: a wide-open mouth)."""
+
+    def intensity(self, value: float) -> float:
+        """The 0-5 intensity of a measurement (clipped)."""
+        return float(np.clip(AU_MAX * (value - self.rest) / (self.full - self.rest), 0.0, AU_MAX))
 
 
-def lip_gap(landmarks: np.ndarray) -> float:
-    """Vertical inner-lip opening relative to the inter-ocular distance (scale-free, ~0 when closed)."""
-    ocular = np.linalg.norm(landmarks[LEFT_EYE_OUTER, :2] - landmarks[RIGHT_EYE_OUTER, :2])
-    gap = np.linalg.norm(landmarks[LOWER_INNER_LIP, :2] - landmarks[UPPER_INNER_LIP, :2])
-    return float(gap / ocular) if ocular > 0 else 0.0
+LANDMARK_SOURCES: dict[int, LandmarkScale] = {
+    6: LandmarkScale("lm_lower_lid_raise", rest=-0.0376, full=-0.0017),
+    9: LandmarkScale("lm_nose_shortening", rest=-0.6313, full=-0.4559),
+    23: LandmarkScale("lm_lip_narrowing", rest=-0.1706, full=-0.1000),
+    25: LandmarkScale("lm_lip_gap", rest=0.0, full=0.25),
+}
+"""The AUs read from landmarks. AU06 and AU09: MediaPipe's cheekSquint and noseSneer stay near 0 on FER2013 faces;
+AU23: the narrowing of the red of the lips, FACS's sign of the lip tightener; AU25: ``1 - mouthClose`` saturates.
+AU06, AU09, AU23 are scaled as fitted_scale fits them (from 3,000 FER2013 training faces drawn at random, measured
+without mirroring; ``python benchmarks/au_sources.py`` fits them again on a run's table); AU25 keeps its physical
+scale (a closed mouth 0, lips a quarter of the eye distance apart 5)."""
 
 
-def intensities(blendshapes: dict[str, float], landmarks: np.ndarray) -> dict[str, float]:
-    """AU intensities (0-5, to AU_DECIMALS) from one face's 52 blendshape scores and its (478, 3) landmarks."""
+def fitted_scale(column: str, values: np.ndarray, labels: np.ndarray) -> LandmarkScale:
+    """A landmark measurement's scale fitted on training faces: ``rest`` the median of the neutral ones, ``full`` the
+    99th percentile of all."""
+    return LandmarkScale(column, rest=round(float(np.median(values[labels == "neutral"])), 4),
+                         full=round(float(np.percentile(values, 99)), 4))
+
+
+def intensities(blendshapes: dict[str, float], shape: dict[str, float]) -> dict[str, float]:
+    """AU intensities (0-5, to AU_DECIMALS) from one face's 52 blendshape scores and its landmark measurements."""
     values = {}
     for au in ACTION_UNITS:
-        if au.blendshapes:
-            intensity = AU_MAX * float(np.mean([blendshapes[name] for name in au.blendshapes]))
+        if au.number in LANDMARK_SOURCES:
+            intensity = LANDMARK_SOURCES[au.number].intensity(shape[LANDMARK_SOURCES[au.number].column])
         else:
-            intensity = LIP_GAP_SCALE * lip_gap(landmarks)
+            intensity = AU_MAX * float(np.mean([blendshapes[name] for name in au.blendshapes]))
         values[au.column] = round(float(np.clip(intensity, 0.0, AU_MAX)), AU_DECIMALS)
     return values

@@ -31,6 +31,8 @@ class Paths:
     """prepare: the same, with every rejected file listed (Markdown)."""
     au: Path
     """extract_au: the AU table and how it was measured."""
+    au_validity: Path
+    """au_validity: per AU its spread and prototype AUC (scores.csv), and a montage of its extreme faces."""
     au_cache: Path
     """Per-image AU measurements reused across runs (a local speed-up, not a DVC output)."""
     masked: Path
@@ -53,6 +55,7 @@ class Paths:
     practice: Path
     """practice: the page for learners, its deck and face images; opened from disk, no server."""
     extract_au_metrics: Path
+    au_validity_metrics: Path
     mask_faces_metrics: Path
     mask_train_faces_metrics: Path
     train_au_model_metrics: Path
@@ -88,6 +91,16 @@ class Paths:
     @property
     def au_summary(self) -> Path:
         return self.au / "summary.json"
+
+    @property
+    def au_scores(self) -> Path:
+        """Per AU: its spread and prototype AUC (face_emotion.au.validity.SCORE_COLUMNS)."""
+        return self.au_validity / "scores.csv"
+
+    @property
+    def au_montages(self) -> Path:
+        """<AU column>.png: the validation faces measured highest and lowest."""
+        return self.au_validity / "montages"
 
     @property
     def profiles(self) -> Path:

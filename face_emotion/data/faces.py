@@ -35,20 +35,33 @@ def write_face_cache(manifest: pd.DataFrame, target: str | Path) -> dict[str, in
     return {split: len(arrays[f"{split}_faces"]) for split in SPLITS}
 
 
-def load_face_cache(path: str | Path, split: str, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """One split of the face cache as (faces, class indices); a damaged or foreign file is one clear error."""
+def _read_split(path: str | Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One split of the face cache as (faces, label names, paths); a damaged or foreign file is one clear error."""
     rebuild = "rebuild it with 'dvc repro --force prepare'"
     try:
         with np.load(path, allow_pickle=False) as cache:
-            faces, labels = cache[f"{split}_faces"], cache[f"{split}_labels"]
+            faces, labels, paths = cache[f"{split}_faces"], cache[f"{split}_labels"], cache[f"{split}_paths"]
     except FileNotFoundError:
         raise UserError(f"face cache {path} not found: run 'dvc repro prepare'") from None
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
         raise UserError(f"face cache {path} is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}): "
                         f"{rebuild}") from None
-    if faces.dtype != np.uint8 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE, 1) or len(faces) != len(labels):
+    if faces.dtype != np.uint8 or faces.shape[1:] != (FACE_SIZE, FACE_SIZE, 1) or not len(faces) == len(labels) == len(paths):
         raise UserError(f"face cache {path} holds {split} arrays of the wrong shape {faces.shape}: {rebuild}")
+    return faces, labels, paths
+
+
+def load_face_cache(path: str | Path, split: str, classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """One split of the face cache as (faces, class indices); a damaged or foreign file is one clear error."""
+    faces, labels, _ = _read_split(path, split)
     unknown = sorted(set(labels) - set(classes))
     if unknown:
-        raise UserError(f"face cache {path} has class '{unknown[0]}', not in data.classes: {rebuild}")
+        raise UserError(f"face cache {path} has class '{unknown[0]}', not in data.classes: rebuild it with "
+                        "'dvc repro --force prepare'")
     return faces, np.array([classes.index(label) for label in labels], dtype=np.int64)
+
+
+def faces_by_path(path: str | Path, split: str) -> dict[str, np.ndarray]:
+    """One split of the face cache as image path -> its 48x48 face."""
+    faces, _, paths = _read_split(path, split)
+    return dict(zip(paths.tolist(), faces, strict=True))

@@ -91,9 +91,11 @@ def test_damaged_or_foreign_face_caches_give_one_line(face_cache, tmp_path):
     text = tmp_path / "text.npz"
     text.write_text("not an array file\n")
     wrong_shape = tmp_path / "shape.npz"
-    np.savez(wrong_shape, train_faces=np.zeros((2, 32, 32), np.uint8), train_labels=np.array(["happy", "sad"]))
+    np.savez(wrong_shape, train_faces=np.zeros((2, 32, 32), np.uint8), train_labels=np.array(["happy", "sad"]),
+             train_paths=np.array(["a.png", "b.png"]))
     foreign = tmp_path / "foreign.npz"
-    np.savez(foreign, train_faces=np.zeros((1, 48, 48, 1), np.uint8), train_labels=np.array(["fear"]))
+    np.savez(foreign, train_faces=np.zeros((1, 48, 48, 1), np.uint8), train_labels=np.array(["fear"]),
+             train_paths=np.array(["a.png"]))
     cases = [(truncated, "is damaged"), (text, "is damaged"), (wrong_shape, "wrong shape"),
              (foreign, "class 'fear', not in data.classes"), (tmp_path / "absent.npz", "not found")]
     for path, message in cases:

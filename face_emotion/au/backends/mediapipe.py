@@ -43,9 +43,10 @@ SAME_FACE_OVERLAP = 0.3
 """Finds whose boxes overlap this much (intersection over union) are one face."""
 TRAINING_MAX_FACES = 3
 """Faces the pipeline's landmarker looks for in an image; it measures the most prominent."""
-TABLE_VERSION = 5
+TABLE_VERSION = 6
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
-0.001; 4: six more lm_* measurements; 5: a rescue pass for tight crops no view finds); part of the cache key."""
+0.001; 4: six more lm_* measurements; 5: a rescue pass for tight crops no view finds; 6: AU06, AU09 and AU23 from
+landmarks, three more lm_* measurements); part of the cache key."""
 
 
 def packaged_model_path() -> Path:
@@ -240,7 +241,7 @@ def measured(face: FoundFace | None) -> dict[str, object]:
     except ValueError as exc:
         return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
     blendshape_columns = {f"bs_{name}": round(face.blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
-    return {"success": True, "failure_reason": "", **intensities(face.blendshapes, face.landmarks), **blendshape_columns,
+    return {"success": True, "failure_reason": "", **intensities(face.blendshapes, shape), **blendshape_columns,
             **shape}
 
 
