@@ -22,7 +22,7 @@ MIN_SPREAD = 0.1
 """A column whose standard deviation over a run's faces (0-5 scale) is below this is dead."""
 MONTAGE_FACES = 8
 """Faces per row of a montage: the highest-scoring row, then the lowest."""
-FACE_PIXELS = 96
+FACE_PIXELS = 64
 LABEL_HEIGHT = 18
 SCORE_COLUMNS = ["au", "name", "prototype_of", "auc", "spread"]
 """The scores table (reports/au_validity/scores.csv): AU column, FACS name, the emotions whose prototype holds it
