@@ -217,7 +217,7 @@ def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 
 
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
 """The quick experiment on a project's own small folder of real faces."""
-ALL_STAGES = ["check_params", "prepare", "extract_au", "mask_faces", "mask_train_faces", "train_au_model",
+ALL_STAGES = ["check_params", "prepare", "extract_au", "au_validity", "mask_faces", "mask_train_faces", "train_au_model",
               "train_upper_face_au_model", "train_cnn", "train_mask_detector", "explain", "evaluate", "report", "practice"]
 
 

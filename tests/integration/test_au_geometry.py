@@ -9,6 +9,8 @@ from PIL import Image
 
 from face_emotion.au.backends.mediapipe import MediaPipeBackend, averaged, with_sides_swapped
 from face_emotion.au.geometry import eye_frame, measure
+from face_emotion.au.mapping import LANDMARK_SOURCES
+from face_emotion.core.facs import au_column
 from face_emotion.core.tables import GEOMETRY, GEOMETRY_COLUMNS, action_units_of, describe
 from face_emotion.data.images import read_image
 from tests.helpers import default_params, real_faces
@@ -48,6 +50,22 @@ def test_measurements_move_with_their_action_units(backend):
     assert surprise["lm_inner_brow_height"] > angry["lm_inner_brow_height"] + 0.03  # AU01 up, AU04 down
     assert angry["lm_brow_gap"] > surprise["lm_brow_gap"] + 0.01        # AU04 draws the brows together
     assert surprise["lm_brow_slant"] > angry["lm_brow_slant"] + 0.01    # AU01 lifts the inner ends, AU04 lowers them
+    assert happy["lm_lower_lid_raise"] > surprise["lm_lower_lid_raise"] + 0.01  # AU06 pushes the lower lids up
+    assert surprise["lm_lip_gap"] > sad["lm_lip_gap"] + 0.1             # AU25
+    disgust = class_means(backend, "disgust")
+    assert disgust["lm_nose_shortening"] > sad["lm_nose_shortening"] + 0.03  # AU09 draws the nose wings up
+
+
+def test_landmark_aus_are_read_from_their_measurement(backend):
+    """AU06, AU09, AU23 and AU25 come from the landmarks on the scale face_emotion.au.mapping gives them; AU06 and
+    AU09 are no longer flat."""
+    rows = [backend.measure(str(path)) for label in ("happy", "disgust") for path in real_faces("test", label, 6)]
+    measured = [row for row in rows if row["success"]]
+    for row in measured:
+        for number, source in LANDMARK_SOURCES.items():
+            assert row[au_column(number)] == round(source.intensity(row[source.column]), 2)
+    for number in (6, 9):
+        assert np.ptp([row[au_column(number)] for row in measured]) > 1.0
 
 
 def test_mirror_averaging_measures_a_face_and_its_mirror_image_alike():
@@ -81,5 +99,5 @@ def test_each_measurement_names_its_action_unit():
     assert describe("lm_cheek_lift") == "cheek lift (AU06 cheek raiser)"
     assert describe("lm_head_turn") == "head turned (AU51 head turn left / AU52 head turn right)"
     assert action_units_of("lm_nose_lift") == (9,)
-    assert {n for _, numbers in GEOMETRY.values() for n in numbers} == {1, 2, 4, 5, 6, 9, 10, 12, 15, 17, 20, 51, 52,
-                                                                         54}
+    assert {n for _, numbers in GEOMETRY.values() for n in numbers} == {1, 2, 4, 5, 6, 9, 10, 12, 15, 17, 20, 23, 25,
+                                                                         51, 52, 54}

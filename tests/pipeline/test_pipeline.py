@@ -5,9 +5,21 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
+from PIL import Image
 
+from face_emotion.au.validity import FACE_PIXELS, LABEL_HEIGHT, MIN_SPREAD, MONTAGE_FACES, prototype_of
+from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.paths import load_paths
-from face_emotion.core.tables import AU_MODEL, AU_ROUTE, UPPER_FACE_AU_MODEL, read_manifest
+from face_emotion.core.tables import (
+    AU_COLUMNS,
+    AU_MODEL,
+    AU_ROUTE,
+    UPPER_FACE_AU_MODEL,
+    read_au_table,
+    read_csv_with_text,
+    read_manifest,
+)
 from tests.helpers import (
     ALL_STAGES,
     CLASSES,
@@ -245,3 +257,22 @@ def test_labelled_video_files_run_every_stage_on_their_face_crops(tmp_path):
     test_frames = int((manifest.split == "test").sum())
     assert {AU_MODEL, "cnn", AU_ROUTE} <= set(details["models"]) and details["models"]["cnn"]["n"] == test_frames
     assert set(details["masked"]) == {"masked", "unseen_mask"}
+
+
+def test_every_au_column_of_the_run_has_spread_and_a_montage(quick_project):
+    """No dead AU: every AU column of the run's table varies over its faces (au_validity.MIN_SPREAD on 0-5), the
+    au_validity metric scores the AUs that are in a prototype of the run's emotions, and each AU has its montage."""
+    paths = load_paths(quick_project)
+    table = read_au_table(paths.au_table)
+    measured = table[table.success.astype(bool)]
+    spread = {column: float(measured[column].std(ddof=0)) for column in AU_COLUMNS}
+    assert [column for column, value in spread.items() if value < MIN_SPREAD] == []
+    metrics = json.loads(paths.au_validity_metrics.read_text())
+    assert metrics["dead"] == [] and metrics["spread"] == pytest.approx(spread, abs=1e-3)
+    assert set(metrics["auc"]) == {au.column for au in ACTION_UNITS if prototype_of(au, CLASSES)}
+    assert 0 <= metrics["au_validity"] <= 1
+    scores = read_csv_with_text(paths.au_scores, ("prototype_of",))
+    assert list(scores.au) == list(AU_COLUMNS) and scores.loc[scores.au == "AU06_r", "prototype_of"].item() == "happy"
+    for column in AU_COLUMNS:
+        with Image.open(paths.au_montages / f"{column}.png") as montage:
+            assert montage.size == (MONTAGE_FACES * FACE_PIXELS, 2 * (FACE_PIXELS + LABEL_HEIGHT))

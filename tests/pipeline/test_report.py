@@ -73,7 +73,7 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     for section in ("Models compared", "With the lower face masked (surgical_pleated)",
                     "With the lower face masked (respirator)", "What stays readable above a mask",
                     "What each emotion looks like to the AU model", "Example test faces", "Confusion matrices",
-                    "Data and parameters"):
+                    "How the movements are measured", "Data and parameters"):
         assert section in text.headings
     assert set(CLASSES) <= set(text.headings)
     with_reasons = [c for c in text.captions if re.search(r"AU model: \w+ \(0\.\d\d\): [^,]*AU\d\d [a-z ]+.* \+\d", c)]
@@ -88,6 +88,8 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     assert any("marked on it" in alt for alt in text.alts)  # the reasons drawn on a face
     assert any(alt.startswith("Line charts") for alt in text.alts)  # the shape functions
     assert "tm_classroom" in dom
+    montages = [alt for alt in text.alts if "measures highest, top row, and lowest" in alt]
+    assert len(montages) == 17 and "Validation faces cheek raiser (AU06_r)" in montages[4]
     link = re.search(r'<a href="([^"]+)">Practise reading faces</a>', dom).group(1)
     assert (page.parent / link).resolve() == load_paths(quick_project).practice_page.resolve()
 
