@@ -98,6 +98,12 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         if "val_accuracy" in trained:
             lines += [f"Masked-face AU model on the masked validation copies: {trained['val_accuracy']:.4f} accuracy, "
                       f"{trained['val_macro_f1']:.4f} macro-F1, {trained['terms']} terms.", ""]
+    if paths.au_scores.is_file():
+        checks = json.loads(paths.au_validity_metrics.read_text())
+        scores = pd.read_csv(paths.au_scores).fillna("-")  # in no prototype of the run's emotions: no AUC
+        lines += [f"AU measurement checks (validation split; `au_validity`, the mean prototype AUC: "
+                  f"{checks['au_validity']}; dead columns: {', '.join(checks['dead']) or 'none'}):", "",
+                  scores.to_markdown(index=False), ""]
     if paths.facs_agreement.is_file():
         agreement = json.loads(paths.facs_agreement.read_text())
         lines += ["FACS agreement (prototype AUs among each emotion's five strongest positive terms):", "",

@@ -2,12 +2,14 @@
 
 import io
 import json
+import re
 import shutil
 
 import pandas as pd
 import pytest
 from PIL import Image
 
+from face_emotion import results
 from face_emotion.au.validity import FACE_PIXELS, LABEL_HEIGHT, MIN_SPREAD, MONTAGE_FACES, prototype_of
 from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.paths import load_paths
@@ -276,3 +278,11 @@ def test_every_au_column_of_the_run_has_spread_and_a_montage(quick_project):
     for column in AU_COLUMNS:
         with Image.open(paths.au_montages / f"{column}.png") as montage:
             assert montage.size == (MONTAGE_FACES * FACE_PIXELS, 2 * (FACE_PIXELS + LABEL_HEIGHT))
+
+
+def test_results_page_shows_the_runs_au_checks(quick_project, monkeypatch, tmp_path):
+    monkeypatch.chdir(quick_project)
+    page = results.render(load_paths(), tmp_path / "results.md")
+    assert "AU measurement checks (validation split; `au_validity`, the mean prototype AUC: " in page
+    assert re.search(r"\| AU06_r +\| cheek raiser +\| happy +\| +[01]\.\d+ \| +\d\.\d+ \|", page)
+    assert re.search(r"\| AU45_r +\| blink +\| - +\| - +\|", page)  # in no prototype: no AUC
