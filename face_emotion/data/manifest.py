@@ -180,8 +180,9 @@ def scan_au_table(params: AuTableData) -> pd.DataFrame:
         "blank": False,
         "group": table[params.group_column].astype(str) if params.group_column else "",
     }, columns=MANIFEST_COLUMNS)
-    manifest.loc[~known, "reason"] = [f"unknown label code {str(table[column].iloc[i])!r} in '{column}'"
-                                      for i in np.flatnonzero(~known)]
+    unknown = ~known & (manifest.reason == "")  # a row rejected already keeps its first reason
+    manifest.loc[unknown, "reason"] = [f"unknown label code {str(table[column].iloc[i])!r} in '{column}'"
+                                       for i in np.flatnonzero(unknown)]
     manifest.loc[manifest.reason != "", "status"] = REJECTED
     unused = (manifest.status == USED) & ~manifest.label.isin(params.classes)
     manifest.loc[unused, ["status", "reason"]] = [EXCLUDED, "class not in data.classes"]

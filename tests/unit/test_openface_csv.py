@@ -78,3 +78,41 @@ def test_a_decimal_comma_is_named_as_such(tmp_path):
     (tmp_path / "semicolons.csv").write_text(semicolons)
     with pytest.raises(UserError, match="separated by ';'"):
         read_openface_csv(tmp_path / "semicolons.csv")
+
+
+def test_rows_that_do_not_fit_the_header_are_rejected_not_shifted(tmp_path):
+    """Unquoted decimal commas (a spreadsheet in a comma-decimal locale: `0, 0.98, 1, 1,5, ...`) split values into
+    more fields than the header has; a cut-off row has fewer. Each is a rejected row in its place, the others read."""
+    lines = FEATURE_EXTRACTION.read_text().splitlines()
+    width = len(lines[0].split(","))
+    comma = lines[1].replace(".", ",")  # every decimal point a comma: many more fields
+    cut = ",".join(lines[3].split(",")[:10])
+    (tmp_path / "commas.csv").write_text("\n".join([lines[0], comma, lines[2], cut, lines[4]]) + "\n")
+    table = read_openface_csv(tmp_path / "commas.csv")
+    assert len(table) == 4 and list(table.success) == [False, True, False, True]
+    assert table.failure_reason.iloc[0].endswith(f"fields where the header has {width} (an unquoted decimal comma?)")
+    assert table.failure_reason.iloc[2] == f"10 fields where the header has {width} (an unquoted decimal comma?)"
+    assert table[list(AU_COLUMNS)].iloc[[0, 2]].isna().all().all()
+    expected = read_openface_csv(FEATURE_EXTRACTION)
+    assert table.AU01_r.iloc[1] == expected.AU01_r.iloc[1] and table.frame.iloc[3] == expected.frame.iloc[3]
+    every = "\n".join([lines[0], *(line.replace(".", ",") for line in lines[1:4])]) + "\n"
+    (tmp_path / "all_commas.csv").write_text(every)  # every row: no value may become the index
+    assert not read_openface_csv(tmp_path / "all_commas.csv").success.any()
+
+
+def test_a_success_column_that_is_not_0_or_1_rejects_its_row(tmp_path):
+    table = read_openface_csv(FEATURE_EXTRACTION).head(4)[["frame", "confidence", "success", *AU_COLUMNS]].copy()
+    table["success"] = table["success"].astype(object)
+    table.loc[0, "success"], table.loc[1, "success"], table.loc[2, "success"] = "yes", "", 0
+    table.to_csv(tmp_path / "yes.csv", index=False)
+    parsed = read_openface_csv(tmp_path / "yes.csv")
+    assert list(parsed.failure_reason) == ["success is 'yes', not 0 or 1", "success is nan, not 0 or 1", NOT_TRACKED, ""]
+
+
+def test_files_that_are_not_tables_are_one_line(tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00AU01_r\x00")
+    for name, message in (("empty.csv", "is empty"), ("binary.csv", "cannot be parsed")):
+        with pytest.raises(UserError, match=message) as excinfo:
+            read_openface_csv(tmp_path / name)
+        assert "\n" not in str(excinfo.value)

@@ -15,10 +15,12 @@ PARAMS = SEED.data
 
 
 def spoiled_table(tmp_path):
-    """400 real rows, then three bad ones: a NaN AU05, an AU07 of 7, and an unknown emotion code."""
+    """400 real rows, then four bad ones: a NaN AU05, an AU07 of 7, an unknown emotion code, and an unquoted decimal
+    comma (one field too many)."""
     table = seed_table_sample(tmp_path / "seed.csv", 400)
     good = table.read_bytes().split(b"\r\n")[1].split(b",")
-    bad_rows = [[*good[:3], b"", *good[4:]], [*good[:5], b"7", *good[6:]], [*good[:-1], b"9"]]
+    bad_rows = [[*good[:3], b"", *good[4:]], [*good[:5], b"7", *good[6:]], [*good[:-1], b"9"],
+                [good[0].replace(b".", b","), *good[1:]]]
     with table.open("ab") as handle:
         handle.write(b"".join(b",".join(row) + b"\r\n" for row in bad_rows))
     return table
@@ -27,9 +29,10 @@ def spoiled_table(tmp_path):
 def test_every_row_is_accounted_for(tmp_path):
     table = spoiled_table(tmp_path)
     manifest = dataset.build_manifest(dataclasses.replace(PARAMS, root=str(table)), seed=42)
-    assert len(manifest) == 403
+    assert len(manifest) == 404
     rejected = manifest[manifest.status == "rejected"]
-    assert list(rejected.reason) == ["NaN value in AU05_r", "AU07_r=7.0 outside 0-5", "unknown label code '9' in 'emotion'"]
+    assert list(rejected.reason) == ["NaN value in AU05_r", "AU07_r=7.0 outside 0-5", "unknown label code '9' in 'emotion'",
+                                     "19 fields where the header has 18 (an unquoted decimal comma?)"]
     usable = manifest[manifest.status == "ok"]
     assert (usable.split == "test").sum() == 100 and set(usable.split) == {"train", "test"}
     assert manifest.path.iloc[0] == f"{table.as_posix()}#0"
