@@ -285,8 +285,8 @@ class CnnPredictor(_MediaPipePredictor):
     """The CNN: each face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
 
     def __init__(self, model_dir: Path, max_faces: int) -> None:
+        self.classes = cnn.check_role(model_dir, cnn.EMOTION_ROLE, "train_cnn")["classes"]
         self.model = cnn.load(model_dir)
-        self.classes = json.loads((model_dir / cnn.INFO_FILE).read_text())["classes"]
         self.settings = face_finder()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 

@@ -4,7 +4,7 @@ dvclive; validation accuracy unmasked and under the test mask style, for choosin
 import numpy as np
 
 from face_emotion.cnn import training
-from face_emotion.cnn.model import INFO_FILE, MODEL_FILE, predict_proba
+from face_emotion.cnn.model import EMOTION_ROLE, INFO_FILE, MODEL_FILE, predict_proba
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import atomic_path, size_mb, write_json
 from face_emotion.core.paths import Paths
@@ -15,7 +15,7 @@ from face_emotion.data.masking import mask_faces
 
 def skip(reason: str, paths: Paths) -> None:
     """Leave the stage's outputs in place, saying why no CNN was trained."""
-    write_json({"trained": False, "reason": reason}, paths.cnn / INFO_FILE)
+    write_json({"role": EMOTION_ROLE, "trained": False, "reason": reason}, paths.cnn / INFO_FILE)
     write_json({}, paths.train_cnn_metrics)
     (paths.cnn_training / "plots" / "metrics").mkdir(parents=True, exist_ok=True)
     print(f"train_cnn: skipped ({reason})")
@@ -36,7 +36,8 @@ def main(params: Params, paths: Paths) -> None:
     val_masked_accuracy = round(float(np.mean(predict_proba(model, masked_val).argmax(axis=1) == val[1])), 4)
     with atomic_path(paths.cnn / MODEL_FILE) as tmp:
         model.save(tmp)
-    write_json({"trained": True, "classes": classes, "arch": params.cnn.arch, "params": model.count_params(),
+    write_json({"role": EMOTION_ROLE, "trained": True, "classes": classes, "arch": params.cnn.arch,
+                "params": model.count_params(),
                 "input": "48x48 grayscale, uint8 0-255 (the model rescales); (n, 48, 48, 1)",
                 "preprocessing": "face found and cropped square around its landmarks, 1.15x wider (face-emotion "
                                  "predict); FER2013 crops used as they are; resized to 48x48 bilinear, grayscale",

@@ -12,7 +12,7 @@ from face_emotion.data.faces import load_face_cache
 
 def main(params: Params, paths: Paths) -> None:
     if not isinstance(params.data, FaceImageData):
-        write_json({"trained": False, "reason": f"data.kind={params.data.kind} has no images"},
+        write_json({"role": mask_detector.ROLE, "trained": False, "reason": f"data.kind={params.data.kind} has no images"},
                    paths.mask_detector / INFO_FILE)
         write_json({}, paths.train_mask_detector_metrics)
         print(f"train_mask_detector: skipped (data.kind={params.data.kind} has no images)")
@@ -24,7 +24,8 @@ def main(params: Params, paths: Paths) -> None:
     model, val_accuracy = mask_detector.train(train_faces, val_faces, params.mask, params.seed)
     with atomic_path(paths.mask_detector / MODEL_FILE) as tmp:
         model.save(tmp)
-    write_json({"trained": True, "val_accuracy": round(val_accuracy, 4), "threshold": mask_detector.THRESHOLD,
+    write_json({"role": mask_detector.ROLE, "trained": True, "val_accuracy": round(val_accuracy, 4),
+                "threshold": mask_detector.THRESHOLD,
                 "styles": params.mask.styles,
                 "height": params.mask.height, "input": "48x48 grayscale face, uint8 0-255 (as the CNN's)",
                 "seed": params.seed}, paths.mask_detector / INFO_FILE)

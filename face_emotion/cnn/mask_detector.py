@@ -4,17 +4,19 @@ face whether the mouth is hidden."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from face_emotion.cnn.model import INFO_FILE, load_keras
+from face_emotion.cnn.model import INFO_FILE, check_role, load_keras
 from face_emotion.core.config import MaskParams
 from face_emotion.core.errors import UserError
 from face_emotion.data.images import FACE_SIZE
 from face_emotion.data.masking import mask_faces
 
+STAGE = "train_mask_detector"
+ROLE = "mask detector"
+"""The role its model_info.json names."""
 THRESHOLD = 0.5
 """A face is called masked when the detector's probability reaches this."""
 EPOCHS = 4
@@ -81,21 +83,19 @@ def is_masked(model, faces: np.ndarray) -> np.ndarray:
 
 def load(folder: str | Path):  # -> keras.Model
     """The detector saved in ``folder``."""
-    return load_keras(folder, "train_mask_detector")
+    return load_keras(folder, STAGE)
 
 
 def load_trusted(folder: str | Path) -> tuple[object | None, str]:
     """The detector in ``folder`` and '', or None and why it is not used: its validation accuracy (model_info.json)
-    under MIN_VAL_ACCURACY. Missing or damaged is one clear error."""
+    under MIN_VAL_ACCURACY. Missing, damaged or a folder of another role is one clear error."""
+    info = check_role(folder, ROLE, STAGE)
     detector = load(folder)
-    info_file = Path(folder) / INFO_FILE
     try:
-        info = json.loads(info_file.read_text()) if info_file.is_file() else {}
-        accuracy = info.get("val_accuracy") if isinstance(info, dict) else None
-        accuracy = None if accuracy is None else float(accuracy)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError) as exc:
-        raise UserError(f"{info_file} is damaged ({type(exc).__name__}): retrain the detector with "
-                        "'dvc repro --force train_mask_detector'") from None
+        accuracy = None if info.get("val_accuracy") is None else float(info["val_accuracy"])
+    except (ValueError, TypeError):
+        raise UserError(f"{Path(folder) / INFO_FILE} is damaged (val_accuracy {info['val_accuracy']!r}): retrain the "
+                        f"detector with 'dvc repro --force {STAGE}'") from None
     if accuracy is not None and accuracy < MIN_VAL_ACCURACY:
         return None, (f"the mask detector in {folder} is too weak to trust (validation accuracy {accuracy:.2f}, "
                       f"under {MIN_VAL_ACCURACY}: trained on too few faces?)")
