@@ -4,7 +4,6 @@ one row per face (per analysed frame of a video), the AU model's reasons in word
 from __future__ import annotations
 
 import dataclasses
-import json
 import multiprocessing
 import os
 import signal
@@ -28,7 +27,7 @@ from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
 from face_emotion.core.errors import UserError
-from face_emotion.core.io import atomic_path
+from face_emotion.core.io import atomic_path, read_json
 from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
@@ -200,9 +199,7 @@ class AuPredictor(_MediaPipePredictor):
     def __init__(self, model_dir: Path, max_faces: int) -> None:
         self.model = au_model.load(model_dir)
         settings_file = model_dir / au_model.AU_SETTINGS_FILE
-        if not settings_file.is_file():
-            raise UserError(f"{settings_file} not found: retrain the model with 'dvc repro train_au_model'")
-        settings = parse_section(AuParams, json.loads(settings_file.read_text()), str(settings_file))
+        settings = parse_section(AuParams, read_json(settings_file, "train_au_model"), str(settings_file))
         if not isinstance(settings, MediaPipeParams):
             raise UserError(f"{model_dir} was trained on '{settings.backend}' AUs; predict measures faces with "
                             "MediaPipe only")

@@ -1,11 +1,10 @@
 """Stage explain: per-emotion AU profiles, a heatmap, FACS agreement, and a reason for every test face."""
 
-import json
 
 from face_emotion import au_model
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams, Params, parse_section
-from face_emotion.core.io import atomic_dir, write_csv, write_json
+from face_emotion.core.io import atomic_dir, read_json, write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import read_au_table
@@ -19,7 +18,7 @@ from face_emotion.explain.reasons import MOUTH_HIDDEN, choose_examples, explain_
 def main(params: Params, paths: Paths) -> None:
     model = au_model.load(paths.au_model)
     table = read_au_table(paths.au_table)
-    au = parse_section(AuParams, json.loads(paths.au_settings.read_text()), "au")
+    au = parse_section(AuParams, read_json(paths.au_settings, "extract_au"), "au")
     write_csv(profiles(model), paths.profiles)
     profile_heatmap(model, paths.profile_heatmap)
     agreement = facs_agreement(model)

@@ -1,11 +1,10 @@
 """Stage practice: an offline page where learners guess the emotion of test faces, whole and masked, and see the
 movements behind each (reports/practice/index.html)."""
 
-import json
 
 from face_emotion import au_model
 from face_emotion.core.config import AuParams, FaceImageData, Params, parse_section
-from face_emotion.core.io import atomic_dir, size_mb, write_json
+from face_emotion.core.io import atomic_dir, read_json, size_mb, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import read_au_table
@@ -14,7 +13,7 @@ from face_emotion.practice.page import write_page
 
 
 def main(params: Params, paths: Paths) -> None:
-    au = parse_section(AuParams, json.loads(paths.au_settings.read_text()), "au")
+    au = parse_section(AuParams, read_json(paths.au_settings, "extract_au"), "au")
     levels = []
     if isinstance(params.data, FaceImageData):
         table = read_au_table(paths.au_table)

@@ -1,13 +1,12 @@
 """Stage report: the experiment's explanation page (one self-contained HTML file), for people."""
 
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from face_emotion.core.config import Params
-from face_emotion.core.io import write_text
+from face_emotion.core.io import read_json, write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import read_csv_with_text, read_manifest
@@ -19,9 +18,9 @@ def main(params: Params, paths: Paths) -> None:
     inputs = ReportInputs(
         title=f"Facial emotions explained: {Path(params.data.root).name}, {params.au_model.kind} AU model on "
               f"{params.au_model.features}",
-        comparison=json.loads(paths.comparison_details.read_text()),
+        comparison=read_json(paths.comparison_details, "evaluate"),
         profiles=pd.read_csv(paths.profiles),
-        agreement=json.loads(paths.facs_agreement.read_text()),
+        agreement=read_json(paths.facs_agreement, "explain"),
         examples=read_csv_with_text(paths.examples, ("predicted", "reasons", "drawing")),
         example_faces=paths.example_faces,
         predictions=pd.read_csv(paths.predictions),
@@ -32,7 +31,7 @@ def main(params: Params, paths: Paths) -> None:
         masked_paths=dict(zip(masked.source_path, masked.path, strict=True)),
         heatmap=paths.profile_heatmap,
         shapes=paths.shape_plot,
-        quality=json.loads(paths.data_quality.read_text()),
+        quality=read_json(paths.data_quality, "prepare"),
         params_text=Path("params.yaml").read_text(),
         classes=params.data.classes,
         practice_link=os.path.relpath(paths.practice_page, paths.report.parent),

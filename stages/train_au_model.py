@@ -1,10 +1,9 @@
 """Stage train_au_model: the explainable AU model, saved as plain JSON with a readable coefficient table."""
 
-import json
 
 from face_emotion import au_model
 from face_emotion.core.config import Params
-from face_emotion.core.io import write_json
+from face_emotion.core.io import read_json, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import AU_MODEL, read_au_table
@@ -14,7 +13,7 @@ from face_emotion.evaluation.scores import training_metrics
 def main(params: Params, paths: Paths) -> None:
     table = read_au_table(paths.au_table)
     model = au_model.train(table, params.au_model, params.data.classes, params.seed, paths.au_model,
-                           json.loads(paths.au_settings.read_text()))
+                           read_json(paths.au_settings, "extract_au"))
     metrics = training_metrics(model, table, paths.au_model)
     write_json({AU_MODEL: metrics}, paths.train_au_model_metrics)
     print(f"train_au_model: {model.kind} model on {len(model.features_)} features; {metrics} "

@@ -3,11 +3,10 @@ faces and reading only what the mask leaves visible (mask.au_features); predict 
 mask detector sees masked."""
 
 import dataclasses
-import json
 
 from face_emotion import au_model
 from face_emotion.core.config import Params
-from face_emotion.core.io import write_json
+from face_emotion.core.io import read_json, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import UPPER_FACE_AU_MODEL, read_au_table
@@ -23,7 +22,7 @@ def main(params: Params, paths: Paths) -> None:
         return
     model_params = dataclasses.replace(params.au_model, features=params.mask.au_features)
     model = au_model.train(table, model_params, params.data.classes, params.seed, paths.upper_face_au_model,
-                           json.loads(paths.au_settings.read_text()))
+                           read_json(paths.au_settings, "extract_au"))
     metrics = training_metrics(model, table, paths.upper_face_au_model)
     write_json({UPPER_FACE_AU_MODEL: metrics}, paths.train_upper_face_au_model_metrics)
     print(f"train_upper_face_au_model: {model.kind} model on {len(model.features_)} upper-face features of masked faces; "

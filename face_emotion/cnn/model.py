@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from face_emotion.core.config import CnnParams
 from face_emotion.core.errors import UserError
+from face_emotion.core.io import read_json
 from face_emotion.data.images import FACE_SIZE
 
 MODEL_FILE = "model.keras"
@@ -18,26 +18,13 @@ EMOTION_ROLE = "emotion CNN"
 """The role model_info.json names for the emotion CNN (the mask detector's: mask_detector.ROLE)."""
 
 
-def read_info(folder: str | Path, stage: str) -> dict:
-    """A Keras model folder's model_info.json; missing, damaged or not an object is one clear error naming the stage
-    that rebuilds it."""
-    path = Path(folder) / INFO_FILE
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path} not found: train it with 'dvc repro {stage}'") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UserError(f"{path} is damaged ({type(exc).__name__}): retrain it with 'dvc repro --force {stage}'") from None
-    if not isinstance(info, dict):
-        raise UserError(f"{path} is damaged (not a JSON object): retrain it with 'dvc repro --force {stage}'")
-    return info
-
-
 def check_role(folder: str | Path, role: str, stage: str) -> dict:
     """The folder's model_info.json, when it names ``role``; else one line saying what the folder holds."""
+    if not Path(folder).is_dir():
+        raise UserError(f"{folder} is not a model folder: train it with 'dvc repro {stage}'")
     if (Path(folder) / "model.json").is_file() and not (Path(folder) / INFO_FILE).is_file():
         raise UserError(f"{folder} holds an AU model (model.json), not '{role}': name a {role} folder")
-    info = read_info(folder, stage)
+    info = read_json(Path(folder) / INFO_FILE, stage)
     if info.get("role") != role:
         held = f"'{info['role']}'" if info.get("role") else "not recorded (trained before roles were)"
         raise UserError(f"{folder} holds a model whose role is {held}, not '{role}': name a {role} folder, or "

@@ -1,5 +1,5 @@
 """Writing outputs safely (under a temporary name, then renamed: an interrupted stage leaves nothing half-written),
-and their sizes."""
+their sizes, and reading the small JSON side files back."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+from face_emotion.core.errors import UserError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -53,6 +55,23 @@ def write_json(data: object, target: str | Path) -> None:
     """Write ``data`` as indented JSON, atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path, stage: str) -> dict:
+    """A JSON object written by ``stage`` (a side file: settings, details, model info); missing, damaged, not UTF-8
+    or not an object is one line naming the file and the command that writes it again."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} not found: run 'dvc repro {stage}'") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path} is damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:100]}): rebuild it "
+                        f"with 'dvc repro --force {stage}'") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is damaged (a JSON {type(data).__name__}, not an object): rebuild it with "
+                        f"'dvc repro --force {stage}'")
+    return data
 
 
 def write_csv(frame: pd.DataFrame, target: str | Path) -> None:

@@ -157,6 +157,13 @@ def predict(model_dir: Path, output: Path, *inputs: Path) -> subprocess.Complete
      "model.json is damaged (KeyError"),
     ("cnn", lambda folder: (folder / "model.keras").write_bytes((folder / "model.keras").read_bytes()[:5000]),
      "model.keras is damaged or not a Keras model"),
+    ("au_model", lambda folder: (folder / "au_settings.json").write_text((folder / "au_settings.json").read_text()[:20]),
+     "au_settings.json is damaged (JSONDecodeError"),
+    ("au_model", lambda folder: (folder / "au_settings.json").write_bytes(b"\xff\xfe\x00\x01"),
+     "au_settings.json is damaged (UnicodeDecodeError"),
+    ("cnn", lambda folder: (folder / "model_info.json").write_text("[]"),
+     "model_info.json is damaged (a JSON list, not an object): rebuild it with 'dvc repro --force train_cnn'"),
+    ("cnn", lambda folder: (folder / "model_info.json").unlink(), "model_info.json not found: run 'dvc repro train_cnn'"),
 ])
 def test_damaged_model_files_are_one_line(project, tmp_path, model, damage, message):
     folder = Path(shutil.copytree(getattr(load_paths(project), model), tmp_path / model))
