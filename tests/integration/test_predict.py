@@ -500,7 +500,8 @@ def test_a_missing_mask_detector_named_on_the_command_line_is_one_line(au_model_
     code = main(["predict", "--model", str(au_model_dir), "--mask-detector", str(tmp_path / "nowhere"),
                  "--output", str(tmp_path / "o.csv"), str(masked_inputs)])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and "nowhere is not a model folder: train it with 'dvc repro train_mask_detector'" in err
+    assert code == 2 and err.count("\n") == 1
+    assert "nowhere is not a model folder: train it with 'dvc repro train_mask_detector'" in err
     assert not (tmp_path / "o.csv").exists()
 
 
