@@ -6,17 +6,37 @@ no further when it fails; valid params leave the output as it was, and nothing d
 """
 
 from face_emotion.au.backends import BACKENDS
-from face_emotion.core.config import Params
+from face_emotion.au_model.features import source_columns
+from face_emotion.core.config import FaceImageData, Params
+from face_emotion.core.errors import UserError
 from face_emotion.core.io import write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.data.manifest import check_source
+from face_emotion.core.tables import AU_COLUMNS
+from face_emotion.data.manifest import check_source, check_split
+
+
+def check_features(params: Params) -> None:
+    """The AU models' feature sets name only columns the configured backend measures."""
+    backend = BACKENDS[params.au.backend]
+    measured = {*AU_COLUMNS, *backend.extras}
+    sets = [("au_model.features", params.au_model.features)]
+    if isinstance(params.data, FaceImageData):  # the masked-face model trains on masked face images only
+        sets.append(("mask.au_features", params.mask.au_features))
+    for key, feature_set in sets:
+        missing = sorted(source_columns(feature_set) - measured)
+        if missing:
+            raise UserError(f"params: {key}={feature_set} reads '{missing[0]}', which au={params.au.backend} does not "
+                            "measure (it measures the 17 AUs only): use a feature set of AUs (au17, au17_pairs, "
+                            "upper_face) or au=mediapipe")
 
 CHECKED = "params.yaml and the data folder checked by stages/check_params.py\n"
 
 
 def main(params: Params, paths: Paths) -> None:
     check_source(params.data)
+    check_split(params.data)
+    check_features(params)
     BACKENDS[params.au.backend].check(params.au)
     write_text(CHECKED, paths.params_check)
     print(f"check_params: params valid; data at {params.data.root}")

@@ -59,6 +59,11 @@ def feature_rows(rows: Sequence[Mapping[str, object]], features: tuple[str, ...]
     return _combined(base, columns, features, lambda row: rows[row].get("path", "?"))
 
 
+def source_columns(feature_set: FeatureSet) -> set[str]:
+    """The AU-table columns a feature set is made of."""
+    return {part for feature in FEATURE_SETS[feature_set] for part in feature.split(PAIR_SEPARATOR)}
+
+
 def _source_columns(features: tuple[str, ...] | list[str], present: Collection[str]) -> list[str]:
     """The AU-table columns ``features`` are made of (a pair of two), each once; one missing is a clear error."""
     columns = list(dict.fromkeys(part for f in features for part in f.split(PAIR_SEPARATOR)))

@@ -117,6 +117,32 @@ def _grouped_split(rows: pd.DataFrame, fraction: float, seed: int, split: str, m
     return manifest
 
 
+def validation_size(counts: pd.Series, val_fraction: float) -> int:
+    """How many of the training images (``counts`` per class) go to the validation split; one line when a seeded,
+    class-stratified split cannot be made: a class with fewer than two, or too few left to train on (one per
+    class on each side)."""
+    if counts.empty or counts.min() < 2:
+        scarce = f"{counts.idxmin()}: {counts.min()}" if not counts.empty else "none at all"
+        raise UserError(f"too few usable training images for a validation split ({scarce}; at least 2 per class)")
+    total = int(counts.sum())
+    n_val = max(round(total * val_fraction), len(counts))
+    if total - n_val < len(counts):
+        raise UserError(f"data.val_fraction={val_fraction:g} leaves {total - n_val} of {total} training images to train "
+                        f"on, fewer than one per class ({len(counts)}): lower it")
+    return n_val
+
+
+def check_split(params: DataParams) -> None:
+    """For face images in folders: a one-line UserError when the validation split cannot be made from the files
+    there (at most data.max_per_class per class), before any stage runs. Cheap: files are counted, not read; a file
+    prepare rejects later can still make it fail there."""
+    if not isinstance(params, ImageData) or params.val_fraction == 0:
+        return
+    root = Path(params.root) / "train"
+    counts = pd.Series({label: sum(1 for p in (root / label).rglob("*") if p.is_file()) for label in params.classes})
+    validation_size(counts.clip(upper=params.max_per_class) if params.max_per_class else counts, params.val_fraction)
+
+
 def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) -> pd.DataFrame:
     """Move a seeded share of the usable training files to split 'val' (none for 0): class-stratified, or whole
     groups when the rows have groups."""
@@ -126,11 +152,7 @@ def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) ->
     if (train.group != "").any():
         return _grouped_split(train, val_fraction, seed, "val", manifest)
     manifest = manifest.copy()
-    counts = train.label.value_counts()
-    if counts.empty or counts.min() < 2:
-        scarce = counts.idxmin() if not counts.empty else "any class"
-        raise UserError(f"too few usable training images for a validation split ({scarce})")
-    n_val = max(round(len(train) * val_fraction), len(counts))
+    n_val = validation_size(train.label.value_counts(), val_fraction)
     _, val_index = train_test_split(train.index, test_size=n_val, stratify=train.label, random_state=seed)
     manifest.loc[val_index, "split"] = "val"
     return manifest

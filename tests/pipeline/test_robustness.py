@@ -51,6 +51,10 @@ def project(quick_project, tmp_path_factory):
     ("+au_model.foo=1", "error: params: unknown key 'au_model.foo'"),
     ("au.backend=nonexistent", "error: params: unknown au.backend 'nonexistent'"),
     ("data.root=nowhere", "nowhere"),
+    ("data.val_fraction=0.99", "training images to train on, fewer than one per class (6): lower it"),
+    ("data.max_per_class=1", "error: too few usable training images for a validation split (angry: 1; at least 2"),
+    ("au=openface_csv", "error: params: au_model.features=au17_geometry_blendshapes reads 'bs__neutral', which "
+                        "au=openface_csv does not measure"),
 ])
 def test_a_rejected_value_deletes_nothing(project, override, message):
     """check_params runs before any stage DVC would clear: every earlier output stays byte for byte."""

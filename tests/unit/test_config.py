@@ -26,6 +26,7 @@ from face_emotion.core.config import (
 )
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import EMOTIONS
+from stages.check_params import check_features
 from tests.helpers import REPO, default_params
 
 
@@ -179,3 +180,16 @@ def test_every_key_of_every_option_is_documented():
     undocumented = sorted(key for key in keys if f"`{key.rsplit('.', 1)[-1]}`" not in page and f"`{key}`" not in page
                           and f".{key.rsplit('.', 1)[-1]}`" not in page)
     assert not undocumented, f"keys missing from docs/configuration.md: {undocumented}"
+
+
+def test_feature_sets_the_backend_cannot_measure_are_refused_before_any_stage():
+    """au=openface_csv measures the 17 AUs only: the default AU model's blendshape and landmark features would fail
+    at train_au_model, after three stages had replaced their outputs; check_params refuses them at once."""
+    with pytest.raises(UserError, match=r"au_model.features=au17_geometry_blendshapes reads 'bs__neutral', which "
+                                        r"au=openface_csv does not measure"):
+        check_features(default_params("au=openface_csv"))
+    with pytest.raises(UserError, match=r"mask.au_features=upper_face_geometry_blendshapes reads"):
+        check_features(default_params("au=openface_csv", "au_model.features=au17_pairs"))
+    check_features(default_params("experiment=seed_reproduction"))  # an AU table: AUs only, no masked faces
+    check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face"))
+    check_features(default_params())

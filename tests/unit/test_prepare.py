@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from face_emotion.core.config import ImageData
@@ -53,6 +54,22 @@ def test_cap_excludes_with_a_reason(faces):
     used = manifest[manifest.status == "ok"]
     assert used.groupby("label").size().to_dict() == dict.fromkeys(CLASSES, 8)
     assert manifest.reason.str.contains("over data.max_per_class=4").sum() == 4 * 2 * len(CLASSES)
+
+
+def test_an_impossible_validation_split_is_one_line_before_any_file_is_read(faces):
+    """check_params counts the files (at most data.max_per_class per class): a validation share that leaves no training
+    face for a class, or a class with a single face, stops the run before prepare would."""
+    root, _ = faces
+    for changes, message in (({"val_fraction": 0.99}, r"data.val_fraction=0.99 leaves \d+ of \d+ training images to "
+                                                       r"train on, fewer than one per class \(6\): lower it"),
+                             ({"max_per_class": 1}, r"too few usable training images for a validation split \(angry: 1; "
+                                                    r"at least 2 per class\)")):
+        with pytest.raises(UserError, match=message):
+            dataset.check_split(data_params(root, **changes))
+        with pytest.raises(UserError, match=message):  # prepare says the same
+            dataset.build_manifest(data_params(root, **changes), seed=1)
+    dataset.check_split(data_params(root, val_fraction=0.5, max_per_class=2))  # one of each class on each side
+    assert dataset.validation_size(pd.Series({"happy": 4, "sad": 6}), 0.25) == 2
 
 
 def test_duplicates_across_splits_are_flagged(tmp_path):

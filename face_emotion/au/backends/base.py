@@ -12,6 +12,8 @@ class AuBackend:
     and any extras; a face that cannot be measured is a row with its reason, never an exception."""
 
     name: ClassVar[str]
+    extras: ClassVar[tuple[str, ...]] = ()
+    """The AU-table columns it measures besides the 17 AUs (an AU model's features may use only these)."""
     parallel: ClassVar[bool] = True
     """Whether images can be spread over worker processes (False: one ``measure_many`` call takes them all)."""
 

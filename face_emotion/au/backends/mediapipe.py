@@ -24,7 +24,13 @@ from face_emotion.au.backends.base import AuBackend
 from face_emotion.au.mapping import intensities
 from face_emotion.core.config import MediaPipeParams, compose_conf, parse_params
 from face_emotion.core.errors import UserError
-from face_emotion.core.tables import BLENDSHAPE_DECIMALS, BLENDSHAPES, COLUMN_DECIMALS
+from face_emotion.core.tables import (
+    BLENDSHAPE_COLUMNS,
+    BLENDSHAPE_DECIMALS,
+    BLENDSHAPES,
+    COLUMN_DECIMALS,
+    GEOMETRY_COLUMNS,
+)
 from face_emotion.data.images import ImageRejected, read_image
 
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
@@ -272,6 +278,7 @@ class MediaPipeBackend(AuBackend):
     measures the most prominent face of each image; predict every face (up to ``max_faces``)."""
 
     name = "mediapipe"
+    extras = BLENDSHAPE_COLUMNS + GEOMETRY_COLUMNS
     params: MediaPipeParams
 
     @classmethod
