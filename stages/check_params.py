@@ -14,6 +14,7 @@ from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import AU_COLUMNS
 from face_emotion.data.manifest import check_source, check_split
+from face_emotion.evaluation.teachable_machine import check_export, find_exports
 
 
 def check_features(params: Params) -> None:
@@ -37,6 +38,8 @@ def main(params: Params, paths: Paths) -> None:
     check_source(params.data)
     check_split(params.data)
     check_features(params)
+    for export in find_exports(paths.teachable_machine):
+        check_export(export)
     BACKENDS[params.au.backend].check(params.au)
     write_text(CHECKED, paths.params_check)
     print(f"check_params: params valid; data at {params.data.root}")

@@ -24,8 +24,12 @@ def read_labels(path: Path) -> list[str]:
     """Class names of an export, in output order: lines '0 Happy' become 'happy'."""
     if not path.is_file():
         raise UserError(f"Teachable Machine export {path.parent} has no {LABELS_FILE}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} cannot be read as text ({type(exc).__name__}): export the model again") from None
     labels = []
-    for number, line in enumerate(filter(None, (line.strip() for line in path.read_text().splitlines()))):
+    for number, line in enumerate(filter(None, (line.strip() for line in text.splitlines()))):
         index, _, name = line.partition(" ")
         if index != str(number) or not name.strip():
             raise UserError(f"{path}: line {number + 1} is {line!r}, expected '{number} <class name>'")
@@ -35,6 +39,22 @@ def read_labels(path: Path) -> list[str]:
     if len(set(labels)) != len(labels):
         raise UserError(f"{path} lists a class twice")
     return labels
+
+
+def check_export(folder: Path) -> None:
+    """A one-line UserError, without loading TensorFlow, unless the export's labels read and its model file is a
+    complete Keras HDF5 file with a model config (check_params runs this before any stage)."""
+    import h5py
+
+    read_labels(folder / LABELS_FILE)
+    try:
+        with h5py.File(folder / MODEL_FILE, "r") as h5:
+            if "model_config" not in h5.attrs or "model_weights" not in h5:
+                raise UserError(f"{folder / MODEL_FILE} holds no Keras model (no model config or weights): export the "
+                                "model again")
+    except OSError as exc:
+        raise UserError(f"{folder / MODEL_FILE} is damaged or not an HDF5 file ({str(exc).splitlines()[0][:120]}): "
+                        "export the model again") from None
 
 
 def _legacy_layers() -> dict[str, type]:
@@ -80,6 +100,10 @@ def load_export(folder: Path) -> TeachableMachineModel:
         model = keras.models.load_model(folder / MODEL_FILE, compile=False, custom_objects=_legacy_layers())
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise UserError(f"{folder / MODEL_FILE} could not be loaded: {str(exc).splitlines()[0][:200]}") from None
+    shape = tuple(model.input_shape)
+    if len(shape) != 4 or shape[-1] != 3:
+        raise UserError(f"{folder / MODEL_FILE} takes input of shape {shape}, not images (n, height, width, 3): "
+                        "is it a Teachable Machine image model?")
     outputs = model.output_shape[-1]
     if outputs != len(labels):
         raise UserError(f"{folder}: the model has {outputs} outputs but {LABELS_FILE} lists {len(labels)} classes")

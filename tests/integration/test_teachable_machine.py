@@ -11,6 +11,7 @@ from face_emotion.core.errors import UserError
 from face_emotion.data.faces import decode_faces
 from face_emotion.data.manifest import build_manifest
 from face_emotion.evaluation.teachable_machine import (
+    check_export,
     export_training_images,
     find_exports,
     load_export,
@@ -96,6 +97,38 @@ def test_broken_exports_give_one_line(export, tmp_path):
     with pytest.raises(UserError, match="could not be loaded") as excinfo:
         load_export(corrupt)
     assert "\n" not in str(excinfo.value)
+
+
+def test_exports_are_checked_without_loading_them(export, tmp_path):
+    """check_params's check: labels readable as text, a complete Keras HDF5 file; no TensorFlow."""
+    check_export(export)
+    damaged = {"truncated": ("keras_model.h5", (export / "keras_model.h5").read_bytes()[:3000]),
+               "text": ("keras_model.h5", b"not a model\n"), "binary_labels": ("labels.txt", b"\xff\xfe0 happy\n")}
+    for name, (file, content) in damaged.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for part in ("keras_model.h5", "labels.txt"):
+            (folder / part).write_bytes(content if part == file else (export / part).read_bytes())
+        with pytest.raises(UserError, match=r"is damaged or not an HDF5 file|cannot be read as text") as excinfo:
+            check_export(folder)
+        assert "\n" not in str(excinfo.value)
+    weights_only = tmp_path / "weights_only"
+    weights_only.mkdir()
+    (weights_only / "labels.txt").write_bytes((export / "labels.txt").read_bytes())
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(6)]).save_weights(weights_only / "keras_model.weights.h5")
+    (weights_only / "keras_model.weights.h5").rename(weights_only / "keras_model.h5")
+    with pytest.raises(UserError, match="holds no Keras model"):
+        check_export(weights_only)
+
+
+def test_an_export_that_does_not_take_images_is_one_line(tmp_path):
+    folder = tmp_path / "numbers"
+    folder.mkdir()
+    keras.Sequential([keras.Input((10,)), keras.layers.Dense(len(CLASSES))]).save(folder / "keras_model.h5")
+    (folder / "labels.txt").write_text("".join(f"{i} {c}\n" for i, c in enumerate(CLASSES)))
+    check_export(folder)  # a complete model file: only loading shows what it takes
+    with pytest.raises(UserError, match=r"takes input of shape \(None, 10\), not images"):
+        load_export(folder)
 
 
 def test_training_images_exported_one_folder_per_class(faces, tmp_path):

@@ -24,7 +24,7 @@ from PIL import Image
 
 from face_emotion.core.config import compose_conf
 from face_emotion.core.paths import load_paths
-from tests.helpers import CLASSES, QUICK, build_face_folder, copy_project, project_env, real_faces, run
+from tests.helpers import CLASSES, QUICK, build_face_folder, copy_project, project_env, real_faces, run, stages_run
 
 OUTPUT_ROOTS = ("features", "models", "reports", "metrics", "plots", "dvc.lock")
 
@@ -64,6 +64,45 @@ def test_a_rejected_value_deletes_nothing(project, override, message):
     assert result.returncode != 0 and message in printed and "Traceback" not in printed
     assert sum(line.startswith("error: ") for line in printed.splitlines()) <= 1
     assert fingerprint(project) == before
+
+
+def not_an_image_model(export: Path) -> None:
+    """A complete Keras HDF5 model that takes 10 numbers, not images: check_params passes it, evaluate refuses it."""
+    import keras
+
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(len(CLASSES), activation="softmax")])
+    model.save(export / "keras_model.h5")
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda export: (export / "keras_model.h5").write_bytes((export / "keras_model.h5").read_bytes()[:3000]),
+     "keras_model.h5 is damaged or not an HDF5 file"),
+    (lambda export: (export / "labels.txt").write_bytes(b"\xff\xfe0 happy\n"), "labels.txt cannot be read as text"),
+    (not_an_image_model, "takes input of shape (None, 10), not images"),
+])
+def test_a_damaged_teachable_machine_export_loses_no_result(project, tmp_path, damage, message):
+    """A damaged export stops the run in check_params, deleting nothing; one that only loading shows wrong stops
+    evaluate, whose uncached outputs (metrics, comparison, confusion matrices) persist, and `dvc checkout` brings back
+    the cached ones DVC removed."""
+    export = load_paths(project).teachable_machine / "classroom"
+    shutil.copytree(export, tmp_path / "saved")
+    before = fingerprint(project)
+    damage(export)
+    try:
+        result = run(["dvc", "exp", "run", *QUICK], cwd=project, check=False)
+        printed = result.stdout + result.stderr
+        assert result.returncode != 0 and message in printed and "Traceback" not in printed
+        assert sum(line.startswith("error: ") for line in printed.splitlines()) == 1
+        after = fingerprint(project)
+        if "evaluate" in stages_run(result.stdout):
+            assert not load_paths(project).evaluate.exists()  # cached: removed by DVC, restored below
+            run(["dvc", "checkout", "--force"], cwd=project)
+            after = fingerprint(project)
+            del before["dvc.lock"], after["dvc.lock"]  # check_params passed: its lock entry records the new export
+        assert after == before
+    finally:
+        shutil.rmtree(export)
+        shutil.copytree(tmp_path / "saved", export)
 
 
 def test_ctrl_c_in_extract_au_is_one_line_and_keeps_what_was_measured(tmp_path):
