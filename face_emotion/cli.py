@@ -18,6 +18,9 @@ def _import_csv(args: argparse.Namespace) -> int:
         print(f"skipped {reason}", file=sys.stderr)
     if result["skipped"]:
         print(f"{len(result['skipped'])} rows skipped", file=sys.stderr)
+    if result["stopped"]:
+        print(f"error: {args.table}: {result['stopped']}", file=sys.stderr)
+        return 2
     return 0 if result["written"] else 1
 
 
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                                    help="the training images in Teachable Machine's upload layout, a folder per class")
     exporter.add_argument("--output", required=True, help="a new (or empty) folder to write <class>/ folders into")
     exporter.add_argument("--manifest", default=None, help="the prepare stage's manifest (default: the pipeline's)")
-    exporter.add_argument("--max-per-class", type=int, default=None,
+    exporter.add_argument("--max-per-class", type=_at_least_one, default=None,
                           help="a seeded sample of at most this many images per class (the browser trains slowly)")
     exporter.add_argument("--seed", type=int, default=42, help="seed of that sample")
     exporter.set_defaults(handler=_export_teachable_machine)

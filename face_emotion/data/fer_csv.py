@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +26,11 @@ def _face(row: dict[str, str]) -> tuple[str, str, np.ndarray]:
     try:
         code = int(row["emotion"])
     except (TypeError, ValueError):
-        raise ValueError(f"emotion {row['emotion']!r} is not a number") from None
+        raise ValueError(f"emotion {row['emotion']!a} is not a number") from None
     if code not in FER_CODES:
         raise ValueError(f"emotion code {code} is not 0-6")
     if row["Usage"] not in USAGE_FOLDERS:
-        raise ValueError(f"Usage {row['Usage']!r} is not one of {', '.join(USAGE_FOLDERS)}")
+        raise ValueError(f"Usage {row['Usage']!a} is not one of {', '.join(USAGE_FOLDERS)}")
     try:
         values = np.array((row["pixels"] or "").split(), dtype=np.int64)
     except ValueError:
@@ -37,19 +40,45 @@ def _face(row: dict[str, str]) -> tuple[str, str, np.ndarray]:
     return USAGE_FOLDERS[row["Usage"]], FER_CODES[code], values.reshape(SIDE, SIDE).astype(np.uint8)
 
 
+MAX_FIELD = 1 << 20
+"""Longest field read (a row's 2,304 pixel values take about 9,000 characters): a longer one is that row's reason."""
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """Let the csv module read fields of up to ``limit`` characters (its default stops a whole file at 131,072)."""
+    saved = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(saved)
+
+
 def import_fer2013_csv(table: str | Path, out_dir: str | Path) -> dict[str, object]:
-    """Write each valid row as ``<out>/<split>/<class>/<Usage>_<row>.png``; count and list the rows skipped."""
+    """Write each valid row as ``<out>/<split>/<class>/<Usage>_<row>.png``; count and list the rows skipped (bytes
+    that are not UTF-8 and overlong fields among their reasons), and say where reading stopped if a line cannot be
+    read at all (a field over MAX_FIELD)."""
     table, out_dir = Path(table), Path(out_dir)
     if not table.is_file():
         raise UserError(f"{table} not found")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} is a file, not a folder: name a folder to write the images into")
     written: Counter[str] = Counter()
     skipped: list[str] = []
-    with table.open(newline="") as handle:
+    with table.open(newline="", encoding="utf-8", errors="surrogateescape") as handle, _field_limit(MAX_FIELD):
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise UserError(f"{table} has no '{missing[0]}' column (expected emotion,pixels,Usage)")
-        for number, row in enumerate(reader, start=1):
+        rows, stopped = iter(reader), ""
+        for number in itertools.count(1):
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                stopped = f"row {number} cannot be read ({exc}): the rows after it were not read"
+                break
             try:
                 split, label, pixels = _face(row)
             except ValueError as exc:
@@ -59,4 +88,5 @@ def import_fer2013_csv(table: str | Path, out_dir: str | Path) -> dict[str, obje
             target.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels, mode="L").save(target)
             written[f"{split}/{label}"] += 1
-    return {"written": sum(written.values()), "per_folder": dict(sorted(written.items())), "skipped": skipped}
+    return {"written": sum(written.values()), "per_folder": dict(sorted(written.items())), "skipped": skipped,
+            "stopped": stopped}

@@ -124,6 +124,8 @@ def export_training_images(manifest: pd.DataFrame, out_dir: str | Path, max_per_
     """Copy the usable training images (train and val) into ``out_dir``/<class>/, the layout Teachable Machine's
     upload takes, one copy per distinct image; returns the count per class. ``out_dir`` must be new or empty."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir} is a file, not a folder: name a new folder (nothing is overwritten)")
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UserError(f"{out_dir} is not empty; choose a new folder (nothing is overwritten)")
     images = manifest[(manifest.status == USED) & manifest.split.isin(["train", "val"])].drop_duplicates("pixel_md5")

@@ -153,3 +153,10 @@ def test_export_command_and_its_bad_cases(faces, tmp_path, capsys):
     assert "is not empty" in capsys.readouterr().err  # nothing is overwritten
     assert cli(["export-teachable-machine", "--manifest", str(tmp_path / "none.csv"), "--output", str(tmp_path / "x")]) == 2
     assert "run 'dvc repro prepare' first" in capsys.readouterr().err
+    (tmp_path / "a_file").write_text("kept\n")
+    assert cli(["export-teachable-machine", "--manifest", str(manifest_path), "--output", str(tmp_path / "a_file")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err and (tmp_path / "a_file").read_text() == "kept\n"
+    with pytest.raises(SystemExit):  # argparse: one usage line and the reason
+        cli(["export-teachable-machine", "--manifest", str(manifest_path), "--output", str(tmp_path / "y"),
+             "--max-per-class", "-1"])
+    assert "must be at least 1, got -1" in capsys.readouterr().err and not (tmp_path / "y").exists()

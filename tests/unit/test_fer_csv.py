@@ -48,3 +48,35 @@ def test_cli_reports_missing_column_in_one_line(tmp_path, capsys):
 def test_cli_missing_file(tmp_path, capsys):
     assert main(["import-fer2013-csv", str(tmp_path / "absent.csv"), str(tmp_path / "out")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_bytes_that_are_not_utf8_and_overlong_fields_are_rows_with_reasons(tmp_path):
+    """A byte that is not UTF-8 in a row, and a field longer than the csv module's default limit (131,072
+    characters): each is that row's reason, and the rows around them are written."""
+    happy = pixels_of(real_faces("train", "happy", 1)[0]).encode()
+    lines = [b"emotion,pixels,Usage", b"3," + happy + b",Training", b"\xff3," + happy + b",Training",
+             b"3," + b"1 " * 70_000 + b",Training", b"3," + happy + b",Training"]
+    (tmp_path / "fer2013.csv").write_bytes(b"\n".join(lines) + b"\n")
+    result = import_fer2013_csv(tmp_path / "fer2013.csv", tmp_path / "out")
+    assert result["written"] == 2 and result["stopped"] == ""
+    assert result["skipped"] == ["row 2: emotion '\\udcff3' is not a number",
+                                 "row 3: pixels: expected 2304 values in 0-255, got 70000"]
+
+
+def test_a_line_too_long_to_read_stops_with_a_summary(tmp_path, capsys):
+    happy = pixels_of(real_faces("train", "happy", 1)[0])
+    (tmp_path / "fer2013.csv").write_text(f"emotion,pixels,Usage\n3,{happy},Training\n3,{'1 ' * 600_000},Training\n"
+                                          f"3,{happy},Training\n")
+    assert main(["import-fer2013-csv", str(tmp_path / "fer2013.csv"), str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert "wrote 1 faces to" in out  # what was written before the line is said
+    assert err.strip().startswith("error: ") and "row 2 cannot be read (field larger than field limit" in err
+    assert err.strip().endswith("the rows after it were not read") and err.count("\n") == 1
+
+
+def test_an_output_that_is_a_file_is_one_line_before_anything_is_read(tmp_path, capsys):
+    write_table(tmp_path / "fer2013.csv", [[3, pixels_of(real_faces("train", "happy", 1)[0]), "Training"]])
+    (tmp_path / "out").write_text("a file the user keeps\n")
+    assert main(["import-fer2013-csv", str(tmp_path / "fer2013.csv"), str(tmp_path / "out")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert (tmp_path / "out").read_text() == "a file the user keeps\n"
