@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Generator
 from pathlib import Path
 
+import pandas as pd
+
 from face_emotion.core.errors import UserError
-from face_emotion.core.io import write_csv
+from face_emotion.core.io import CsvRows
+from face_emotion.core.stage import interrupt_on_signals
 from face_emotion.data.fer_csv import import_fer2013_csv
 
 
@@ -24,6 +28,26 @@ def _import_csv(args: argparse.Namespace) -> int:
     return 0 if result["written"] else 1
 
 
+def _written_as_they_come(tables: Generator[pd.DataFrame], output: Path) -> pd.DataFrame:
+    """Every table, written to ``output`` as it comes; a run that stops early (Ctrl-C, an error) keeps the rows it
+    wrote in a .partial.csv beside it and says so in its one line."""
+    written, sink = [], CsvRows(output)
+    try:
+        for table in tables:
+            sink.add(table)
+            written.append(table)
+    except (KeyboardInterrupt, UserError) as exc:
+        tables.close()  # its workers and progress bar end before the line is printed
+        partial = sink.keep_partial()
+        kept = f"; the {sink.rows} rows predicted before it are in {partial}" if partial else ""
+        raise UserError(f"{'interrupted' if isinstance(exc, KeyboardInterrupt) else exc}{kept}") from None
+    except BaseException:
+        sink.keep_partial()
+        raise
+    sink.finish()
+    return pd.concat(written, ignore_index=True)
+
+
 def _predict(args: argparse.Namespace) -> int:
     from face_emotion.predict import (
         PredictOptions,
@@ -32,7 +56,7 @@ def _predict(args: argparse.Namespace) -> int:
         input_files,
         load_predictor,
         path_text,
-        predict_files,
+        predicted_tables,
     )
 
     files = input_files(args.paths)
@@ -45,8 +69,7 @@ def _predict(args: argparse.Namespace) -> int:
     with load_predictor(args.model, options.max_faces, args.mask_detector) as predictor:
         if args.annotate is not None:
             check_annotate(args.annotate, predictor)
-        table = predict_files(predictor, files, options)
-    write_csv(table, args.output)
+        table = _written_as_they_come(predicted_tables(predictor, files, options), args.output)
     answered = table[table.emotion != ""]
     frames = len(table.dropna(subset=["frame"]).drop_duplicates(["path", "frame"]))
     in_videos = f" ({frames} video frames analysed)" if frames else ""
@@ -123,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     exporter.add_argument("--seed", type=int, default=42, help="seed of that sample")
     exporter.set_defaults(handler=_export_teachable_machine)
     args = parser.parse_args(argv)
+    interrupt_on_signals()
     try:
         return args.handler(args)
     except UserError as exc:

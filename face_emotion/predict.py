@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -361,7 +361,13 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
     masked, emotion, confidence, reason, the class probabilities, AU reasons); a file or frame without a face is one row with
     its reason. With ``options.annotate``, each image's faces drawn with their reasons and each video's timeline, as
     <index>_<name>.png there (the rows' ``annotation``)."""
-    tables = []
+    return pd.concat(list(predicted_tables(predictor, files, options)), ignore_index=True)
+
+
+def predicted_tables(predictor: AuPredictor | CnnPredictor, files: list[Path],
+                     options: PredictOptions = PredictOptions()) -> Generator[pd.DataFrame]:
+    """predict_files' rows one input file at a time, each table in the final columns and types (to be written as
+    they come)."""
     found = [path.exists() for path in files]
     located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)],
                        options.aus)
@@ -377,11 +383,9 @@ def predict_files(predictor: AuPredictor | CnnPredictor, files: list[Path],
         table = pd.DataFrame(rows)
         if options.annotate is not None:
             table["annotation"] = path_text(target) if target is not None and target.exists() else ""
-        tables.append(table)
-    table = pd.concat(tables, ignore_index=True)
-    table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
-                          "masked": "boolean"})
-    return table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS])
+        table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
+                              "masked": "boolean"})
+        yield table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS])
 
 
 def annotation_targets(folder: Path, files: list[Path]) -> list[Path]:

@@ -8,15 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from face_emotion.cnn.model import INFO_FILE, check_role, load_keras
+from face_emotion.cnn.model import INFO_FILE, MASK_DETECTOR_ROLE, check_role, load_keras
 from face_emotion.core.config import MaskParams
 from face_emotion.core.errors import UserError
 from face_emotion.data.images import FACE_SIZE
 from face_emotion.data.masking import mask_faces
 
 STAGE = "train_mask_detector"
-ROLE = "mask detector"
-"""The role its model_info.json names."""
 THRESHOLD = 0.5
 """A face is called masked when the detector's probability reaches this."""
 EPOCHS = 4
@@ -89,7 +87,7 @@ def load(folder: str | Path):  # -> keras.Model
 def load_trusted(folder: str | Path) -> tuple[object | None, str]:
     """The detector in ``folder`` and '', or None and why it is not used: its validation accuracy (model_info.json)
     under MIN_VAL_ACCURACY. Missing, damaged or a folder of another role is one clear error."""
-    info = check_role(folder, ROLE, STAGE)
+    info = check_role(folder, MASK_DETECTOR_ROLE, STAGE)
     detector = load(folder)
     try:
         accuracy = None if info.get("val_accuracy") is None else float(info["val_accuracy"])

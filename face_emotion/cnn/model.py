@@ -14,8 +14,16 @@ from face_emotion.data.images import FACE_SIZE
 MODEL_FILE = "model.keras"
 INFO_FILE = "model_info.json"
 """Beside the model: its role, class order, architecture, input and preprocessing."""
-EMOTION_ROLE = "emotion CNN"
-"""The role model_info.json names for the emotion CNN (the mask detector's: mask_detector.ROLE)."""
+EMOTION_ROLE, MASK_DETECTOR_ROLE = "emotion CNN", "mask detector"
+"""The roles a Keras model folder's model_info.json names."""
+
+
+def recorded_role(info: dict) -> str | None:
+    """The role a model_info.json names; for folders written before roles were recorded, the one its keys show (the
+    CNN's class list, the mask detector's threshold)."""
+    if "role" in info:
+        return info["role"]
+    return EMOTION_ROLE if "classes" in info else MASK_DETECTOR_ROLE if "threshold" in info else None
 
 
 def check_role(folder: str | Path, role: str, stage: str) -> dict:
@@ -25,8 +33,8 @@ def check_role(folder: str | Path, role: str, stage: str) -> dict:
     if (Path(folder) / "model.json").is_file() and not (Path(folder) / INFO_FILE).is_file():
         raise UserError(f"{folder} holds an AU model (model.json), not '{role}': name a {role} folder")
     info = read_json(Path(folder) / INFO_FILE, stage)
-    if info.get("role") != role:
-        held = f"'{info['role']}'" if info.get("role") else "not recorded (trained before roles were)"
+    if recorded_role(info) != role:
+        held = f"'{recorded_role(info)}'" if recorded_role(info) else "not recorded"
         raise UserError(f"{folder} holds a model whose role is {held}, not '{role}': name a {role} folder, or "
                         f"retrain this one with 'dvc repro --force {stage}'")
     return info

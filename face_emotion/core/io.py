@@ -80,6 +80,42 @@ def write_csv(frame: pd.DataFrame, target: str | Path) -> None:
         frame.to_csv(tmp, index=False)
 
 
+class CsvRows:
+    """A CSV written as its rows come (the header once), under a temporary name beside ``target``: ``finish`` renames
+    it onto ``target``; ``keep_partial`` renames what was written to a free ``<stem>.partial[.n]<suffix>`` instead
+    (a run that failed late keeps what it had done) and returns that path."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        self.rows = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``'s rows (its columns: the header, written with the first rows)."""
+        frame.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
+        self.rows += len(frame)
+
+    def finish(self) -> None:
+        os.chmod(self.tmp, 0o666 & ~_UMASK)
+        os.replace(self.tmp, self.target)
+
+    def keep_partial(self) -> Path | None:
+        """What was written, under a new name (None, and nothing kept, when no row was)."""
+        if not self.rows:
+            self.tmp.unlink(missing_ok=True)
+            return None
+        stem, suffix, number = self.target.stem, self.target.suffix, 1
+        partial = self.target.with_name(f"{stem}.partial{suffix}")
+        while partial.exists():
+            number += 1
+            partial = self.target.with_name(f"{stem}.partial.{number}{suffix}")
+        os.chmod(self.tmp, 0o666 & ~_UMASK)
+        os.replace(self.tmp, partial)
+        return partial
+
+
 def write_text(text: str, target: str | Path) -> None:
     """Write ``text`` to ``target``, atomically."""
     with atomic_path(target) as tmp:

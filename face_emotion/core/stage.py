@@ -16,12 +16,18 @@ def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so ``finally`` blocks keep what is complete; also when the process
+    was started with them ignored (a background job, nohup)."""
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _interrupted)
+
+
 def run_stage(main: Callable[[Params, Paths], None]) -> None:
     """Call ``main`` with the validated params.yaml and dvc.yaml's paths. A UserError ends the process with one line
     on stderr and exit code 2; Ctrl-C or SIGTERM with one line and exit code 130, after ``finally`` blocks have kept
     what is complete (every output is written under a temporary name and renamed)."""
-    for stop in (signal.SIGINT, signal.SIGTERM):  # also when started with them ignored (a background job, nohup)
-        signal.signal(stop, _interrupted)
+    interrupt_on_signals()
     try:
         main(load_params(), load_paths())
     except UserError as exc:

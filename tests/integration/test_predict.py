@@ -442,7 +442,7 @@ def mask_detector_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("models") / "mask_detector"
     folder.mkdir()
     detector.save(folder / cnn.MODEL_FILE)
-    (folder / cnn.INFO_FILE).write_text(json.dumps({"role": mask_detector.ROLE, "trained": True}))
+    (folder / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.MASK_DETECTOR_ROLE, "trained": True}))
     return folder
 
 
@@ -510,7 +510,7 @@ def test_a_weak_mask_detector_is_not_trusted(au_model_dir, mask_detector_dir, ma
     and says why, rather than marking unmasked faces masked."""
     weak = tmp_path / "weak"
     shutil.copytree(mask_detector_dir, weak)
-    (weak / cnn.INFO_FILE).write_text(json.dumps({"role": mask_detector.ROLE, "trained": True, "val_accuracy": 0.52}))
+    (weak / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.MASK_DETECTOR_ROLE, "trained": True, "val_accuracy": 0.52}))
     code, table = predict_media(au_model_dir, tmp_path, "--mask-detector", str(weak), str(masked_inputs / "group_plain.jpg"))
     assert code == 0 and len(table) == GROUP_FACES and table.masked.isna().all() and (table.reason == "").all()
     assert "too weak to trust (validation accuracy 0.52, under 0.9" in capsys.readouterr().err
@@ -533,16 +533,23 @@ def test_a_model_folder_of_the_wrong_role_is_one_line(au_model_dir, cnn_model_di
     model, an AU model as the mask detector, a CNN folder from before roles were recorded: one line, nothing written."""
     unmarked = tmp_path / "unmarked"
     shutil.copytree(cnn_model_dir, unmarked)
-    (unmarked / cnn.INFO_FILE).write_text(json.dumps({"classes": CLASSES}))
+    (unmarked / cnn.INFO_FILE).write_text(json.dumps({"trained": True}))
     cases = [(["--model", au_model_dir, "--mask-detector", cnn_model_dir], "role is 'emotion CNN', not 'mask detector'"),
              (["--model", mask_detector_dir], "role is 'mask detector', not 'emotion CNN'"),
              (["--model", au_model_dir, "--mask-detector", au_model_dir], "holds an AU model (model.json), not 'mask "),
-             (["--model", unmarked], "role is not recorded (trained before roles were), not 'emotion CNN'")]
+             (["--model", unmarked], "role is not recorded, not 'emotion CNN'")]
     for arguments, message in cases:
         code = main(["predict", *map(str, arguments), "--output", str(tmp_path / "o.csv"), str(masked_inputs)])
         err = capsys.readouterr().err
         assert code == 2 and err.count("\n") == 1 and message in err, err
         assert not (tmp_path / "o.csv").exists()
+    earlier = tmp_path / "earlier"  # folders trained before roles were recorded: their keys tell
+    shutil.copytree(cnn_model_dir, earlier / "cnn")
+    shutil.copytree(mask_detector_dir, earlier / "mask_detector")
+    (earlier / "cnn" / cnn.INFO_FILE).write_text(json.dumps({"trained": True, "classes": CLASSES}))
+    (earlier / "mask_detector" / cnn.INFO_FILE).write_text(json.dumps({"trained": True, "threshold": 0.5}))
+    code, table = predict_media(earlier / "cnn", tmp_path, str(masked_inputs / "group_plain.jpg"))
+    assert code == 0 and table.masked.notna().all()
 
 
 @pytest.fixture(scope="module")

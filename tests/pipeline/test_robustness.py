@@ -216,6 +216,31 @@ def test_damaged_model_files_are_one_line(project, tmp_path, model, damage, mess
     assert result.stderr.count("\n") == 1 and not (tmp_path / "out.csv").exists()
 
 
+def test_an_interrupted_predict_keeps_the_rows_it_wrote(project, tmp_path):
+    """Ctrl-C late in a long predict run: one line, and the rows predicted so far in a .partial.csv beside the
+    output (the output itself is not written half)."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for face in [*real_faces("test", "happy", 80), *real_faces("test", "sad", 80)]:
+        shutil.copy(face, inputs / face.name)
+    out = tmp_path / "predictions.csv"
+    command = Path(sys.executable).parent / "face-emotion"
+    process = subprocess.Popen([str(command), "predict", "--model", str(load_paths(project).au_model), "--output",
+                                str(out), str(inputs)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=project_env())
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not any(p.stat().st_size > 3000 for p in tmp_path.glob(".predictions.csv.*")):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    last = err.strip().splitlines()[-1]  # after the progress bar's lines
+    found = re.fullmatch(r"error: interrupted; the (\d+) rows predicted before it are in (.+\.partial\.csv)", last)
+    assert process.returncode == 2 and found and err.count("error: ") == 1, err
+    kept = pd.read_csv(found.group(2))
+    assert len(kept) == int(found.group(1)) > 0 and set(kept.path) <= {str(p) for p in inputs.iterdir()}
+    assert kept.emotion.dropna().isin(CLASSES).all() and not out.exists() and not list(tmp_path.glob(".predictions.csv.*"))
+
+
 def test_hostile_inputs_are_counted_rejections(project, tmp_path):
     """A decompression bomb, a symlink loop, a palette image, a 16-bit image and an empty file among real faces:
     each gets its row and reason; the others are predicted."""
