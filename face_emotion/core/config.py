@@ -20,6 +20,9 @@ import yaml
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import EMOTIONS
 
+PARAMS_FILE = "params.yaml"
+"""The composed parameters every stage reads (dvc exp run writes it from conf/)."""
+
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 """The project's Hydra configuration, whatever the working directory."""
 
@@ -498,7 +501,7 @@ def parse_params(raw: Any) -> Params:
     return Params(**{name: _value(hints[name], raw[name], name) for name in Params.SECTIONS})
 
 
-def load_params(path: str | Path = "params.yaml") -> Params:
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
     """Read and validate the experiment's parameters."""
     path = Path(path)
     if not path.is_file():
@@ -515,8 +518,8 @@ def write_default_params(project_dir: str | Path = ".") -> Path:
     from dvc.utils.hydra import compose_and_dump
 
     project_dir = Path(project_dir).resolve()
-    compose_and_dump(project_dir / "params.yaml", str(project_dir / "conf"), None, "config", str(project_dir), [])
-    return project_dir / "params.yaml"
+    compose_and_dump(project_dir / PARAMS_FILE, str(project_dir / "conf"), None, "config", str(project_dir), [])
+    return project_dir / PARAMS_FILE
 
 
 def compose_conf(*overrides: str, conf_dir: str | Path = CONF_DIR) -> dict:

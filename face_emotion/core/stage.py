@@ -6,8 +6,9 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from face_emotion.core.config import Params, load_params
+from face_emotion.core.config import PARAMS_FILE, Params, load_params
 from face_emotion.core.errors import UserError
 from face_emotion.core.paths import Paths, load_paths
 
@@ -29,7 +30,12 @@ def run_stage(main: Callable[[Params, Paths], None]) -> None:
     what is complete (every output is written under a temporary name and renamed)."""
     interrupt_on_signals()
     try:
+        params_file = Path(PARAMS_FILE).read_bytes() if Path(PARAMS_FILE).is_file() else b""
         main(load_params(), load_paths())
+        if Path(PARAMS_FILE).is_file() and Path(PARAMS_FILE).read_bytes() != params_file:
+            raise UserError(f"{PARAMS_FILE} changed while this stage ran (a second run in this checkout?): DVC would "
+                            "record the new params for outputs made with the old ones, so the stage is not recorded; "
+                            "run it again once the other run has ended")
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
