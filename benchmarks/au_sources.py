@@ -68,8 +68,12 @@ def main() -> None:
     parser.add_argument("--table", default=str(load_paths().au_table), help="an AU table (default: the workspace's)")
     args = parser.parse_args()
     table = read_au_table(args.table)
-    print(record_benchmark("au_sources", shlex.join(["python", *sys.argv]), rows(table),
-                           note=f"AU table {args.table}: {int(table.success.astype(bool).sum())} measured faces."))
+    measured = [row for row in rows(table) if row["source"] == "AU column (as measured)"]
+    validity = np.nanmean([row["prototype AUC (val)"] for row in measured])
+    note = (f"AU table {args.table}: {int(table.success.astype(bool).sum())} measured faces; the mean prototype AUC "
+            f"of its AU columns (au_validity): {validity:.3f}.")
+    print(record_benchmark("au_sources", shlex.join(["python", *sys.argv]), rows(table), note=note))
+    print(note)
 
 
 if __name__ == "__main__":
