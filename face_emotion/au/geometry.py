@@ -18,7 +18,6 @@ LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_LID_UPPER, LEFT_LID_LOWER = 263, 362, 386, 
 RIGHT_BROW_INNER, LEFT_BROW_INNER, RIGHT_BROW_OUTER, LEFT_BROW_OUTER = 55, 285, 46, 276
 RIGHT_CHEEK, LEFT_CHEEK, RIGHT_ALA, LEFT_ALA = 50, 280, 64, 294
 UPPER_LIP_TOP, SUBNASALE, UPPER_INNER_LIP, LOWER_INNER_LIP = 0, 2, 13, 14
-RIGHT_NOSE_WING, LEFT_NOSE_WING = 98, 327
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM = 61, 291, 17
 NOSE_TIP, CHIN = 1, 152
 
@@ -55,7 +54,6 @@ def measure(landmarks: np.ndarray) -> dict[str, float]:
         "lm_lower_lid_raise": float(np.mean(corner_line) - np.mean(lower_lids)),
         "lm_cheek_lift": above((RIGHT_CHEEK, LEFT_CHEEK), (RIGHT_LID_LOWER, LEFT_LID_LOWER)),
         "lm_nose_lift": above((RIGHT_ALA, LEFT_ALA), (RIGHT_EYE_INNER, LEFT_EYE_INNER)),
-        "lm_nose_shortening": above((RIGHT_NOSE_WING, LEFT_NOSE_WING), (RIGHT_BROW_INNER, LEFT_BROW_INNER)),
         "lm_upper_lip_lift": float(y[SUBNASALE] - y[UPPER_LIP_TOP]),
         "lm_corner_lift": above((RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER), (UPPER_INNER_LIP, LOWER_INNER_LIP)),
         "lm_corner_depression": above((LOWER_LIP_BOTTOM, LOWER_LIP_BOTTOM), (RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER)),

@@ -32,16 +32,17 @@ class LandmarkScale:
 
 
 LANDMARK_SOURCES: dict[int, LandmarkScale] = {
-    6: LandmarkScale("lm_lower_lid_raise", rest=-0.0376, full=-0.0017),
-    9: LandmarkScale("lm_nose_shortening", rest=-0.6313, full=-0.4559),
-    23: LandmarkScale("lm_lip_narrowing", rest=-0.1706, full=-0.1000),
+    6: LandmarkScale("lm_lower_lid_raise", rest=-0.0375, full=-0.0023),
+    9: LandmarkScale("lm_nose_lift", rest=-0.4341, full=-0.276),
+    23: LandmarkScale("lm_lip_narrowing", rest=-0.1688, full=-0.098),
     25: LandmarkScale("lm_lip_gap", rest=0.0, full=0.25),
 }
-"""The AUs read from landmarks. AU06 and AU09: MediaPipe's cheekSquint and noseSneer stay near 0 on FER2013 faces;
+"""The AUs read from landmarks. AU06 and AU09: MediaPipe's cheekSquint and noseSneer stay near 0 on FER2013 faces
+(AU09 from the nose wings' lift against the eyes, not against the brows, which AU04 lowers);
 AU23: the narrowing of the red of the lips, FACS's sign of the lip tightener; AU25: ``1 - mouthClose`` saturates.
-AU06, AU09, AU23 are scaled as fitted_scale fits them (from 3,000 FER2013 training faces drawn at random, measured
-without mirroring; ``python benchmarks/au_sources.py`` fits them again on a run's table); AU25 keeps its physical
-scale (a closed mouth 0, lips a quarter of the eye distance apart 5)."""
+AU06, AU09, AU23 are scaled as fitted_scale fits them, on the 22,076 FER2013 training faces of the default run at
+9758504 (``python benchmarks/au_sources.py`` fits them again on a run's table); AU25 keeps its physical scale (a
+closed mouth 0, lips a quarter of the eye distance apart 5)."""
 
 
 def fitted_scale(column: str, values: np.ndarray, labels: np.ndarray) -> LandmarkScale:

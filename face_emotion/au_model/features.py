@@ -36,7 +36,7 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
 """upper_face: the FACS upper-face AUs (brows, lids, cheeks, blink), what a face mask leaves visible;
 upper_face_geometry_blendshapes: and the landmark measurements and blendshapes of the same regions and the head's
 position (the masked-face AU model's features, mask.au_features);
-au17_geometry: the AUs and the 18 landmark measurements; au17_geometry_blendshapes: and
+au17_geometry: the AUs and the 17 landmark measurements; au17_geometry_blendshapes: and
 MediaPipe's 52 blendshapes; au17_pairs_geometry: the AUs, their pairs (products, 'AU06_r*AU12_r') and the landmark
 measurements; au17_pairs_geometry_blendshapes: all of them."""
 assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet)), "FEATURE_SETS and config.FeatureSet disagree"

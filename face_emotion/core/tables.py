@@ -96,7 +96,6 @@ GEOMETRY: dict[str, tuple[str, tuple[int, ...]]] = {
     "lm_lower_lid_raise": ("lower lid raise", (6,)),
     "lm_cheek_lift": ("cheek lift", (6,)),
     "lm_nose_lift": ("nose wings lift", (9,)),
-    "lm_nose_shortening": ("nose wings drawn up to the brows", (9,)),
     "lm_upper_lip_lift": ("upper lip lift", (10,)),
     "lm_corner_lift": ("lip corners lift", (12,)),
     "lm_corner_depression": ("lip corners down", (15,)),

@@ -52,8 +52,6 @@ def test_measurements_move_with_their_action_units(backend):
     assert surprise["lm_brow_slant"] > angry["lm_brow_slant"] + 0.01    # AU01 lifts the inner ends, AU04 lowers them
     assert happy["lm_lower_lid_raise"] > surprise["lm_lower_lid_raise"] + 0.01  # AU06 pushes the lower lids up
     assert surprise["lm_lip_gap"] > sad["lm_lip_gap"] + 0.1             # AU25
-    disgust = class_means(backend, "disgust")
-    assert disgust["lm_nose_shortening"] > sad["lm_nose_shortening"] + 0.03  # AU09 draws the nose wings up
 
 
 def test_landmark_aus_are_read_from_their_measurement(backend):

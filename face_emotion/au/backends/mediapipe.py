@@ -49,10 +49,11 @@ SAME_FACE_OVERLAP = 0.3
 """Finds whose boxes overlap this much (intersection over union) are one face."""
 TRAINING_MAX_FACES = 3
 """Faces the pipeline's landmarker looks for in an image; it measures the most prominent."""
-TABLE_VERSION = 6
+TABLE_VERSION = 7
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
 0.001; 4: six more lm_* measurements; 5: a rescue pass for tight crops no view finds; 6: AU06, AU09 and AU23 from
-landmarks, three more lm_* measurements); part of the cache key."""
+landmarks, three more lm_* measurements; 7: AU09 from the nose wings' lift, not their distance to the brows, which
+the brows' lowering (AU04) shortens as much); part of the cache key."""
 
 
 def packaged_model_path() -> Path:
