@@ -275,14 +275,15 @@ def test_every_au_column_of_the_run_has_spread_and_a_montage(quick_project):
     assert 0 <= metrics["au_validity"] <= 1
     scores = read_csv_with_text(paths.au_scores, ("prototype_of",))
     assert list(scores.au) == list(AU_COLUMNS) and scores.loc[scores.au == "AU06_r", "prototype_of"].item() == "happy"
+    per_row = min(MONTAGE_FACES, int((measured.split == "val").sum()))  # a small run has fewer validation faces
     for column in AU_COLUMNS:
         with Image.open(paths.au_montages / f"{column}.png") as montage:
-            assert montage.size == (MONTAGE_FACES * FACE_PIXELS, 2 * (FACE_PIXELS + LABEL_HEIGHT))
+            assert montage.size == (per_row * FACE_PIXELS, 2 * (FACE_PIXELS + LABEL_HEIGHT))
 
 
 def test_results_page_shows_the_runs_au_checks(quick_project, monkeypatch, tmp_path):
     monkeypatch.chdir(quick_project)
     page = results.render(load_paths(), tmp_path / "results.md")
     assert "AU measurement checks (validation split; `au_validity`, the mean prototype AUC: " in page
-    assert re.search(r"\| AU06_r +\| cheek raiser +\| happy +\| +[01]\.\d+ \| +\d\.\d+ \|", page)
+    assert re.search(r"\| AU06_r +\| cheek raiser +\| happy +\| +[01](\.\d+)? +\| +\d\.\d+ \|", page)
     assert re.search(r"\| AU45_r +\| blink +\| - +\| - +\|", page)  # in no prototype: no AUC
