@@ -100,7 +100,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
                       f"{trained['val_macro_f1']:.4f} macro-F1, {trained['terms']} terms.", ""]
     if paths.au_scores.is_file():
         checks = json.loads(paths.au_validity_metrics.read_text())
-        scores = pd.read_csv(paths.au_scores).fillna("-")  # in no prototype of the run's emotions: no AUC
+        scores = pd.read_csv(paths.au_scores).astype(object).fillna("-")  # in no prototype of the run's emotions: no AUC
         lines += [f"AU measurement checks (validation split; `au_validity`, the mean prototype AUC: "
                   f"{checks['au_validity']}; dead columns: {', '.join(checks['dead']) or 'none'}):", "",
                   scores.to_markdown(index=False), ""]
