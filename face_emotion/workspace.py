@@ -1,44 +1,21 @@
-"""Before a run: one run per checkout, and git on its branch. A `dvc exp run` still running here makes a second run
-stop at once (before DVC rewrites params.yaml). A `dvc exp run` that died midway (killed, out of memory, a closed
-terminal) leaves git on a detached HEAD with its files staged, and the next commit would land off the branch: return
-git to its branch when nothing can be lost; otherwise say how. ``python -m face_emotion.workspace`` (make run and make
-quick call it)."""
+"""Before a run: one run per checkout (core.checkout), and git on its branch. A `dvc exp run` that died midway
+(killed, out of memory, a closed terminal) leaves git on a detached HEAD with its files staged, and the next commit
+would land off the branch: return git to its branch when nothing can be lost; otherwise say how.
+``python -m face_emotion.workspace`` (make run and make quick call it)."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-RUN_INFO = Path(".dvc/tmp/exps/run/workspace/workspace.json")
-"""Where `dvc exp run` records the process running an experiment in the workspace (pid, returncode)."""
+from face_emotion.core.checkout import checkout_holder
+
 DVC_EXEC_REFS = "refs/exps/exec/"
 """Where `dvc exp run` keeps the refs of the experiment it is running (EXEC_BASELINE: the commit it started from)."""
 
 
 def _git(*args: str) -> str:
     return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
-
-
-def running_experiment(info_file: Path = RUN_INFO) -> int | None:
-    """The process id of a `dvc exp run` running in this checkout, None when there is none (no record, a finished
-    run, or a process that is gone)."""
-    try:
-        info = json.loads(info_file.read_text())
-    except (OSError, ValueError):
-        return None
-    pid = info.get("pid") if isinstance(info, dict) else None
-    if not isinstance(pid, int) or info.get("returncode") is not None:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:  # alive, another user's
-        return pid
-    return pid
 
 
 def restore_branch() -> str | None:
@@ -59,11 +36,9 @@ def restore_branch() -> str | None:
 
 
 def main() -> None:
-    pid = running_experiment()
-    if pid is not None:
-        raise SystemExit(f"error: a `dvc exp run` (process {pid}) is running in this checkout: wait for it to end, or "
-                         "stop it, then run again (queued experiments, `dvc exp run --queue` and `dvc queue start`, "
-                         "run side by side in workspaces of their own)")
+    busy = checkout_holder()
+    if busy:
+        raise SystemExit(f"error: {busy}")
     branch = restore_branch()
     if branch:
         print(f"workspace: a `dvc exp run` had stopped midway and left git on a detached HEAD; back on branch '{branch}' "

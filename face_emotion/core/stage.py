@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from face_emotion.core.checkout import checkout_holder, this_run
 from face_emotion.core.config import PARAMS_FILE, Params, load_params
 from face_emotion.core.errors import UserError
 from face_emotion.core.paths import Paths, load_paths
@@ -25,11 +26,15 @@ def interrupt_on_signals() -> None:
 
 
 def run_stage(main: Callable[[Params, Paths], None]) -> None:
-    """Call ``main`` with the validated params.yaml and dvc.yaml's paths. A UserError ends the process with one line
+    """Call ``main`` with the validated params.yaml and dvc.yaml's paths, unless another run holds the checkout
+    (core.checkout). A UserError ends the process with one line
     on stderr and exit code 2; Ctrl-C or SIGTERM with one line and exit code 130, after ``finally`` blocks have kept
     what is complete (every output is written under a temporary name and renamed)."""
     interrupt_on_signals()
     try:
+        busy = checkout_holder(own=this_run())
+        if busy:
+            raise UserError(busy)
         params_file = Path(PARAMS_FILE).read_bytes() if Path(PARAMS_FILE).is_file() else b""
         main(load_params(), load_paths())
         if Path(PARAMS_FILE).is_file() and Path(PARAMS_FILE).read_bytes() != params_file:
