@@ -5,13 +5,17 @@
     python benchmarks/cnn_input_pipeline.py --batches 200 -S cnn=vgg -S cnn.batch_size=128
 
 Plain (most FER2013 tutorials): keras.utils.image_dataset_from_directory on the class folders straight into fit,
-augmentation mapped serially, no cache, no prefetch. This project: the images decoded once into an array cache
-(as the prepare stage does; its one-off cost is printed too), then tf.data shuffle, batch, parallel augmentation, prefetch.
-Both train the same freshly built model with the same augmentation, batch size and threads; each is warmed up
+augmentation mapped serially, no cache, no prefetch, no masks. This project: the images decoded once into an array
+cache (as the prepare stage does; its one-off cost is printed too), then tf.data shuffle, batch, parallel map,
+prefetch, measured one ingredient at a time: the cache and tf.data (autotuned) alone, + the configured augmentation,
++ masks drawn over cnn.mask_prob of the faces, + TensorFlow's op determinism, - tf.data's autotuner (as train_cnn runs
+it). Each row changes one ingredient of the row above, so the step from one row to the next is that ingredient's
+cost or gain.
+All train the same freshly built model with the same batch size and threads; each is warmed up
 (graph tracing) before the timed batches. Ceiling: the same model trained on one augmented batch held in memory and
 repeated, so the input costs nothing; no input pipeline can train faster than that, and its ratio is the most any
 pipeline could gain over the plain one on this machine. Every measurement runs in a fresh process (in one process, the
-pipeline measured second ran at half its own speed), the three take turns over --rounds, and the medians are compared.
+pipeline measured second ran at half its own speed), they take turns over --rounds, and the medians are compared.
 Run it on an otherwise idle machine; it prints one Markdown table and records it for docs/results.md.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import multiprocessing
 import shlex
 import statistics
@@ -29,7 +34,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from face_emotion.cnn.model import build_model
-from face_emotion.cnn.training import augmenter, available_cores, configure_threads, datasets
+from face_emotion.cnn.training import augmenter, available_cores, configure_threads, datasets, fixed_threads
 from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.errors import UserError
 from face_emotion.data.faces import load_face_cache, write_face_cache
@@ -38,9 +43,13 @@ from face_emotion.results import record_benchmark
 
 WARM_UP_BATCHES = 5
 PLAIN = "plain: image_dataset_from_directory -> fit"
-PROJECT = "this project: array cache + tf.data (parallel map, prefetch)"
+CACHE = "array cache + tf.data (parallel map, prefetch), no augmentation, no masks"
+AUGMENTED = "+ augmentation (cnn.augment)"
+MASKED = "+ masks on the fly (cnn.mask_prob)"
+DETERMINISTIC = "+ op determinism"
+FIXED_THREADS = "- tf.data's autotuner: this project's pipeline, as train_cnn runs it"
 CEILING = "ceiling: one batch in memory, repeated (no input cost)"
-PIPELINES = (PLAIN, PROJECT, CEILING)
+PIPELINES = (PLAIN, CACHE, AUGMENTED, MASKED, DETERMINISTIC, FIXED_THREADS, CEILING)
 
 
 def _fit_seconds(model, batches, count: int) -> float:
@@ -72,24 +81,45 @@ def plain_seconds(root: Path, classes: list[str], params, mask, count: int) -> f
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
-def project_seconds(cache: Path, classes: list[str], params, mask, count: int) -> float:
-    """This project's pipeline from the array cache."""
+def _ingredients(params, pipeline: str):
+    """``params`` with only the ingredients of ``pipeline`` (the rows from CACHE to DETERMINISTIC) switched on."""
+    if pipeline in (CACHE, AUGMENTED):
+        params = dataclasses.replace(params, mask_prob=0.0)
+    if pipeline == CACHE:
+        params = dataclasses.replace(params, augment=dataclasses.replace(
+            params.augment, flip=False, shift=0.0, rotation=0.0, zoom=0.0, brightness=0.0))
+    return params
+
+
+def project_seconds(cache: Path, classes: list[str], params, mask, count: int, pipeline: str = FIXED_THREADS) -> float:
+    """This project's pipeline from the array cache, with the ingredients of ``pipeline``."""
+    import tensorflow as tf
+
+    if pipeline in (DETERMINISTIC, FIXED_THREADS):
+        tf.config.experimental.enable_op_determinism()
     train = load_face_cache(cache, "train", classes)
-    batches, _ = datasets(train, train, params, mask, 0)
+    batches, _ = datasets(train, train, _ingredients(params, pipeline), mask, 0)
+    if pipeline != FIXED_THREADS:
+        autotuned = tf.data.Options()
+        autotuned.autotune.enabled = True
+        batches = batches.with_options(autotuned)
     return _fit_seconds(_compiled(params, len(classes)), batches.repeat(), count)
 
 
 def ceiling_seconds(cache: Path, classes: list[str], params, mask, count: int) -> float:
-    """The model alone: the first augmented batch of this project's pipeline, repeated from memory."""
+    """The model alone: the first augmented batch of this project's pipeline, repeated from memory (no autotuner)."""
     import tensorflow as tf
 
     train = load_face_cache(cache, "train", classes)
     batches, _ = datasets(train, train, params, mask, 0)
     batch = next(iter(batches))
-    return _fit_seconds(_compiled(params, len(classes)), tf.data.Dataset.from_tensors(batch).repeat(), count)
+    repeated = tf.data.Dataset.from_tensors(batch).repeat().with_options(fixed_threads())
+    return _fit_seconds(_compiled(params, len(classes)), repeated, count)
 
 
-MEASURES = {PLAIN: plain_seconds, PROJECT: project_seconds, CEILING: ceiling_seconds}
+MEASURES = {PLAIN: plain_seconds, CEILING: ceiling_seconds,
+            **{name: functools.partial(project_seconds, pipeline=name)
+               for name in (CACHE, AUGMENTED, MASKED, DETERMINISTIC, FIXED_THREADS)}}
 
 
 def images_per_second(pipeline: str, source: Path, classes: list[str], params, mask, threads: int, count: int) -> float:
@@ -114,7 +144,7 @@ def main() -> None:
     start = time.perf_counter()
     counts = write_face_cache(manifest, cache)
     cache_seconds = time.perf_counter() - start
-    sources = {PLAIN: root, PROJECT: cache, CEILING: cache}
+    sources = {name: cache for name in PIPELINES} | {PLAIN: root}
     rates: dict[str, list[float]] = {pipeline: [] for pipeline in PIPELINES}
     for index in range(args.rounds):
         turn = index % len(PIPELINES)
@@ -127,10 +157,9 @@ def main() -> None:
     rows = [{"pipeline": name, "training images/s (median)": round(statistics.median(values), 1),
              "each round": ", ".join(f"{v:.0f}" for v in values),
              "ratio": round(statistics.median(values) / plain, 2)} for name, values in rates.items()]
-    note = (f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, cnn.mask_prob={params.cnn.mask_prob} (this "
-            f"project's pipeline only), {args.batches} timed batches x {args.rounds} "
-            f"rounds per pipeline, each in a fresh process, {available_cores()} cores; array cache of "
-            f"{sum(counts.values())} faces built once in {cache_seconds:.1f} s.")
+    note = (f"cnn.arch={params.cnn.arch}, batch {params.cnn.batch_size}, cnn.mask_prob={params.cnn.mask_prob}, "
+            f"{args.batches} timed batches x {args.rounds} rounds per pipeline, each in a fresh process, "
+            f"{available_cores()} cores; array cache of {sum(counts.values())} faces built once in {cache_seconds:.1f} s.")
     print(note)
     name = "cnn_input_pipeline" + "".join(f"_{o}" for o in args.overrides)
     print(record_benchmark(name, "python benchmarks/cnn_input_pipeline.py " + shlex.join(sys.argv[1:]), rows, note))

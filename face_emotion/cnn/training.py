@@ -88,9 +88,21 @@ def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.nda
         tf.data.Dataset.zip(batches, batch_seeds)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
+        .with_options(fixed_threads())
     )
     val_ds = tf.data.Dataset.from_tensor_slices(val).batch(params.batch_size * 2).prefetch(tf.data.AUTOTUNE)
-    return train_ds, val_ds
+    return train_ds, val_ds.with_options(fixed_threads())
+
+
+def fixed_threads():  # -> tf.data.Options
+    """tf.data without its autotuner: AUTOTUNE parallelism and buffers fall back to fixed defaults. On 2 cores the
+    autotuner at times gave the input pipeline threads the model needed: training ran at about 0.6x in some runs
+    (benchmarks/cnn_input_pipeline.py shows the row with and without it)."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
