@@ -27,13 +27,14 @@ from face_emotion.core.errors import UserError
 from face_emotion.results import record_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
-STAGE_LINE = re.compile(r"^Running stage '([^']+)'")
+STAGE_LINE = re.compile(r"Running stage '([^']+)'")
 SET_UP = "set-up (virtual environment, install, dvc pull)"
 
 
 def user_env() -> dict[str, str]:
-    """This environment without this checkout's virtual environment, as a fresh shell has it."""
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    """This environment without this checkout's virtual environment, as a fresh shell has it; Python's output
+    unbuffered, so that each line is timed when it is written, not when a buffer fills."""
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"} | {"PYTHONUNBUFFERED": "1"}
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and not Path(p).is_relative_to(REPO))
     return env
 
@@ -43,9 +44,9 @@ def timed_lines(command: list[str], cwd: Path, log: Path) -> tuple[list[tuple[fl
     seconds and the exit code."""
     start = time.monotonic()
     lines: list[tuple[float, str]] = []
-    with log.open("w") as out, subprocess.Popen(command, cwd=cwd, env=user_env(), stdout=subprocess.PIPE,
+    with log.open("w", buffering=1) as out, subprocess.Popen(command, cwd=cwd, env=user_env(), stdout=subprocess.PIPE,
                                                   stderr=subprocess.STDOUT, text=True, errors="replace") as process:
-        for line in process.stdout or ():
+        for line in process.stdout or ():  # text mode: a progress bar's carriage return ends a line too
             lines.append((time.monotonic() - start, line.rstrip("\n")))
             out.write(f"{lines[-1][0]:9.1f}  {line}")
     return lines, time.monotonic() - start, process.returncode
@@ -53,7 +54,7 @@ def timed_lines(command: list[str], cwd: Path, log: Path) -> tuple[list[tuple[fl
 
 def stage_times(lines: list[tuple[float, str]], total: float) -> list[tuple[str, float]]:
     """(name, seconds) of the set-up and each stage in the order run: from its "Running stage" line to the next."""
-    starts = [(seconds, match.group(1)) for seconds, line in lines if (match := STAGE_LINE.match(line))]
+    starts = [(seconds, match.group(1)) for seconds, line in lines if (match := STAGE_LINE.search(line))]
     bounds = [seconds for seconds, _ in starts] + [total]
     return [(SET_UP, bounds[0])] + [(name, bounds[i + 1] - seconds) for i, (seconds, name) in enumerate(starts)]
 
