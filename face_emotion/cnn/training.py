@@ -96,8 +96,8 @@ def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.nda
 
 def fixed_threads():  # -> tf.data.Options
     """tf.data without its autotuner: AUTOTUNE parallelism and buffers fall back to fixed defaults. On 2 cores the
-    autotuner at times gave the input pipeline threads the model needed: training ran at about 0.6x in some runs
-    (benchmarks/cnn_input_pipeline.py shows the row with and without it)."""
+    autotuner at times gave the input pipeline threads the model needed: training ran at 0.6-0.8x in about a third of
+    the benchmark's rounds (benchmarks/cnn_input_pipeline.py shows the row with and without it)."""
     import tensorflow as tf
 
     options = tf.data.Options()

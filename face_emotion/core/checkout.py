@@ -72,8 +72,8 @@ def checkout_holder(root: Path = Path("."), own: Collection[int] | None = None) 
     pid = running_experiment(root / RUN_INFO, own)
     if pid is not None:
         return (f"a `dvc exp run` (process {pid}) is running in this checkout: wait for it to end, or stop it, then run "
-                "again (queued experiments, `dvc exp run --queue` and `dvc queue start`, run side by side in "
-                "workspaces of their own)")
+                "again (to run experiments side by side, queue them once it has ended: `dvc exp run --queue`, then "
+                "`dvc queue start -j N`; each runs in a workspace of its own)")
     stage = running_stage(root / RWLOCK, own)
     if stage is not None:
         return (f"`{stage[1]}` (process {stage[0]}) is running a stage in this checkout: wait for it to end, or stop "

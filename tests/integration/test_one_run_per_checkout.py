@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from face_emotion.core.checkout import RUN_INFO, RWLOCK, running_experiment
+from face_emotion.core.checkout import RUN_INFO, RWLOCK, running_experiment, running_stage
 from face_emotion.core.paths import DVC_FILE
 from face_emotion.core.stage import run_stage
 from tests.helpers import REPO, project_env, run
@@ -70,6 +70,8 @@ def test_a_second_run_stops_before_anything_is_written_and_the_first_records_its
         assert second.stderr.startswith(f"error: {busy}")
         bare = run(["dvc", "exp", "run", "-S", "x=3"], cwd=repo, check=False)
         assert bare.returncode != 0 and f"ERROR: {busy}" in bare.stderr, bare.stderr
+        queued = run(["dvc", "exp", "run", "--queue", "-S", "x=4"], cwd=repo, check=False)  # stashes the workspace
+        assert queued.returncode != 0 and f"ERROR: {busy}" in queued.stderr, queued.stderr
         beside = run(["dvc", "repro", "other"], cwd=repo, check=False)  # a stage the first run has not reached yet
         assert beside.returncode != 0 and f"error: {busy}" in beside.stdout + beside.stderr
         assert not (repo / "other.txt").exists()
@@ -103,6 +105,16 @@ def test_finished_or_gone_runs_and_damaged_records_hold_nothing(tmp_path):
     assert running_experiment(info) is None
     info.write_text("{not json")
     assert running_experiment(info) is None
+    lock = tmp_path / "rwlock"
+    assert running_stage(lock) is None  # no lock file
+    for damaged in ("{not json", "[]", '{"write": []}', '{"write": {"out": {"pid": "12"}}}', '{"write": {"out": 3}}'):
+        lock.write_text(damaged)
+        assert running_stage(lock) is None, damaged
+    lock.write_text(json.dumps({"write": {"out": {"pid": gone.pid, "cmd": "dvc repro"}}}))
+    assert running_stage(lock) is None  # a process that is gone
+    lock.write_text(json.dumps({"write": {"out": {"pid": os.getpid(), "cmd": "dvc repro"}}}))
+    assert running_stage(lock) == (os.getpid(), "dvc repro")
+    assert running_stage(lock, own={os.getpid()}) is None
 
 
 def test_a_stage_whose_params_change_under_it_is_not_recorded(tmp_path, monkeypatch, capsys):
