@@ -36,9 +36,11 @@ def candidates(au: ActionUnit, table: pd.DataFrame) -> dict[str, pd.Series]:
     shapes = [f"bs_{name}" for name in au.blendshapes]
     if shapes and set(shapes) <= set(table.columns):
         found["blendshapes: " + ", ".join(au.blendshapes)] = table[shapes].mean(axis=1)
-    for column, (_, numbers) in GEOMETRY.items():
-        if au.number in numbers and column in table.columns:
+    for column, measurement in GEOMETRY.items():
+        if au.number in measurement.rises and column in table.columns:
             found[f"landmarks: {column}"] = table[column]
+        if au.number in measurement.falls and column in table.columns:
+            found[f"landmarks: {column}, low"] = -table[column]
     return found
 
 

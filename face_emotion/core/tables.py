@@ -4,6 +4,7 @@ meaning of each AU-table column in FACS words."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -87,28 +88,39 @@ BLENDSHAPE_DECIMALS = 3
 """The raw blendshape scores (0-1), kept to 0.001 for the same reason as the AUs."""
 _BLENDSHAPE_AU: dict[str, int] = {f"bs_{name}": au.number for au in ACTION_UNITS for name in au.blendshapes}
 
-GEOMETRY: dict[str, tuple[str, tuple[int, ...]]] = {
-    "lm_inner_brow_height": ("inner brow height", (1,)),
-    "lm_outer_brow_height": ("outer brow height", (2,)),
-    "lm_brow_slant": ("brow slant", (1,)),
-    "lm_brow_gap": ("brows drawn together", (4,)),
-    "lm_eye_opening": ("eye opening", (5,)),
-    "lm_lower_lid_raise": ("lower lid raise", (6,)),
-    "lm_cheek_lift": ("cheek lift", (6,)),
-    "lm_nose_lift": ("nose wings lift", (9,)),
-    "lm_upper_lip_lift": ("upper lip lift", (10,)),
-    "lm_corner_lift": ("lip corners lift", (12,)),
-    "lm_corner_depression": ("lip corners down", (15,)),
-    "lm_lip_narrowing": ("red of the lips narrowed", (23,)),
-    "lm_lip_gap": ("lips apart", (25,)),
-    "lm_chin_raise": ("chin raise", (17,)),
-    "lm_mouth_width": ("mouth width", (20,)),
-    "lm_head_turn": ("head turned", (51, 52)),
-    "lm_head_pitch": ("head down", (54,)),
+@dataclass(frozen=True)
+class Measurement:
+    """A landmark measurement: what it measures, the AUs its rise shows and the AUs its fall shows (FACS head
+    positions 51-54 count as AUs here)."""
+
+    name: str
+    rises: tuple[int, ...]
+    falls: tuple[int, ...] = ()
+    """Empty where a low value is only the absence of the rising movement."""
+
+
+GEOMETRY: dict[str, Measurement] = {
+    "lm_inner_brow_height": Measurement("inner brow height", (1,), falls=(4,)),
+    "lm_outer_brow_height": Measurement("outer brow height", (2,)),
+    "lm_brow_slant": Measurement("brow slant", (1,), falls=(4,)),
+    "lm_brow_gap": Measurement("brows drawn together", (4,)),
+    "lm_eye_opening": Measurement("eye opening", (5,), falls=(7,)),
+    "lm_lower_lid_raise": Measurement("lower lid raise", (6,)),
+    "lm_cheek_lift": Measurement("cheek lift", (6,)),
+    "lm_nose_lift": Measurement("nose wings lift", (9,)),
+    "lm_upper_lip_lift": Measurement("upper lip lift", (10,)),
+    "lm_corner_lift": Measurement("lip corners lift", (12,), falls=(15,)),
+    "lm_corner_depression": Measurement("lip corners down", (15,)),
+    "lm_lip_narrowing": Measurement("red of the lips narrowed", (23,)),
+    "lm_lip_gap": Measurement("lips apart", (25,)),
+    "lm_chin_raise": Measurement("chin raise", (17,)),
+    "lm_mouth_width": Measurement("mouth width", (20,)),
+    "lm_head_turn": Measurement("head turned", (51, 52)),
+    "lm_head_pitch": Measurement("head down", (54,)),
 }
-"""Landmark measurements (face_emotion.au.geometry): column -> (what it measures, the AUs it indicates; 51-54 are
-FACS head positions). Low values read the other way: lip corners below the lip midline are AU15's depressed corners,
-a low brow slant is the V of AU04."""
+"""Landmark measurements (face_emotion.au.geometry) by AU-table column. Four read both ways, as FACS describes the
+movements: lowered inner brows and the V of a low brow slant are AU04, an eye opening narrowed by the lids is AU07,
+lip corners below the lip midline are AU15."""
 GEOMETRY_COLUMNS: tuple[str, ...] = tuple(GEOMETRY)
 GEOMETRY_DECIMALS = 5
 
@@ -121,7 +133,8 @@ AU_PAIRS: tuple[str, ...] = tuple(f"{a}{PAIR_SEPARATOR}{b}" for i, a in enumerat
 """All 136 products of two AU intensities, e.g. 'AU06_r*AU12_r' (cheek raiser together with lip corner puller)."""
 UPPER_FACE_COLUMNS: tuple[str, ...] = tuple(au_column(n) for n in UPPER_FACE_AUS)
 UPPER_FACE_GEOMETRY_COLUMNS: tuple[str, ...] = tuple(
-    column for column, (_, numbers) in GEOMETRY.items() if set(numbers) <= {*UPPER_FACE_AUS, *HEAD_POSITIONS})
+    column for column, measurement in GEOMETRY.items()
+    if {*measurement.rises, *measurement.falls} <= {*UPPER_FACE_AUS, *HEAD_POSITIONS})
 """The landmark measurements of brows, lids and cheeks, and the head's position: what a face mask leaves visible."""
 UPPER_FACE_BLENDSHAPE_COLUMNS: tuple[str, ...] = tuple(
     column for column in BLENDSHAPE_COLUMNS if column.removeprefix("bs_").startswith(("brow", "eye", "cheekSquint")))
@@ -149,27 +162,31 @@ def read_au_table(path: str | Path) -> pd.DataFrame:
     return _read_output(path, AU_TABLE_TEXT, [*ID_COLUMNS, "success"], "extract_au mask_faces")
 
 
-def action_units_of(column: str) -> tuple[int, ...]:
-    """The AU numbers a feature measures: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'lm_cheek_lift' -> (6,),
-    'AU06_r*AU12_r' -> (6, 12)."""
+def action_units_of(column: str, falling: bool = False) -> tuple[int, ...]:
+    """The AU numbers a feature's rise shows: 'AU12_r' -> (12,), 'bs_mouthSmileLeft' -> (12,), 'lm_cheek_lift' -> (6,),
+    'AU06_r*AU12_r' -> (6, 12); with ``falling``, those its fall shows: 'lm_brow_slant' -> (4,), 'AU12_r' -> () (an
+    intensity or blendshape at 0 is a face at rest)."""
     if PAIR_SEPARATOR in column:
-        return tuple(n for part in column.split(PAIR_SEPARATOR) for n in action_units_of(part))
+        return () if falling else tuple(n for part in column.split(PAIR_SEPARATOR) for n in action_units_of(part))
+    if column in GEOMETRY:
+        return GEOMETRY[column].falls if falling else GEOMETRY[column].rises
+    if falling:
+        return ()
     if column in AU_COLUMNS:
         return (int(column[2:4]),)
-    if column in GEOMETRY:
-        return GEOMETRY[column][1]
     return (_BLENDSHAPE_AU[column],) if column in _BLENDSHAPE_AU else ()
 
 
-def describe(column: str) -> str:
+def describe(column: str, falling: bool = False) -> str:
     """A readable label: 'AU12 lip corner puller', 'mouthSmileLeft (AU12 lip corner puller)',
-    'cheek lift (AU06 cheek raiser)', 'AU06 ... x AU12 ...'."""
+    'cheek lift (AU06 cheek raiser)', 'AU06 ... x AU12 ...'; with ``falling``, the feature's fall:
+    'brow slant, low (AU04 brow lowerer)'."""
     if PAIR_SEPARATOR in column:
         return " x ".join(describe(part) for part in column.split(PAIR_SEPARATOR))
     if column in AU_COLUMNS:
         return au_label(int(column[2:4]))
     if column in GEOMETRY:
-        name, numbers = GEOMETRY[column]
-        return f"{name} ({' / '.join(au_label(n) for n in numbers)})"
+        name = f"{GEOMETRY[column].name}, low" if falling else GEOMETRY[column].name
+        return f"{name} ({' / '.join(au_label(n) for n in action_units_of(column, falling))})"
     name = column.removeprefix("bs_")
     return f"{name} ({au_label(_BLENDSHAPE_AU[column])})" if column in _BLENDSHAPE_AU else name

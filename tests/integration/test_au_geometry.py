@@ -97,5 +97,14 @@ def test_each_measurement_names_its_action_unit():
     assert describe("lm_cheek_lift") == "cheek lift (AU06 cheek raiser)"
     assert describe("lm_head_turn") == "head turned (AU51 head turn left / AU52 head turn right)"
     assert action_units_of("lm_nose_lift") == (9,)
-    assert {n for _, numbers in GEOMETRY.values() for n in numbers} == {1, 2, 4, 5, 6, 9, 10, 12, 15, 17, 20, 23, 25,
-                                                                         51, 52, 54}
+    assert {n for m in GEOMETRY.values() for n in m.rises} == {1, 2, 4, 5, 6, 9, 10, 12, 15, 17, 20, 23, 25, 51, 52, 54}
+
+
+def test_measurements_that_read_both_ways_name_the_au_of_each_direction():
+    """A low brow slant is the V of lowered brows (AU04), not 'less AU01'; an intensity at 0 shows nothing."""
+    assert action_units_of("lm_brow_slant") == (1,) and action_units_of("lm_brow_slant", falling=True) == (4,)
+    assert action_units_of("lm_eye_opening", falling=True) == (7,)
+    assert action_units_of("lm_corner_lift", falling=True) == (15,)
+    assert describe("lm_inner_brow_height", falling=True) == "inner brow height, low (AU04 brow lowerer)"
+    assert action_units_of("AU12_r", falling=True) == action_units_of("bs_browDownLeft", falling=True) == ()
+    assert action_units_of("lm_mouth_width", falling=True) == action_units_of("AU06_r*AU12_r", falling=True) == ()

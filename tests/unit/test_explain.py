@@ -120,6 +120,25 @@ def test_landmark_geometry_features_count_for_their_aus():
     assert happy_face.startswith("happy") and "cheek lift (AU06 cheek raiser)" in happy_face
 
 
+
+def test_a_measurement_that_falls_counts_for_the_au_of_its_fall():
+    """Sad faces with lowered inner brows: the brows' fall is AU04, a sad prototype AU, named as such, never as
+    'less AU01'; a feature whose fall is no movement of its own (an AU intensity) is only ever a rise."""
+    table = synthetic_au_table()
+    rng = np.random.default_rng(2)
+    for column in GEOMETRY_COLUMNS:
+        table[column] = rng.normal(0, 0.05, len(table))
+    table.loc[table.label == "sad", "lm_inner_brow_height"] -= 0.3
+    model, _ = fitted(dataclasses.replace(LINEAR, features="au17_geometry"), table)
+    assert 4 in facs_agreement(model)["sad"]["top_aus"]
+    raising = profiles(model)
+    raising = raising[(raising.emotion == "sad") & (raising.direction == "raises")]
+    brows = raising[raising.feature == "lm_inner_brow_height"]
+    assert brows.description.item() == "inner brow height, low (AU04 brow lowerer)" and brows.coefficient.item() > 0
+    assert not raising.description.str.contains("AU01").any()
+    lowering = profiles(model)
+    assert not lowering[lowering.feature.isin(AU_COLUMNS)].description.str.contains(", low").any()
+
 @ALL_MODELS
 def test_deleting_the_top_reasons_costs_more_than_deleting_random_features(params):
     """On the synthetic faces the reasons are the AUs that make each emotion: removing them matters."""
