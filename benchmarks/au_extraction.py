@@ -4,19 +4,27 @@
     python benchmarks/au_extraction.py --faces 0              # every FER2013 test face (the detection-rate target)
     python benchmarks/au_extraction.py -S au.mirror=false     # each face measured once
     python benchmarks/au_extraction.py -S compute.au_workers=1
+    python benchmarks/au_extraction.py --faces 0 --photos 0 --against 2c52c35 --rounds 2   # against another commit
 
 Larger photos are made from FER2013 test faces: the face upscaled to 256 px and placed on a 640x480 background.
 Start-up (opening MediaPipe in each worker) is included. The last row is the floor under the first: MediaPipe's
 FaceLandmarker alone on the same faces' detection views (and their mirror images with au.mirror), in as many
 processes, start-up and everything else excluded. Run it on an otherwise idle machine; it prints one Markdown
 table and records it for docs/results.md.
+
+``--against COMMIT`` times the FER2013 faces with this checkout's code and with COMMIT's (a temporary git worktree),
+each in a fresh process, in turns for ``--rounds`` rounds: the machine's speed drifts by 10 % within an hour here,
+so only runs side by side compare two versions.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import shlex
+import site
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,22 +100,84 @@ def landmarker_floor(faces: list[Path], params: Params) -> dict[str, object]:
             "seconds": round(seconds, 1), "images/s": round(len(faces) / seconds, 1), "face found": "-"}
 
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+TIMED_RUN = """
+import json, sys, time
+sys.path[:0] = json.loads(sys.argv[2])  # run with -S: no editable-install hook, the workers (spawned with -S) alike
+import pandas as pd
+from face_emotion.au import extract
+from face_emotion.core.config import compose_conf, parse_params
+paths, overrides = json.loads(sys.stdin.read()), json.loads(sys.argv[1])
+params = parse_params(compose_conf(*overrides))
+manifest = pd.DataFrame({"path": paths, "label": "any", "split": "test", "status": "ok",
+                         "md5": [str(i) for i in range(len(paths))]})
+start = time.perf_counter()
+table = extract.extract(manifest, params.au, params.compute)
+print(json.dumps({"seconds": time.perf_counter() - start, "found": float(table.success.mean()), "code": extract.__file__}))
+"""
+"""Times extract.extract on the given faces with whichever face_emotion package the process imports."""
+
+
+def timed_run(faces: list[Path], overrides: list[str], code: Path) -> dict[str, float]:
+    """Seconds and face-found share of one fresh process measuring ``faces`` with the package in the folder
+    ``code``. Python starts without its site hooks (-S), so that this checkout's editable install cannot take the
+    import over, and is given the installed packages' folders by hand."""
+    search_path = [str(code), *site.getsitepackages()]
+    out = subprocess.run([sys.executable, "-S", "-c", TIMED_RUN, json.dumps(overrides), json.dumps(search_path)],
+                         input=json.dumps([str(f.resolve()) for f in faces]), check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if not Path(result["code"]).is_relative_to(code):
+        raise RuntimeError(f"the run meant for {code} imported {result['code']}")
+    return result
+
+
+def against(commit: str, faces: list[Path], overrides: list[str], rounds: int) -> list[dict[str, object]]:
+    """This checkout and ``commit`` measuring ``faces`` in turns, ``rounds`` times each: one row per version (median
+    images/s) and their ratio."""
+    seconds: dict[str, list[float]] = {"this checkout": [], commit: []}
+    found: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        worktree = Path(folder) / "code"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(worktree), commit], check=True)
+        try:
+            for _ in range(rounds):
+                for version, code in (("this checkout", REPOSITORY), (commit, worktree)):
+                    result = timed_run(faces, overrides, code)
+                    seconds[version].append(result["seconds"])
+                    found[version] = result["found"]
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], check=True)
+    speed = {version: len(faces) / float(np.median(times)) for version, times in seconds.items()}
+    rows: list[dict[str, object]] = [
+        {"input": f"FER2013 48x48 test faces, {version}", "images": len(faces),
+         "seconds": round(float(np.median(seconds[version])), 1), "images/s": round(speed[version], 1),
+         "face found": f"{found[version]:.1%}"} for version in seconds]
+    rows.append({"input": f"this checkout / {commit} (median of {rounds} rounds, in turns)", "images": len(faces),
+                 "seconds": "-", "images/s": round(speed["this checkout"] / speed[commit], 3), "face found": "-"})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=int, default=1000, help="FER2013 test faces (0: all)")
     parser.add_argument("--photos", type=int, default=100, help="larger photos")
     parser.add_argument("-S", "--set", dest="overrides", action="append", default=[], help="an override of conf/")
+    parser.add_argument("--against", metavar="COMMIT", help="also time COMMIT's code on the FER2013 faces, in turns")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --against")
     args = parser.parse_args()
     params = parse_params(compose_conf(*args.overrides))
     faces = fer_faces(params, args.faces)
-    rows = [measure("FER2013 48x48 test faces", faces, params)]
+    if args.against:
+        rows = against(args.against, faces, args.overrides, args.rounds)
+    else:
+        rows = [measure("FER2013 48x48 test faces", faces, params)]
     if args.photos:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(measure("640x480 photos", photos(faces[: args.photos], Path(folder)), params))
     if isinstance(params.au, MediaPipeParams):
         rows.append(landmarker_floor(faces, params))
     note = (f"au={params.au}, {params.compute.au_workers} workers; start-up included.")
-    name = "au_extraction" + "".join(f"_{o}" for o in args.overrides)
+    name = "au_extraction" + "".join(f"_{o}" for o in args.overrides) + ("_against" if args.against else "")
     print(record_benchmark(name, "python benchmarks/au_extraction.py " + shlex.join(sys.argv[1:]), rows, note))
 
 

@@ -84,8 +84,8 @@ def variant_row(variant: str, table: pd.DataFrame, masked: pd.DataFrame | None, 
     return {"variant": variant or "(defaults)", "accuracy": unmasked["accuracy"], "macro-F1": unmasked["macro_f1"],
             "masked accuracy": scores(masked.label, au_model.predict_table(model, masked), classes)["accuracy"]
             if masked is not None else "-",
-            "FACS happy / sad / surprise": " / ".join(str(hits[e]["hits"]) if e in hits else "-"
-                                                      for e in ("happy", "sad", "surprise")),
+            "FACS angry / disgust / happy / sad / surprise": " / ".join(
+                str(hits[e]["hits"]) if e in hits else "-" for e in ("angry", "disgust", "happy", "sad", "surprise")),
             "F1 angry / disgust / sad": " / ".join(f"{per_class[e]['f1']:.2f}" for e in ("angry", "disgust", "sad")),
             "fit s": round(seconds), "terms (pairs) | model.json": model_size(model)}
 
