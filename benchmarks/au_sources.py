@@ -54,7 +54,8 @@ def rows(table: pd.DataFrame) -> list[dict[str, object]]:
         source = LANDMARK_SOURCES.get(au.number)
         chosen = f"landmarks: {source.column}" if source else "blendshapes: " + ", ".join(au.blendshapes)
         for name, values in candidates(au, val).items():
-            auc = roc_auc_score(positive, values) if 0 < positive.sum() < len(val) else np.nan
+            known = values.notna()
+            auc = roc_auc_score(positive[known], values[known]) if 0 < positive[known].sum() < known.sum() else np.nan
             row = {"AU": au.column, "source": name + (" (chosen)" if name == chosen else ""),
                    "prototype AUC (val)": round(float(auc), 3), "scale in code (rest, full)": "", "fitted (rest, full)": ""}
             if source and name == chosen and source.column in train.columns:

@@ -105,7 +105,7 @@ class FaceAnswer:
     contributions: np.ndarray | None = None
     """The predicted emotion's per-feature contributions (AU model), to draw the reasons."""
     face: FoundFace | None = None
-    au_values: dict[str, float] = field(default_factory=dict)
+    au_values: dict[str, object] = field(default_factory=dict)
     measurement: dict[str, object] | None = None
     """An AU-table row still to be classified (AuPredictor.complete classifies many at once)."""
     crop: np.ndarray | None = None
@@ -114,7 +114,7 @@ class FaceAnswer:
     """Whether the mask detector sees the lower face covered (None: not checked)."""
 
 
-CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, float]]
+CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, object]]
 """A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its AU intensities (measured only
 when asked for: predict --aus)."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
@@ -139,20 +139,22 @@ class PredictOptions:
     """Add each face's AU intensities (AU01_r ...) and presence (AU01_c ...) to its row."""
 
 
-def measured_aus(row: dict[str, object] | None) -> dict[str, float]:
-    """The AU intensities of a face's measurement (empty when it was not measured)."""
+def measured_aus(row: dict[str, object] | None) -> dict[str, object]:
+    """The AU intensities of a face's measurement and what could not be measured (empty when it was not measured)."""
     if not row or not row.get("success"):
         return {}
-    return {column: float(row[column]) for column in AU_COLUMNS if column in row}  # type: ignore[arg-type]
+    return {**{column: float(row[column]) for column in AU_COLUMNS if column in row},  # type: ignore[arg-type]
+            "unmeasured": row.get("unmeasured", "")}
 
 
-def au_columns(values: dict[str, float]) -> dict[str, object]:
+def au_columns(values: dict[str, object]) -> dict[str, object]:
     """A row's AU columns, as OpenFace names them: each intensity (0-5) and whether the AU is present (1 from
-    AU_PRESENT_FROM on); empty where the face was not measured."""
-    intensities = {column: values.get(column, np.nan) for column in AU_COLUMNS}
+    AU_PRESENT_FROM on); empty where the face was not measured, or the AU's region lies outside the image (then
+    ``unmeasured`` says so)."""
+    intensities = {column: float(values.get(column, np.nan)) for column in AU_COLUMNS}  # type: ignore[arg-type]
     presence = {present: (int(value >= AU_PRESENT_FROM) if np.isfinite(value) else None)
                 for present, value in zip(AU_PRESENCE_COLUMNS, intensities.values(), strict=True)}
-    return intensities | presence
+    return intensities | presence | {"unmeasured": values.get("unmeasured", "")}
 
 
 class _MediaPipePredictor:
@@ -385,7 +387,7 @@ def predicted_tables(predictor: AuPredictor | CnnPredictor, files: list[Path],
             table["annotation"] = path_text(target) if target is not None and target.exists() else ""
         table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
                               "masked": "boolean"})
-        yield table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS])
+        yield table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS, "unmeasured"])
 
 
 def annotation_targets(folder: Path, files: list[Path]) -> list[Path]:

@@ -44,7 +44,7 @@ class AuCache:
             if _content_hash(content) != chunk.stem:
                 damaged.append(chunk)
                 continue
-            frames.append(read_csv_with_text(io.BytesIO(content), ("failure_reason",)))
+            frames.append(read_csv_with_text(io.BytesIO(content), ("failure_reason", "unmeasured")))
         for chunk in damaged:
             chunk.unlink()
         if damaged:

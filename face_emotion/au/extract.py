@@ -145,6 +145,7 @@ def extract(manifest: pd.DataFrame, params: AuParams, compute: ComputeParams, ca
     for column in (*AU_COLUMNS, "confidence"):
         if column not in measured:
             measured[column] = float("nan")
+    measured["unmeasured"] = measured["unmeasured"].fillna("") if "unmeasured" in measured else ""
     measured["backend"] = params.backend
     measured["backend_version"] = version
     table = pd.concat([images, measured], axis=1)

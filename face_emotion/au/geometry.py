@@ -21,6 +21,48 @@ UPPER_LIP_TOP, SUBNASALE, UPPER_INNER_LIP, LOWER_INNER_LIP = 0, 2, 13, 14
 RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM = 61, 291, 17
 NOSE_TIP, CHIN = 1, 152
 
+REGIONS: dict[str, tuple[int, ...]] = {
+    "eyes": (RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_LID_UPPER, RIGHT_LID_LOWER, LEFT_EYE_OUTER, LEFT_EYE_INNER,
+             LEFT_LID_UPPER, LEFT_LID_LOWER),
+    "brows": (RIGHT_BROW_INNER, LEFT_BROW_INNER, RIGHT_BROW_OUTER, LEFT_BROW_OUTER),
+    "cheeks": (RIGHT_CHEEK, LEFT_CHEEK),
+    "nose": (RIGHT_ALA, LEFT_ALA, SUBNASALE, NOSE_TIP),
+    "mouth": (UPPER_LIP_TOP, UPPER_INNER_LIP, LOWER_INNER_LIP, RIGHT_MOUTH_CORNER, LEFT_MOUTH_CORNER, LOWER_LIP_BOTTOM),
+    "chin": (CHIN,),
+}
+"""The landmarks of each face region the measurements rest on."""
+RESTS_ON: dict[str, tuple[str, ...]] = {
+    "AU01_r": ("brows",), "AU02_r": ("brows",), "AU04_r": ("brows",), "AU05_r": ("eyes",), "AU06_r": ("eyes",),
+    "AU07_r": ("eyes",), "AU09_r": ("nose",), "AU10_r": ("nose", "mouth"), "AU12_r": ("mouth",), "AU14_r": ("mouth",),
+    "AU15_r": ("mouth",), "AU17_r": ("mouth", "chin"), "AU20_r": ("mouth",), "AU23_r": ("mouth",), "AU25_r": ("mouth",),
+    "AU26_r": ("mouth",), "AU45_r": ("eyes",),
+    "lm_inner_brow_height": ("brows",), "lm_outer_brow_height": ("brows",), "lm_brow_slant": ("brows",),
+    "lm_brow_gap": ("brows",), "lm_eye_opening": ("eyes",), "lm_lower_lid_raise": ("eyes",), "lm_cheek_lift": ("cheeks",),
+    "lm_nose_lift": ("nose",), "lm_upper_lip_lift": ("nose", "mouth"), "lm_corner_lift": ("mouth",),
+    "lm_corner_depression": ("mouth",), "lm_lip_narrowing": ("mouth",), "lm_lip_gap": ("mouth",),
+    "lm_chin_raise": ("mouth", "chin"), "lm_mouth_width": ("mouth",), "lm_head_turn": ("nose",),
+    "lm_head_pitch": ("nose",),
+}
+"""The regions each AU and landmark measurement is read from, besides the eyes every measurement is framed by (an
+AU26 jaw drop shows in the mouth's opening; AU17's chin raiser is the chin itself)."""
+OUTSIDE_TOLERANCE = 0.1
+"""A region is outside the image when one of its landmarks lies more than this many inter-ocular distances past the
+image's edge. The landmarker places points a little past an edge from the face around them (the chin of about half
+of FER2013's crops); a chin a tenth of the eye distance or more below the crop (about 15 % of them) is a guess."""
+
+
+def regions_outside(points: np.ndarray, width: int, height: int) -> list[str]:
+    """The regions of a face whose landmarks (``points``: (478, 2) in the image's pixels) lie outside the
+    ``width`` x ``height`` image, beyond OUTSIDE_TOLERANCE."""
+    ocular = float(np.linalg.norm(points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER]))
+    beyond = np.maximum.reduce([-points[:, 0], points[:, 0] - width, -points[:, 1], points[:, 1] - height])
+    return [region for region, marks in REGIONS.items() if beyond[list(marks)].max() > OUTSIDE_TOLERANCE * ocular]
+
+
+def resting_on(regions: list[str]) -> list[str]:
+    """The AU-table columns read from any of ``regions`` (every column, when the eyes are among them)."""
+    return [column for column, needs in RESTS_ON.items() if set(regions) & {"eyes", *needs}]
+
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:
     """(n, 2) landmark positions with the outer eye corners at (0, 0) and (1, 0); y points down the face."""

@@ -47,9 +47,9 @@ closed mouth 0, lips a quarter of the eye distance apart 5)."""
 
 def fitted_scale(column: str, values: np.ndarray, labels: np.ndarray) -> LandmarkScale:
     """A landmark measurement's scale fitted on training faces: ``rest`` the median of the neutral ones, ``full`` the
-    99th percentile of all."""
-    return LandmarkScale(column, rest=round(float(np.median(values[labels == "neutral"])), 4),
-                         full=round(float(np.percentile(values, 99)), 4))
+    99th percentile of all (faces where it was not measured left out)."""
+    return LandmarkScale(column, rest=round(float(np.nanmedian(values[labels == "neutral"])), 4),
+                         full=round(float(np.nanpercentile(values, 99)), 4))
 
 
 def intensities(blendshapes: dict[str, float], shape: dict[str, float]) -> dict[str, float]:

@@ -37,14 +37,15 @@ def prototype_of(au: ActionUnit, classes: list[str]) -> list[str]:
 
 def scores(table: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
     """One row per AU (SCORE_COLUMNS) for an AU table: spread over its measured faces, prototype AUC on its
-    measured validation faces."""
+    measured validation faces (each AU on the faces where its region lies in the image)."""
     measured = table[table.success.astype(bool)]
     val = measured[measured.split == "val"]
     rows = []
     for au in ACTION_UNITS:
         emotions = prototype_of(au, classes)
-        positive = val.label.isin(emotions)
-        auc = (roc_auc_score(positive, val[au.column]) if emotions and 0 < positive.sum() < len(val) else np.nan)
+        known = val[val[au.column].notna()]
+        positive = known.label.isin(emotions)
+        auc = (roc_auc_score(positive, known[au.column]) if emotions and 0 < positive.sum() < len(known) else np.nan)
         rows.append({"au": au.column, "name": au.name, "prototype_of": ";".join(emotions),
                      "auc": round(float(auc), 3), "spread": round(float(measured[au.column].std(ddof=0)), 3)})
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)

@@ -88,8 +88,8 @@ class VideoMeasurer:
         faces = self._faces(self._plain, rgb, width)
         partners = mirrored.result() if mirrored is not None else []
         ids = self._tracks.ids(faces)
-        return [(face_id, face, mirror_averaged(face, mirror_partner(face, partners, width), self.params.mirror))
-                for face_id, face in zip(ids, faces, strict=True)]
+        return [(face_id, face, mirror_averaged(face, mirror_partner(face, partners, width), self.params.mirror,
+                                                (width, height))) for face_id, face in zip(ids, faces, strict=True)]
 
     def _faces(self, landmarker: object, rgb: np.ndarray, width: int) -> list[FoundFace]:
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)

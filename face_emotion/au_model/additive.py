@@ -70,7 +70,7 @@ class AdditiveModel(AuModel):
     def n_terms(self) -> int:
         return sum(any(any(v != 0 for v in per_class[j]) for per_class in self.shapes_) for j in range(len(self.knots_)))
 
-    def contributions(self, values: np.ndarray) -> np.ndarray:
+    def _contributions(self, values: np.ndarray) -> np.ndarray:
         return np.stack([curves(values[:, j], knots, [per_class[j] for per_class in self.shapes_])
                          for j, knots in enumerate(self.knots_)], axis=2)
 

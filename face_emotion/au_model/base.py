@@ -43,13 +43,14 @@ class AuModel:
 
     # fitting ----------------------------------------------------------------------------------------------------
     def fit(self, values: np.ndarray, labels: np.ndarray, features: list[str]) -> Self:
-        """Fit on ``values`` (n, features) of the named ``features`` and their emotion ``labels``; returns self."""
+        """Fit on ``values`` (n, features) of the named ``features`` and their emotion ``labels``; returns self. A
+        value not measured (NaN) is fitted as the feature's mean."""
         absent = [c for c in self.classes if c not in set(labels)]
         if absent:
             raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
-        scaler = StandardScaler().fit(values)
+        scaler = StandardScaler().fit(values)  # NaN (not measured) left out of each feature's mean and scale
         self.features_, self.mean_, self.scale_ = list(features), scaler.mean_.tolist(), scaler.scale_.tolist()
-        self._fit(values, labels)
+        self._fit(np.where(np.isnan(values), scaler.mean_, values), labels)
         return self
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
@@ -71,7 +72,17 @@ class AuModel:
         return (values - np.asarray(self.mean_)) / np.asarray(self.scale_)
 
     def contributions(self, values: np.ndarray) -> np.ndarray:
-        """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it."""
+        """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it. A value not
+        measured (NaN: read from a region outside the image) adds nothing."""
+        missing = np.isnan(values)
+        if not missing.any():
+            return self._contributions(values)
+        terms = self._contributions(np.where(missing, np.asarray(self.mean_), values))
+        terms[np.broadcast_to(missing[:, None, :], terms.shape)] = 0.0
+        return terms
+
+    def _contributions(self, values: np.ndarray) -> np.ndarray:
+        """The family's terms for rows without NaN."""
         raise NotImplementedError
 
     def logits(self, values: np.ndarray) -> np.ndarray:

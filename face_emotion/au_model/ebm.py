@@ -151,7 +151,7 @@ class EbmModel(AuModel):
         second = np.where(terms.second >= 0, bins[:, np.maximum(terms.second, 0)], 0)
         return terms.scores[terms.offsets + bins[:, terms.first] * terms.stride + second]
 
-    def contributions(self, values: np.ndarray) -> np.ndarray:
+    def _contributions(self, values: np.ndarray) -> np.ndarray:
         """A feature's main term plus half of each pair term it is in (all of it, when the pair varies with it alone);
         ROWS_AT_ONCE rows at a time."""
         shares = self._lookup.shares

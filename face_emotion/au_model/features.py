@@ -16,6 +16,7 @@ from face_emotion.core.tables import (
     BLENDSHAPE_COLUMNS,
     GEOMETRY_COLUMNS,
     PAIR_SEPARATOR,
+    REGIONAL_COLUMNS,
     UPPER_FACE_BLENDSHAPE_COLUMNS,
     UPPER_FACE_COLUMNS,
     UPPER_FACE_GEOMETRY_COLUMNS,
@@ -43,7 +44,8 @@ assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet)), "FEATURE_SETS and 
 
 
 def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -> np.ndarray:
-    """The features of ``table`` as floats (pairs 'A*B' as products); a missing column or NaN value is a clear error."""
+    """The features of ``table`` as floats (pairs 'A*B' as products); NaN where a measured face's region lay outside
+    the image (REGIONAL_COLUMNS); a missing column, or NaN in another column, is a clear error."""
     columns = _source_columns(features, table.columns)
     return _combined(table[columns].to_numpy(dtype=float), columns, features,
                      lambda row: table.iloc[row].get("path", "?"))
@@ -82,7 +84,8 @@ def _combined(base: np.ndarray, columns: list[str], features: tuple[str, ...] | 
     for k, pair in enumerate(parts):
         if len(pair) > 1:
             values[:, k] = np.prod(base[:, pair], axis=1)
-    bad = np.isnan(values).any(axis=1)
+    may_be_empty = [all(part in REGIONAL_COLUMNS for part in f.split(PAIR_SEPARATOR)) for f in features]
+    bad = np.isnan(values[:, ~np.asarray(may_be_empty, dtype=bool)]).any(axis=1)
     if bad.any():
         raise UserError(f"AU table has {int(bad.sum())} measured rows with NaN features (first: {path_of(int(np.argmax(bad)))})")
     return values

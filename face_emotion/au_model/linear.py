@@ -48,5 +48,5 @@ class LinearModel(AuModel):
         coef, intercept = fit_logistic(self.standardise(values), labels, self.classes, self.params, self.seed)
         self.coef_, self.intercept_ = coef.tolist(), intercept.tolist()
 
-    def contributions(self, values: np.ndarray) -> np.ndarray:
+    def _contributions(self, values: np.ndarray) -> np.ndarray:
         return self.standardise(values)[:, None, :] * np.asarray(self.coef_)[None, :, :]

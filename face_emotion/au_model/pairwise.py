@@ -136,7 +136,7 @@ class PairwiseModel(AuModel):
         position = {feature: j for j, feature in enumerate(self.features_)}
         return [([position[f] for f in term["features"]], term_arrays(term)) for term in self.terms_]
 
-    def contributions(self, values: np.ndarray) -> np.ndarray:
+    def _contributions(self, values: np.ndarray) -> np.ndarray:
         out = np.zeros((len(values), len(self.classes), len(self.features_)))
         for columns, term in self._term_arrays:
             share = evaluate(term, values[:, columns]) / len(columns)

@@ -59,8 +59,11 @@ def usable(manifest: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
 
 # The AU table (extract_au's output) ------------------------------------------------------------------------------
 ID_COLUMNS = ["path", "label", "split"]
-STATUS_COLUMNS = ["success", "confidence", "failure_reason", "backend", "backend_version"]
-"""Then the 17 AU*_r intensities, then backend extras (MediaPipe: the bs_* blendshapes and lm_* landmark geometry)."""
+STATUS_COLUMNS = ["success", "confidence", "failure_reason", "unmeasured", "backend", "backend_version"]
+"""Then the 17 AU*_r intensities, then backend extras (MediaPipe: the bs_* blendshapes and lm_* landmark geometry).
+``unmeasured``: on a measured face, the columns left empty because the region they are read from lies outside the
+image, and why ('AU17_r lm_chin_raise: chin outside the image'); empty when every column is measured."""
+UNMEASURED_SEPARATOR = ": "
 AU_MAX = 5.0
 AU_COLUMNS: tuple[str, ...] = tuple(au.column for au in ACTION_UNITS)
 AU_PRESENCE_COLUMNS: tuple[str, ...] = tuple(column.removesuffix("_r") + "_c" for column in AU_COLUMNS)
@@ -123,6 +126,9 @@ movements: lowered inner brows and the V of a low brow slant are AU04, an eye op
 lip corners below the lip midline are AU15."""
 GEOMETRY_COLUMNS: tuple[str, ...] = tuple(GEOMETRY)
 GEOMETRY_DECIMALS = 5
+REGIONAL_COLUMNS: frozenset[str] = frozenset(AU_COLUMNS + GEOMETRY_COLUMNS)
+"""The columns read from one region of the face: empty (NaN) on a measured face where that region lies outside the
+image (``unmeasured`` names them); the AU models count such a value as no evidence."""
 
 COLUMN_DECIMALS: dict[str, int] = (dict.fromkeys(AU_COLUMNS, AU_DECIMALS) | dict.fromkeys(BLENDSHAPE_COLUMNS, BLENDSHAPE_DECIMALS)
                                    | dict.fromkeys(GEOMETRY_COLUMNS, GEOMETRY_DECIMALS))
@@ -154,7 +160,7 @@ AU_ROUTE = "au_route"
 au_model."""
 
 
-AU_TABLE_TEXT = ("failure_reason", "label")
+AU_TABLE_TEXT = ("failure_reason", "unmeasured", "label")
 
 
 def read_au_table(path: str | Path) -> pd.DataFrame:

@@ -111,7 +111,8 @@ def answers(paths: pd.Series, results: dict[str, ModelResult]) -> pd.DataFrame:
 
 
 def au_survival(unmasked: pd.DataFrame, masked: pd.DataFrame, au_columns: list[str]) -> pd.DataFrame:
-    """Per AU: the correlation of masked with unmasked intensities on faces measured both ways, and a verdict.
+    """Per AU: the correlation of masked with unmasked intensities on faces measured both ways (the AU too), and a
+    verdict.
 
     ``masked`` rows carry ``source_path``, the path of their unmasked original in ``unmasked``.
     """
@@ -119,8 +120,9 @@ def au_survival(unmasked: pd.DataFrame, masked: pd.DataFrame, au_columns: list[s
                                          suffixes=("_masked", ""), validate="one_to_one")
     rows = []
     for au in au_columns:
-        before, after = pairs[au], pairs[f"{au}_masked"]
-        r = float(np.corrcoef(before, after)[0, 1]) if len(pairs) > 2 and before.std() > 0 and after.std() > 0 else 0.0
+        both = pairs[[au, f"{au}_masked"]].dropna()  # where the AU's region lay in the image both times
+        before, after = both[au], both[f"{au}_masked"]
+        r = float(np.corrcoef(before, after)[0, 1]) if len(both) > 2 and before.std() > 0 and after.std() > 0 else 0.0
         rows.append({"au": au, "r": round(r, 3), "measurable": r >= MEASURABLE_R})
     return pd.DataFrame(rows)
 

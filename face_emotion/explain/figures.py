@@ -60,7 +60,7 @@ def shape_figure(model: AuModel, values: np.ndarray, target: str | Path) -> None
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
     styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 2, 5, 2))]  # the emotions told apart without colour too
     for ax, j in zip(axes.flat, strongest, strict=False):
-        low, high = np.percentile(values[:, j], [1, 99])
+        low, high = np.nanpercentile(values[:, j], [1, 99])
         grid = np.tile(np.asarray(model.mean_), (GRID, 1))
         grid[:, j] = np.linspace(low, high if high > low else low + 1, GRID)
         curves = model.contributions(grid)[:, :, j]

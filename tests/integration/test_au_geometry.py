@@ -8,10 +8,17 @@ import pytest
 from PIL import Image
 
 from face_emotion.au.backends.mediapipe import MediaPipeBackend, averaged, with_sides_swapped
-from face_emotion.au.geometry import eye_frame, measure
+from face_emotion.au.geometry import REGIONS, RESTS_ON, eye_frame, measure, regions_outside, resting_on
 from face_emotion.au.mapping import LANDMARK_SOURCES
 from face_emotion.core.facs import au_column
-from face_emotion.core.tables import GEOMETRY, GEOMETRY_COLUMNS, action_units_of, describe
+from face_emotion.core.tables import (
+    GEOMETRY,
+    GEOMETRY_COLUMNS,
+    REGIONAL_COLUMNS,
+    UNMEASURED_SEPARATOR,
+    action_units_of,
+    describe,
+)
 from face_emotion.data.images import read_image
 from tests.helpers import default_params, real_faces
 
@@ -28,7 +35,7 @@ def class_means(backend: MediaPipeBackend, label: str, count: int = 12) -> dict[
     rows = [backend.measure(str(path)) for path in real_faces("test", label, count)]
     measured = [row for row in rows if row["success"]]
     assert len(measured) >= count - 2
-    return {column: float(np.mean([row[column] for row in measured])) for column in GEOMETRY_COLUMNS}
+    return {column: float(np.nanmean([row[column] for row in measured])) for column in GEOMETRY_COLUMNS}
 
 
 def test_measurements_ignore_position_size_and_roll(backend):
@@ -73,7 +80,10 @@ def test_mirror_averaging_measures_a_face_and_its_mirror_image_alike():
         for image in images:
             row = mirroring.measure_image(image)
             assert row["success"]
-            assert mirroring.measure_image(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)) == with_sides_swapped(row)
+            flipped = mirroring.measure_image(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+            swapped = with_sides_swapped(row)
+            assert flipped.keys() == swapped.keys()
+            assert all(flipped[k] == swapped[k] or (np.isnan(flipped[k]) and np.isnan(swapped[k])) for k in flipped)
             assert row["bs_mouthSmileLeft"] != row["bs_mouthSmileRight"] or row["bs_mouthSmileLeft"] == 0
 
 
@@ -108,3 +118,35 @@ def test_measurements_that_read_both_ways_name_the_au_of_each_direction():
     assert describe("lm_inner_brow_height", falling=True) == "inner brow height, low (AU04 brow lowerer)"
     assert action_units_of("AU12_r", falling=True) == action_units_of("bs_browDownLeft", falling=True) == ()
     assert action_units_of("lm_mouth_width", falling=True) == action_units_of("AU06_r*AU12_r", falling=True) == ()
+
+
+def test_every_regional_column_names_the_regions_it_is_read_from():
+    assert set(RESTS_ON) == REGIONAL_COLUMNS and set(REGIONS) >= {r for needs in RESTS_ON.values() for r in needs}
+    assert resting_on(["chin"]) == ["AU17_r", "lm_chin_raise"] and resting_on([]) == []
+    assert set(resting_on(["eyes"])) == REGIONAL_COLUMNS
+
+
+def test_a_region_is_outside_only_beyond_the_tolerance():
+    """Landmarks a little past the edge are the landmarker's reading of the face around them; a chin a fifth of the
+    eye distance below the image is not."""
+    points = np.full((478, 2), 24.0)
+    points[[33, 263]] = [[14.0, 20.0], [34.0, 20.0]]  # outer eye corners 20 px apart
+    points[152] = [24.0, 48.0 + 0.05 * 20]
+    assert regions_outside(points, 48, 48) == []
+    points[152] = [24.0, 48.0 + 0.2 * 20]
+    points[55] = [-0.2 * 20, 10.0]
+    assert regions_outside(points, 48, 48) == ["brows", "chin"]
+
+
+def test_a_crop_that_cuts_the_chin_leaves_the_chin_s_columns_empty_with_the_reason(backend):
+    """The bad input of a face cut by its crop: what is read from the chin is empty, not guessed, and ``unmeasured``
+    says so; what the image shows is measured as in the whole crop (the brows, to the measurement's precision)."""
+    whole_crops = [read_image(str(p)) for p in real_faces("test", "happy", 6)]
+    whole = [(image, backend.measure_image(image)) for image in whole_crops]
+    image, row = next((image, row) for image, row in whole if row["success"] and not row["unmeasured"])
+    cut = backend.measure_image(image.crop((0, 0, image.width, image.height - 10)))
+    assert cut["success"] and "chin" in cut["unmeasured"].split(UNMEASURED_SEPARATOR)[1]
+    empty = cut["unmeasured"].split(UNMEASURED_SEPARATOR)[0].split()
+    assert {"AU17_r", "lm_chin_raise"} <= set(empty) and all(np.isnan(cut[c]) for c in empty)
+    assert all(np.isfinite(cut[c]) for c in REGIONAL_COLUMNS - set(empty))
+    assert cut["lm_inner_brow_height"] == pytest.approx(row["lm_inner_brow_height"], abs=0.05)

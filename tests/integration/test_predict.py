@@ -20,8 +20,9 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend, face_finder
 from face_emotion.cli import main
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
-from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM
+from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM, UNMEASURED_SEPARATOR
 from face_emotion.data.faces import decode_faces
+from face_emotion.data.images import read_image
 from face_emotion.data.masking import apply_mask, draw_look
 from face_emotion.explain.reasons import MOUTH_HIDDEN
 from face_emotion.predict import load_predictor, predict_files
@@ -297,19 +298,31 @@ def test_a_file_name_that_is_not_utf8_is_written_escaped_and_the_run_kept(au_mod
 @pytest.mark.parametrize("model", ["au", "cnn"])
 def test_aus_adds_openface_columns_for_every_face_of_photos_and_video_frames(au_model_dir, cnn_model_dir, tmp_path, model):
     """--aus: each face's AU01_r ... AU45_r (0-5) and AU.._c (present from intensity 1), for the group photo's five
-    faces, a FER2013 face and a video's frames, with the CNN too; empty where no face was measured."""
+    faces, a FER2013 face and a video's frames, with the CNN too; empty where no face was measured, and where the
+    region an AU is read from lies outside the image (a crop that cuts the chin: AU17), ``unmeasured`` saying why."""
     face = real_faces("test", "happy", 1)[0]
     (tmp_path / "text.jpg").write_text("not an image\n")
-    inputs = [GROUP_PHOTO, face, MEDIA / "WolfgangLanger_Pexels.mp4", MEDIA / "no_face.mp4", tmp_path / "text.jpg"]
+    cut = tmp_path / "chin_cut.png"
+    read_image(face).crop((0, 0, 48, 38)).save(cut)
+    inputs = [GROUP_PHOTO, face, MEDIA / "WolfgangLanger_Pexels.mp4", MEDIA / "no_face.mp4", tmp_path / "text.jpg",
+              cut]
     model_dir = au_model_dir if model == "au" else cnn_model_dir
     code, table = predict_media(model_dir, tmp_path, "--aus", "--frame-step", "48", *map(str, inputs))
     assert code == 0
     faces = table[table.emotion != ""]
     assert len(faces[faces.path == str(GROUP_PHOTO)]) == GROUP_FACES and faces.frame.notna().sum() >= 9
     intensities, presence = faces[list(AU_COLUMNS)], faces[list(AU_PRESENCE_COLUMNS)]
-    assert intensities.notna().all().all() and intensities.ge(0).all().all() and intensities.le(5).all().all()
-    assert (presence.to_numpy() == (intensities.to_numpy() >= AU_PRESENT_FROM)).all()
+    named = faces.unmeasured.str.split(UNMEASURED_SEPARATOR).str[0].str.split()
+    empty = pd.DataFrame([[column in columns for column in AU_COLUMNS] for columns in named], index=faces.index,
+                         columns=list(AU_COLUMNS))
+    assert (intensities.isna() == empty).all().all() and (presence.isna().to_numpy() == empty.to_numpy()).all()
+    assert intensities.ge(0).where(~empty, True).all().all() and intensities.le(5).where(~empty, True).all().all()
+    assert (presence.fillna(0).to_numpy() == (intensities.fillna(0).to_numpy() >= AU_PRESENT_FROM)).all()
     assert intensities.std().gt(0).sum() >= 10  # the faces differ: measured, not filled in
+    chin_cut = faces[faces.path == str(cut)].iloc[0]
+    assert np.isnan(chin_cut.AU17_r) and pd.isna(chin_cut.AU17_c) and np.isfinite(chin_cut.AU01_r)
+    assert chin_cut.unmeasured.endswith("chin outside the image") and "AU17_r" in chin_cut.unmeasured
+    assert (faces[faces.path == str(GROUP_PHOTO)].unmeasured == "").all()
     faceless = table[table.emotion == ""]
     assert set(faceless.path) == {str(MEDIA / "no_face.mp4"), str(tmp_path / "text.jpg")}
     assert faceless[[*AU_COLUMNS, *AU_PRESENCE_COLUMNS]].isna().all().all()
@@ -320,7 +333,7 @@ def test_aus_adds_openface_columns_for_every_face_of_photos_and_video_frames(au_
         assert [measured[c] for c in AU_COLUMNS] == pytest.approx([expected[c] for c in AU_COLUMNS], abs=0.01)
     (tmp_path / "plain").mkdir()
     _, plain = predict_media(model_dir, tmp_path / "plain", str(face))
-    assert not set(plain.columns) & {*AU_COLUMNS, *AU_PRESENCE_COLUMNS}
+    assert not set(plain.columns) & {*AU_COLUMNS, *AU_PRESENCE_COLUMNS, "unmeasured"}
 
 
 def test_a_video_gives_a_row_per_analysed_frame_and_a_timeline(au_model_dir, tmp_path):

@@ -13,7 +13,7 @@ from face_emotion.au_model.features import FEATURE_SETS, feature_matrix, feature
 from face_emotion.core.config import AboveMaskFeatureSet
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import HEAD_POSITIONS, UPPER_FACE_AUS
-from face_emotion.core.tables import AU_COLUMNS, NO_FACE, UPPER_FACE_COLUMNS, action_units_of
+from face_emotion.core.tables import AU_COLUMNS, BLENDSHAPE_COLUMNS, NO_FACE, UPPER_FACE_COLUMNS, action_units_of
 from tests.helpers import SYNTHETIC_CLASSES as CLASSES
 from tests.helpers import synthetic_au_table, synthetic_model_params
 
@@ -226,7 +226,6 @@ def test_every_feature_a_mask_leaves_visible_is_of_brows_eyes_cheeks_or_head():
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
-        (lambda t: t.assign(AU06_r=np.where(t.index == 5, np.nan, t.AU06_r)), "NaN features"),
         (lambda t: t.drop(columns="AU12_r"), r"no column 'AU12_r'"),
         (lambda t: t[t.label != "sad"], "class 'sad'"),
     ],
@@ -237,14 +236,42 @@ def test_bad_training_tables_fail_clearly(spoil, message, params):
         fit(params, spoil(synthetic_au_table()))
 
 
-def test_rows_as_dicts_give_the_tables_features_and_its_errors():
-    """predict reads its faces' rows as dicts: the same values (pairs as products) and the same one-line errors."""
+@FAMILIES
+def test_a_value_not_measured_adds_nothing_to_any_logit(params):
+    """AU06 read from a region outside the image (NaN): fitted as the feature's mean; on that face its term is 0,
+    every other term is the one the mean would give, and the terms still sum to the logits."""
     table = synthetic_au_table()
-    features = FEATURE_SETS["au17_pairs"]
+    table.loc[[5, 50], "AU06_r"] = np.nan
+    model = fit(params, table)
+    values = feature_matrix(table, model.features_)
+    terms, j = model.contributions(values), model.features_.index("AU06_r")
+    assert np.isfinite(terms).all() and (terms[[5, 50], :, j] == 0).all()
+    np.testing.assert_allclose(terms.sum(axis=2) + np.asarray(model.intercept_), model.logits(values), atol=1e-10)
+    filled = values.copy()
+    filled[[5, 50], j] = model.mean_[j]
+    np.testing.assert_allclose(np.delete(terms, j, axis=2), np.delete(model.contributions(filled), j, axis=2))
+    assert model.mean_[j] == pytest.approx(np.nanmean(values[:, j]))
+
+
+def test_nan_in_a_column_read_from_no_region_is_a_clear_error():
+    """Blendshapes are MediaPipe's outputs for the whole face, never left empty on a measured face: NaN is damage."""
+    table = synthetic_au_table().assign(**dict.fromkeys(BLENDSHAPE_COLUMNS, 0.1))
+    table.loc[5, "bs_cheekPuff"] = np.nan
+    with pytest.raises(UserError, match=r"1 measured rows with NaN features \(first: face_5.jpg\)"):
+        fit(dataclasses.replace(LINEAR, features="both"), table)
+
+
+def test_rows_as_dicts_give_the_tables_features_and_its_errors():
+    """predict reads its faces' rows as dicts: the same values (pairs as products, NaN where not measured) and the
+    same one-line errors."""
+    table = synthetic_au_table().assign(**dict.fromkeys(BLENDSHAPE_COLUMNS, 0.1))
+    table.loc[3, "AU06_r"] = np.nan
+    features = FEATURE_SETS["au17_pairs"] + FEATURE_SETS["blendshapes"]
     rows = table.to_dict("records")
     np.testing.assert_array_equal(feature_rows(rows, features), feature_matrix(table, features))
+    assert np.isnan(feature_rows(rows, features)[3, features.index("AU06_r*AU12_r")])
     assert feature_rows([], features).shape == (0, len(features))
-    rows[3] = {**rows[3], "AU06_r": float("nan")}
+    rows[3] = {**rows[3], "bs_cheekPuff": float("nan")}
     with pytest.raises(UserError, match=r"1 measured rows with NaN features \(first: "):
         feature_rows(rows, features)
     rows[3] = {k: v for k, v in rows[3].items() if k != "AU12_r"}

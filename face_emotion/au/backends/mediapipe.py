@@ -30,6 +30,7 @@ from face_emotion.core.tables import (
     BLENDSHAPES,
     COLUMN_DECIMALS,
     GEOMETRY_COLUMNS,
+    UNMEASURED_SEPARATOR,
 )
 from face_emotion.data.images import ImageRejected, read_image
 
@@ -49,11 +50,12 @@ SAME_FACE_OVERLAP = 0.3
 """Finds whose boxes overlap this much (intersection over union) are one face."""
 TRAINING_MAX_FACES = 3
 """Faces the pipeline's landmarker looks for in an image; it measures the most prominent."""
-TABLE_VERSION = 7
+TABLE_VERSION = 8
 """Bumped when what is measured from a face changes (2: the lm_* landmark geometry; 3: AUs to 0.01, blendshapes to
 0.001; 4: six more lm_* measurements; 5: a rescue pass for tight crops no view finds; 6: AU06, AU09 and AU23 from
 landmarks, three more lm_* measurements; 7: AU09 from the nose wings' lift, not their distance to the brows, which
-the brows' lowering (AU04) shortens as much); part of the cache key."""
+the brows' lowering (AU04) shortens as much; 8: columns read from a region outside the image left empty, with the
+reason in ``unmeasured``); part of the cache key."""
 
 
 def packaged_model_path() -> Path:
@@ -237,8 +239,10 @@ def found_faces(result: object, to_points: Callable[[np.ndarray], np.ndarray], w
     return sorted(faces, key=lambda face: -face.area)
 
 
-def measured(face: FoundFace | None) -> dict[str, object]:
-    """The AU-table row of one found face: AU intensities, the 52 blendshapes, the landmark geometry."""
+def measured(face: FoundFace | None, size: tuple[int, int]) -> dict[str, object]:
+    """The AU-table row of one found face in an image of ``size`` (width, height): AU intensities, the 52
+    blendshapes, the landmark geometry; the columns read from a region outside the image are empty (NaN), and
+    ``unmeasured`` says which and why."""
     if face is None:
         return {"success": False, "failure_reason": "no face found"}
     if not face.blendshapes:
@@ -247,18 +251,27 @@ def measured(face: FoundFace | None) -> dict[str, object]:
         shape = geometry.measure(face.landmarks)
     except ValueError as exc:
         return {"success": False, "failure_reason": f"landmarks unusable: {exc}"}
+    outside = geometry.regions_outside(face.points, *size)
+    if "eyes" in outside:
+        return {"success": False, "failure_reason": "eyes outside the image"}
     blendshape_columns = {f"bs_{name}": round(face.blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
-    return {"success": True, "failure_reason": "", **intensities(face.blendshapes, shape), **blendshape_columns,
-            **shape}
+    row = {"success": True, "failure_reason": "", "unmeasured": "", **intensities(face.blendshapes, shape),
+           **blendshape_columns, **shape}
+    if outside:
+        empty = geometry.resting_on(outside)
+        row |= dict.fromkeys(empty, math.nan)
+        row["unmeasured"] = f"{' '.join(empty)}{UNMEASURED_SEPARATOR}{' and '.join(outside)} outside the image"
+    return row
 
 
-def mirror_averaged(face: FoundFace | None, mirrored: FoundFace | None, mirror: bool) -> dict[str, object]:
-    """A face's row; with ``mirror``, averaged with that of the same face found in the mirror image (or either alone,
-    when only one of them is measured)."""
-    plain = measured(face)
+def mirror_averaged(face: FoundFace | None, mirrored: FoundFace | None, mirror: bool,
+                    size: tuple[int, int]) -> dict[str, object]:
+    """A face's row in an image of ``size``; with ``mirror``, averaged with that of the same face found in the mirror
+    image (or either alone, when only one of them is measured)."""
+    plain = measured(face, size)
     if not mirror:
         return plain
-    return averaged([row for row in (plain, with_sides_swapped(measured(mirrored))) if row["success"]]) or plain
+    return averaged([row for row in (plain, with_sides_swapped(measured(mirrored, size))) if row["success"]]) or plain
 
 
 def mirror_partner(face: FoundFace, mirrored: list[FoundFace], width: int) -> FoundFace | None:
@@ -380,9 +393,10 @@ class MediaPipeBackend(AuBackend):
         """AU intensities, the 52 blendshapes and the landmark geometry of the most prominent face in a decoded image;
         with ``au.mirror``, averaged with those of its mirror image (or either alone, when only one finds the face)."""
         if is_tight_crop(image):
-            return mirror_averaged(*self._crop_and_mirror(image), self.params.mirror)
+            return mirror_averaged(*self._crop_and_mirror(image), self.params.mirror, image.size)
         mirrored = self.faces(ImageOps.mirror(image)) if self.params.mirror else []
-        return mirror_averaged(next(iter(self.faces(image)), None), next(iter(mirrored), None), self.params.mirror)
+        return mirror_averaged(next(iter(self.faces(image)), None), next(iter(mirrored), None), self.params.mirror,
+                               image.size)
 
     def measure_faces(self, image: Image.Image) -> list[tuple[FoundFace | None, dict[str, object]]]:
         """Every face with its row, largest first (none found: an empty list). A tight crop is one face, measured as
@@ -390,11 +404,11 @@ class MediaPipeBackend(AuBackend):
         if is_tight_crop(image):
             face, mirrored_face = self._crop_and_mirror(image)
             return [] if face is None and mirrored_face is None else [
-                (face, mirror_averaged(face, mirrored_face, self.params.mirror))]
+                (face, mirror_averaged(face, mirrored_face, self.params.mirror, image.size))]
         plain = self.every_face(image)
         mirrored = self.every_face(ImageOps.mirror(image)) if self.params.mirror else []
-        return [(face, mirror_averaged(face, mirror_partner(face, mirrored, image.width), self.params.mirror))
-                for face in plain]
+        return [(face, mirror_averaged(face, mirror_partner(face, mirrored, image.width), self.params.mirror,
+                                       image.size)) for face in plain]
 
     def measure(self, path: str) -> dict[str, object]:
         """What measure_image gives for the image at ``path``, or the reason it cannot be read."""
@@ -417,9 +431,13 @@ def _other_side(column: str) -> str:
 
 
 def averaged(rows: list[dict[str, object]]) -> dict[str, object] | None:
-    """The mean of successful measurements of one face, each column to its own precision (None for no rows)."""
+    """The mean of successful measurements of one face, each column to its own precision, empty where any of them is
+    (``unmeasured`` says each reason once); None for no rows."""
     if not rows:
         return None
     first = rows[0]
-    return {column: round(math.fsum(float(row[column]) for row in rows) / len(rows), COLUMN_DECIMALS[column])
+    mean = {column: round(math.fsum(float(row[column]) for row in rows) / len(rows), COLUMN_DECIMALS[column])
             if column in COLUMN_DECIMALS else value for column, value in first.items()}
+    if "unmeasured" in first:
+        mean["unmeasured"] = "; ".join(dict.fromkeys(str(row["unmeasured"]) for row in rows if row["unmeasured"]))
+    return mean
