@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face_emotion.core.tables import GEOMETRY_COLUMNS, GEOMETRY_DECIMALS
+from face_emotion.core.tables import GEOMETRY_COLUMNS, GEOMETRY_DECIMALS, UNMEASURED_SEPARATOR
 
 # FaceLandmarker mesh indices; "right" is the subject's right (the image's left).
 RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_LID_UPPER, RIGHT_LID_LOWER = 33, 133, 159, 145
@@ -62,6 +62,21 @@ def regions_outside(points: np.ndarray, width: int, height: int) -> list[str]:
 def resting_on(regions: list[str]) -> list[str]:
     """The AU-table columns read from any of ``regions`` (every column, when the eyes are among them)."""
     return [column for column, needs in RESTS_ON.items() if set(regions) & {"eyes", *needs}]
+
+
+OUTSIDE = " outside the image"
+
+
+def unmeasured_text(regions: list[str]) -> str:
+    """The ``unmeasured`` entry of a face whose ``regions`` lie outside the image: 'AU17_r lm_chin_raise: chin
+    outside the image' ('' for none)."""
+    regions = [region for region in REGIONS if region in regions]
+    return f"{' '.join(resting_on(regions))}{UNMEASURED_SEPARATOR}{' and '.join(regions)}{OUTSIDE}" if regions else ""
+
+
+def regions_named(text: str) -> list[str]:
+    """The regions an ``unmeasured`` entry names (its inverse)."""
+    return text.split(UNMEASURED_SEPARATOR)[1].removesuffix(OUTSIDE).split(" and ") if text else []
 
 
 def eye_frame(landmarks: np.ndarray) -> np.ndarray:

@@ -8,7 +8,16 @@ import pytest
 from PIL import Image
 
 from face_emotion.au.backends.mediapipe import MediaPipeBackend, averaged, with_sides_swapped
-from face_emotion.au.geometry import REGIONS, RESTS_ON, eye_frame, measure, regions_outside, resting_on
+from face_emotion.au.geometry import (
+    REGIONS,
+    RESTS_ON,
+    eye_frame,
+    measure,
+    regions_named,
+    regions_outside,
+    resting_on,
+    unmeasured_text,
+)
 from face_emotion.au.mapping import LANDMARK_SOURCES
 from face_emotion.core.facs import au_column
 from face_emotion.core.tables import (
@@ -150,3 +159,14 @@ def test_a_crop_that_cuts_the_chin_leaves_the_chin_s_columns_empty_with_the_reas
     assert {"AU17_r", "lm_chin_raise"} <= set(empty) and all(np.isnan(cut[c]) for c in empty)
     assert all(np.isfinite(cut[c]) for c in REGIONAL_COLUMNS - set(empty))
     assert cut["lm_inner_brow_height"] == pytest.approx(row["lm_inner_brow_height"], abs=0.05)
+
+
+def test_a_face_and_its_mirror_image_leave_empty_what_either_could_not_see():
+    """The mirror view may place a landmark just past the tolerance where the plain view does not: the mean keeps
+    empty every column either left empty, and names every region."""
+    plain = {"success": True, "unmeasured": unmeasured_text(["chin"]), "AU12_r": 1.0, "AU17_r": np.nan}
+    mirrored = {"success": True, "unmeasured": unmeasured_text(["mouth", "chin"]), "AU12_r": np.nan, "AU17_r": np.nan}
+    mean = averaged([plain, mirrored])
+    assert mean["unmeasured"] == unmeasured_text(["mouth", "chin"]) and regions_named(mean["unmeasured"]) == ["mouth", "chin"]
+    assert np.isnan(mean["AU12_r"]) and np.isnan(mean["AU17_r"])
+    assert averaged([plain, {**plain, "unmeasured": "", "AU17_r": 2.0}])["unmeasured"] == unmeasured_text(["chin"])

@@ -30,7 +30,6 @@ from face_emotion.core.tables import (
     BLENDSHAPES,
     COLUMN_DECIMALS,
     GEOMETRY_COLUMNS,
-    UNMEASURED_SEPARATOR,
 )
 from face_emotion.data.images import ImageRejected, read_image
 
@@ -255,13 +254,9 @@ def measured(face: FoundFace | None, size: tuple[int, int]) -> dict[str, object]
     if "eyes" in outside:
         return {"success": False, "failure_reason": "eyes outside the image"}
     blendshape_columns = {f"bs_{name}": round(face.blendshapes.get(name, 0.0), BLENDSHAPE_DECIMALS) for name in BLENDSHAPES}
-    row = {"success": True, "failure_reason": "", "unmeasured": "", **intensities(face.blendshapes, shape),
-           **blendshape_columns, **shape}
-    if outside:
-        empty = geometry.resting_on(outside)
-        row |= dict.fromkeys(empty, math.nan)
-        row["unmeasured"] = f"{' '.join(empty)}{UNMEASURED_SEPARATOR}{' and '.join(outside)} outside the image"
-    return row
+    return {"success": True, "failure_reason": "", "unmeasured": geometry.unmeasured_text(outside),
+            **intensities(face.blendshapes, shape), **blendshape_columns, **shape,
+            **dict.fromkeys(geometry.resting_on(outside), math.nan)}
 
 
 def mirror_averaged(face: FoundFace | None, mirrored: FoundFace | None, mirror: bool,
@@ -432,12 +427,12 @@ def _other_side(column: str) -> str:
 
 def averaged(rows: list[dict[str, object]]) -> dict[str, object] | None:
     """The mean of successful measurements of one face, each column to its own precision, empty where any of them is
-    (``unmeasured`` says each reason once); None for no rows."""
+    (``unmeasured`` names every region outside the image in either); None for no rows."""
     if not rows:
         return None
     first = rows[0]
     mean = {column: round(math.fsum(float(row[column]) for row in rows) / len(rows), COLUMN_DECIMALS[column])
             if column in COLUMN_DECIMALS else value for column, value in first.items()}
     if "unmeasured" in first:
-        mean["unmeasured"] = "; ".join(dict.fromkeys(str(row["unmeasured"]) for row in rows if row["unmeasured"]))
+        mean["unmeasured"] = geometry.unmeasured_text([r for row in rows for r in geometry.regions_named(row["unmeasured"])])
     return mean
