@@ -33,26 +33,26 @@ class Level:
 
 def build_deck(levels: list[Level], practice: PracticeParams, classes: list[str], au: AuParams, folder: Path) -> Deck:
     """Each level's deck (``practice.faces_per_emotion`` faces per emotion, fewer where fewer qualify), its images
-    saved in ``folder``; a masked level leaves out the faces an earlier level shows unmasked. 'mixed' plays them all."""
+    saved in ``folder``; a test face is learnt once, whole or masked: the masked level draws first, since far fewer
+    faces teach with the mouth hidden, and the whole level leaves its faces out. 'mixed' plays them all."""
     deck = Deck(classes=list(classes), round_length=practice.round_length)
-    unmasked_cues: dict[str, list[Cue]] = {}
+    found = {level.name: candidates(level.model, level.table) for level in levels}
+    unmasked_cues = dict(zip(found["whole"].path, found["whole"].cues, strict=True)) if "whole" in found else {}
     """Test image -> its cues unmasked (the whole level's): what the mouth of its masked copy would show."""
     with ExitStack() as stack:
         drawer = stack.enter_context(_Drawer(au)) if isinstance(au, MediaPipeParams) else None
-        for level in levels:
+        for level in sorted(levels, key=lambda level: level.name != "masked"):
             shown = {face.source for face in deck.faces.values()}
-            found = candidates(level.model, level.table)
-            if level.name == "whole":
-                unmasked_cues = dict(zip(found.path, found.cues, strict=True))
-            found = found[~found.get("source_path", found.path).isin(shown)]
-            good = qualifying(found, practice.min_confidence)
+            level_found = found[level.name][~found[level.name].get("source_path", found[level.name].path).isin(shown)]
+            good = qualifying(level_found, practice.min_confidence)
             deck.levels[level.name] = []
             for emotion, faces in shuffled_by_emotion(good, classes, practice.seed).items():
                 taken = list(_take(faces, level, drawer, deck, folder, practice.faces_per_emotion, unmasked_cues))
                 deck.levels[level.name] += taken
                 if len(taken) < practice.faces_per_emotion:
                     deck.notes.append(_shortfall(level.name, emotion, len(taken), practice.faces_per_emotion,
-                                                 int((found.label == emotion).sum()), len(faces)))
+                                                 int((level_found.label == emotion).sum()), len(faces)))
+    deck.levels = {level.name: deck.levels[level.name] for level in levels}
     if len(levels) > 1:
         deck.levels["mixed"] = [face_id for level in levels for face_id in deck.levels[level.name]]
     return deck
