@@ -190,7 +190,9 @@ def profiles_section(inputs: ReportInputs) -> str:
     parts = ["<h2 id=profiles>What each emotion looks like to the AU model</h2>",
              "<p>The AU model gives each facial movement (FACS Action Unit) a weight per emotion: how much one standard "
              "deviation more of it moves the emotion's log-odds. Positive weights raise the emotion's odds, negative "
-             "weights lower them.</p>"]
+             "weights lower them. A measurement that reads both ways is named in the direction the face moves: "
+             "'inner brow height, low (AU04 brow lowerer)' is the brows lowering, with the sign of its weight "
+             "turned.</p>"]
     for emotion in inputs.classes:
         rows = inputs.profiles[inputs.profiles.emotion == emotion]
         raises = ", ".join(f"{r.description} ({r.coefficient:+.2f})" for r in rows[rows.direction == "raises"].itertuples())
@@ -201,13 +203,13 @@ def profiles_section(inputs: ReportInputs) -> str:
         if found:
             parts.append(f"<li><strong>FACS prototype:</strong> {escape(_au_list(found['prototype']))}; "
                          f"{found['hits']} of the {len(found['measurable'])} measurable ones are among the five "
-                         "strongest raisers.</li>")
+                         "strongest movements that raise it.</li>")
         elif emotion not in PROTOTYPES:
             parts.append("<li>FACS names no prototype for this emotion.</li>")
         parts.append("</ul>")
     if inputs.heatmap and inputs.heatmap.is_file():
         parts.append(f'<img class="plot" src="{_file_uri(inputs.heatmap)}" alt="Heatmap of the weight of each facial '
-                     'movement for each emotion; the same numbers as the lists above.">')
+                     'movement for each emotion; the lists above name a measurement read as a fall with its weight turned.">')
     if inputs.shapes and inputs.shapes.is_file():
         parts += ["<h3>How each movement moves the odds</h3><p>For the movements that matter most: each emotion's "
                   "log-odds along the movement's measured range, every other movement as on the average face.</p>",

@@ -106,7 +106,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
                   scores.to_markdown(index=False), ""]
     if paths.facs_agreement.is_file():
         agreement = json.loads(paths.facs_agreement.read_text())
-        lines += ["FACS agreement (prototype AUs among each emotion's five strongest positive terms):", "",
+        lines += ["FACS agreement (prototype AUs among each emotion's five strongest raising movements):", "",
                   pd.DataFrame([{"emotion": e, "measurable prototype AUs": str(a["measurable"]), "found": a["hits"]}
                                 for e, a in agreement.items()]).to_markdown(index=False), ""]
     if paths.practice_deck.is_file():
