@@ -250,7 +250,7 @@ SYNTHETIC_MODEL_OVERRIDES = {
     "pairwise": ["au_model=pairwise", "au_model.features=au17", "au_model.rounds=20", "au_model.learning_rate=0.3",
                  "au_model.class_weight=balanced"],
     "ebm": ["au_model=ebm", "au_model.features=au17", "au_model.interactions=2", "au_model.max_bins=16",
-            "au_model.outer_bags=1", "au_model.class_weight=balanced"],
+            "au_model.max_interaction_bins=16", "au_model.outer_bags=1", "au_model.class_weight=balanced"],
 }
 
 
