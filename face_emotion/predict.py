@@ -23,6 +23,7 @@ from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, face
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_rows
+from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
@@ -281,11 +282,17 @@ def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
 
 
 class CnnPredictor(_MediaPipePredictor):
-    """The CNN: each face found and cropped the way FER2013 faces look, then 48x48 grayscale."""
+    """The CNN: each face found and cropped the way FER2013 faces look, then 48x48 grayscale; a concept CNN's answers
+    come with the reasons its head reads from the concepts it sees."""
 
     def __init__(self, model_dir: Path, max_faces: int) -> None:
-        self.classes = cnn.check_role(model_dir, cnn.EMOTION_ROLE, "train_cnn")["classes"]
+        info = cnn.check_role(model_dir, cnn.EMOTION_ROLE, "train_cnn")
+        self.classes = info["classes"]
         self.model = cnn.load(model_dir)
+        self.concepts = self.head = None
+        if concept_model.is_concept_model(self.model):
+            self.concepts = concept_model.Concepts.from_info(info)
+            self.head = concept_model.head(self.model, self.concepts, self.classes, info["concept_set"])
         self.settings = face_finder()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
@@ -310,11 +317,27 @@ class CnnPredictor(_MediaPipePredictor):
             return []
         faces = np.stack([face for _, face, _, _ in located])[..., None].astype(np.float32)
         # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
-        both = np.asarray(self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]])))
-        probabilities = (both[: len(faces)] + both[len(faces):]) / 2
+        both = self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]]))
+        if self.head is None:
+            both = np.asarray(both)
+            probabilities, reasons = (both[: len(faces)] + both[len(faces):]) / 2, [""] * len(faces)
+        else:
+            concepts = np.asarray(both[concept_model.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
+            probabilities, reasons = self.reasons(concepts)
         return self.mark_masked([FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p,
-                                            reason=note, crop=crop, au_values=values)
-                                 for (box, crop, note, values), p in zip(located, probabilities, strict=True)])
+                                            reason=note, crop=crop, au_values=values, au_reasons=why)
+                                 for (box, crop, note, values), p, why
+                                 in zip(located, probabilities, reasons, strict=True)])
+
+    def reasons(self, concepts: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The concept CNN's probabilities from its (n, concepts) standardised concepts, and each answer's reasons:
+        the concepts that raise it most, as the AU model words them."""
+        probabilities, contributions = self.head.explained(self.concepts.in_units(concepts))
+        texts = []
+        for p, terms, low in zip(probabilities, contributions, concepts < 0, strict=True):
+            emotion = self.classes[int(p.argmax())]
+            texts.append(reason_text(emotion, float(p.max()), top_reasons(self.head, terms, low, emotion)))
+        return probabilities, texts
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
@@ -536,6 +559,6 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
     }
     for i, emotion in enumerate(predictor.classes):
         row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
-    if isinstance(predictor, AuPredictor):
+    if isinstance(predictor, AuPredictor) or predictor.head is not None:
         row["au_reasons"] = answer.au_reasons
     return row | au_columns(answer.au_values)

@@ -93,6 +93,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         if "val_masked_accuracy" in trained:
             lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
                       f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
+    lines += _concept_lines(paths)
     if paths.train_upper_face_au_model_metrics.is_file():
         trained = json.loads(paths.train_upper_face_au_model_metrics.read_text()).get(UPPER_FACE_AU_MODEL, {})
         if "val_accuracy" in trained:
@@ -114,6 +115,19 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         lines += ["Practice page: faces per emotion in each deck (whole: the AU model's, masked: the upper-face model's, "
                   "each answered as labelled for a prototype movement on the face):", "", counts.to_markdown(), ""]
     return lines
+
+
+def _concept_lines(paths: Paths) -> list[str]:
+    """The concept CNN's checks, where the run's CNN is one (cnn.concepts): fidelity, intervention, weakest concepts."""
+    checks = json.loads(paths.evaluate_metrics.read_text()).get("cnn_concepts") if paths.evaluate_metrics.is_file() else None
+    if not checks or not paths.concept_fidelity.is_file():
+        return []
+    weakest = pd.read_csv(paths.concept_fidelity).sort_values("r").head(5)
+    return [f"The CNN is a concept model: its answers come from a linear head on {len(pd.read_csv(paths.concept_fidelity))} "
+            f"predicted measurements. On the test faces with a measurement, concept fidelity (median Pearson r of "
+            f"the 17 AUs, predicted against measured) {checks['concept_fidelity']}; the head's accuracy "
+            f"{checks['head_accuracy']} from its predicted concepts, {checks['intervention_accuracy']} with the "
+            "measured ones in their place. Its five weakest concepts:", "", weakest.to_markdown(index=False), ""]
 
 
 def _benchmark_sections() -> list[str]:

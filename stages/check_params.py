@@ -18,12 +18,14 @@ from face_emotion.evaluation.teachable_machine import check_export, find_exports
 
 
 def check_features(params: Params) -> None:
-    """The AU models' feature sets name only columns the configured backend measures."""
+    """The AU models' feature sets and the CNN's concepts name only columns the configured backend measures."""
     backend = BACKENDS[params.au.backend]
     measured = {*AU_COLUMNS, *backend.extras}
     sets = [("au_model.features", params.au_model.features)]
-    if isinstance(params.data, FaceImageData):  # the masked-face model trains on masked face images only
+    if isinstance(params.data, FaceImageData):  # the masked-face model and the CNN train on face images only
         sets.append(("mask.au_features", params.mask.au_features))
+        if params.cnn.concepts is not None:
+            sets.append(("cnn.concepts", params.cnn.concepts))
     for key, feature_set in sets:
         missing = sorted(source_columns(feature_set) - measured)
         if missing:

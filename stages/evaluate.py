@@ -9,6 +9,7 @@ import pandas as pd
 
 from face_emotion import au_model
 from face_emotion.au_model.base import AuModel
+from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuTableData, Params
@@ -135,7 +136,7 @@ def main(params: Params, paths: Paths) -> None:
     others, sizes = face_models(params, paths)
     detector = load_detector(paths)
     test = usable(read_manifest(paths.manifest), "test")
-    faces, _ = load_face_cache(paths.faces, "test", classes)
+    faces, labels = load_face_cache(paths.faces, "test", classes)
     verdicts = said_masked(detector, faces)
     results = compare(test, faces, au_table, models, others, classes, verdicts)
     masked = {name: found for name in params.mask.test_sets()
@@ -151,8 +152,13 @@ def main(params: Params, paths: Paths) -> None:
                                           for n, r in found.results.items())]
         for name, result in confusions:
             write_csv(result.confusion, folder / f"{name}.csv")
-    write_json(headline(results, {name: found.results for name, found in masked.items()}, detection),
-               paths.evaluate_metrics)
+    numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
+    if (paths.cnn / cnn.MODEL_FILE).is_file() and concept_model.is_concept_model(model := cnn.load(paths.cnn)):
+        concepts = concept_model.Concepts.from_info(cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn"))
+        numbers["cnn_concepts"], fidelity = concept_model.concept_check(
+            model, concepts, faces, labels, concepts.targets(au_table, test.path.to_numpy()))
+        write_csv(fidelity, paths.concept_fidelity)
+    write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
     write_json({"models": details, "masked": summaries}, paths.comparison_details)
     write_csv(predictions, paths.predictions)

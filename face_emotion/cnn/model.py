@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from face_emotion.cnn.concepts import CONCEPTS_OUTPUT, EMOTION_OUTPUT, concept_outputs, is_concept_model
 from face_emotion.core.config import CnnParams
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import read_json
@@ -84,20 +85,29 @@ def _xception(x, params: CnnParams):
 BODIES = {"vgg": _vgg, "xception": _xception}
 
 
-def build_model(params: CnnParams, n_classes: int):  # -> keras.Model
-    """The configured architecture on (48, 48, 1) uint8-valued input (the model rescales), softmax over classes."""
+def build_model(params: CnnParams, n_classes: int, n_concepts: int = 0):  # -> keras.Model
+    """The configured architecture on (48, 48, 1) uint8-valued input (the model rescales), softmax over classes; with
+    ``n_concepts``, a concept layer of that many linear units between the body and the softmax, and two outputs
+    (emotion, concepts)."""
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=(FACE_SIZE, FACE_SIZE, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
     x = BODIES[params.arch](x, params)
-    outputs = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
-    return keras.Model(inputs, outputs, name=f"cnn_{params.arch}")
+    if not n_concepts:
+        outputs = layers.Dense(n_classes, activation="softmax", name=EMOTION_OUTPUT)(x)
+        return keras.Model(inputs, outputs, name=f"cnn_{params.arch}")
+    concepts = layers.Dense(n_concepts, name=CONCEPTS_OUTPUT)(x)
+    emotion = layers.Dense(n_classes, activation="softmax", name=EMOTION_OUTPUT)(concepts)
+    return keras.Model(inputs, {EMOTION_OUTPUT: emotion, CONCEPTS_OUTPUT: concepts}, name=f"concept_cnn_{params.arch}")
 
 
 def predict_proba(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> np.ndarray:
-    """Class probabilities for (n, 48, 48, 1) uint8 faces; with ``tta``, averaged with their mirror images."""
+    """Class probabilities for (n, 48, 48, 1) uint8 faces; with ``tta``, averaged with their mirror images (a
+    concept model's: from its averaged concepts)."""
+    if is_concept_model(model):
+        return concept_outputs(model, faces, batch_size, tta)[0]
     faces = faces.astype(np.float32)
     probabilities = model.predict(faces, batch_size=batch_size, verbose=0)
     if tta:
@@ -114,7 +124,7 @@ def load_keras(folder: str | Path, stage: str):  # -> keras.Model
     if not path.is_file():
         raise UserError(f"{path} not found: train it with 'dvc repro {stage}'")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        return keras.saving.load_model(path, safe_mode=True, compile=False)  # for predicting: no loss, no optimizer
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{path} is damaged or not a Keras model ({type(exc).__name__}): "
                         f"retrain it with 'dvc repro --force {stage}'") from None

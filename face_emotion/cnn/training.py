@@ -8,8 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from face_emotion.cnn.concepts import (
+    CONCEPTS_OUTPUT,
+    EMOTION_OUTPUT,
+    ConceptData,
+    concept_outputs,
+    masked_squared_error,
+)
 from face_emotion.cnn.model import build_model
 from face_emotion.core.config import CnnParams, MaskParams
+from face_emotion.core.errors import UserError
 from face_emotion.data.masking import mask_faces
 
 
@@ -46,28 +54,35 @@ def augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None
     return Sequential(steps, name="augment") if steps else None
 
 
-def masker(params: CnnParams, mask: MaskParams):  # -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None
+def masker(params: CnnParams, mask: MaskParams):  # -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None
     """A tf.data step masking a share ``params.mask_prob`` of a float32 batch (masks drawn from ``mask`` by a batch
-    seed), or None when masking is off."""
+    seed) and saying which faces it masked, or None when masking is off."""
     import tensorflow as tf
 
     if not params.mask_prob:
         return None
 
-    def draw(faces: np.ndarray, batch_seed: np.int64) -> np.ndarray:
+    def draw(faces: np.ndarray, batch_seed: np.int64) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(int(batch_seed) & 0xFFFFFFFFFFFFFFFF)
-        return mask_faces(faces, rng, params.mask_prob, mask.styles, mask.height_range())
+        masked = mask_faces(faces, rng, params.mask_prob, mask.styles, mask.height_range())
+        return masked, (masked != faces).reshape(len(faces), -1).any(axis=1)
 
     def apply(faces, batch_seed):
-        masked = tf.numpy_function(draw, [faces, batch_seed], tf.float32, stateful=False)
-        return tf.ensure_shape(masked, faces.shape)
+        masked, hidden = tf.numpy_function(draw, [faces, batch_seed], (tf.float32, tf.bool), stateful=False)
+        return tf.ensure_shape(masked, faces.shape), tf.ensure_shape(hidden, faces.shape[:1])
 
     return apply
 
 
-def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], params: CnnParams,
-             mask: MaskParams, seed: int):
-    """Shuffled, batched, masked and augmented on the fly and prefetched training data; batched validation data."""
+Targets = np.ndarray | dict[str, np.ndarray]
+"""What a model learns per face: class indices, or for the concept model {emotion: class indices, concepts:
+standardised measured concepts (NaN: none)}."""
+
+
+def datasets(train: tuple[np.ndarray, Targets], val: tuple[np.ndarray, Targets], params: CnnParams, mask: MaskParams,
+             seed: int, hidden_by_mask: np.ndarray | None = None):
+    """Shuffled, batched, masked and augmented on the fly and prefetched training data; batched validation data. A
+    face masked on the fly has no target for the concepts ``hidden_by_mask`` (a bool per concept)."""
     import tensorflow as tf
 
     augment = augmenter(params, seed)
@@ -77,7 +92,11 @@ def datasets(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.nda
         x, y = batch
         x = tf.cast(x, tf.float32)
         if add_masks is not None:
-            x = add_masks(x, batch_seed)
+            x, hidden = add_masks(x, batch_seed)
+            if hidden_by_mask is not None:
+                unseen = tf.logical_and(hidden[:, None], tf.constant(hidden_by_mask)[None, :])
+                y = {**y, CONCEPTS_OUTPUT: tf.where(unseen, tf.constant(np.nan, y[CONCEPTS_OUTPUT].dtype),
+                                                    y[CONCEPTS_OUTPUT])}
         return (augment(x, training=True) if augment is not None else x), y
 
     batches = (tf.data.Dataset.from_tensor_slices(train)
@@ -123,9 +142,11 @@ def _optimizer(params: CnnParams, steps_per_epoch: int):  # -> keras.optimizers.
 
 
 def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray, np.ndarray], n_classes: int,
-          params: CnnParams, mask: MaskParams, seed: int, live_dir: str | Path | None, threads: int):  # -> keras.Model
+          params: CnnParams, mask: MaskParams, seed: int, live_dir: str | Path | None, threads: int,
+          concepts: ConceptData | None = None):  # -> keras.Model
     """Fit with early stopping on validation loss (best epoch restored), seeded and deterministic; training faces
-    masked on the fly with ``params.mask_prob`` (masks from ``mask``);
+    masked on the fly with ``params.mask_prob`` (masks from ``mask``); with ``concepts`` (params.cnn.concepts), the
+    concept model (``params.concept_training``);
     per-epoch metrics via dvclive into ``live_dir`` (None: no log); ``threads`` for TensorFlow (0: available cores)."""
     import keras
     import tensorflow as tf
@@ -133,10 +154,20 @@ def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray,
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     configure_threads(threads)
-    model = build_model(params, n_classes)
+    model = build_model(params, n_classes, len(concepts.hidden_by_mask) if concepts else 0)
     steps = -(-len(train_data[0]) // params.batch_size)
-    model.compile(optimizer=_optimizer(params, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    train_ds, val_ds = datasets(train_data, val_data, params, mask, seed)
+    if concepts is None:
+        model.compile(optimizer=_optimizer(params, steps), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        train_ds, val_ds = datasets(train_data, val_data, params, mask, seed)
+    else:
+        emotion_weight = 0.0 if params.concept_training == "sequential" else 1.0
+        model.compile(optimizer=_optimizer(params, steps),
+                      loss={EMOTION_OUTPUT: "sparse_categorical_crossentropy", CONCEPTS_OUTPUT: masked_squared_error},
+                      loss_weights={EMOTION_OUTPUT: emotion_weight, CONCEPTS_OUTPUT: params.concept_weight},
+                      metrics={EMOTION_OUTPUT: ["accuracy"]})
+        train_ds, val_ds = datasets((train_data[0], concepts.targets(train_data[1], "train")),
+                                    (val_data[0], concepts.targets(val_data[1], "val")), params, mask, seed,
+                                    concepts.hidden_by_mask)
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience, restore_best_weights=True)]
     if params.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
@@ -145,10 +176,26 @@ def train(train_data: tuple[np.ndarray, np.ndarray], val_data: tuple[np.ndarray,
     fit = dict(validation_data=val_ds, epochs=params.epochs, class_weight=weights, shuffle=False, verbose=2)
     if live_dir is None:
         model.fit(train_ds, callbacks=callbacks, **fit)
-        return model
-    from dvclive import Live
-    from dvclive.keras import DVCLiveCallback
+    else:
+        from dvclive import Live
+        from dvclive.keras import DVCLiveCallback
 
-    with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
-        model.fit(train_ds, callbacks=[*callbacks, DVCLiveCallback(live=live)], **fit)
+        with Live(str(live_dir), dvcyaml=None, save_dvc_exp=False) as live:
+            model.fit(train_ds, callbacks=[*callbacks, DVCLiveCallback(live=live)], **fit)
+    if concepts is not None and params.concept_training == "sequential":
+        fit_head(model, train_data, seed)
     return model
+
+
+def fit_head(model, train_data: tuple[np.ndarray, np.ndarray], seed: int) -> None:
+    """The sequential concept model's head: multinomial logistic regression on the frozen concepts of the training
+    faces (unmasked), set as the model's emotion layer."""
+    from sklearn.linear_model import LogisticRegression
+
+    concepts = concept_outputs(model, train_data[0])[1]
+    fitted = LogisticRegression(max_iter=5000, random_state=seed).fit(concepts, train_data[1])
+    n_classes = len(model.get_layer(EMOTION_OUTPUT).get_weights()[1])
+    if len(fitted.classes_) != n_classes:
+        raise UserError(f"the training faces hold {len(fitted.classes_)} of the {n_classes} classes: cannot fit the "
+                        "concept model's head")
+    model.get_layer(EMOTION_OUTPUT).set_weights([fitted.coef_.T.astype(np.float32), fitted.intercept_.astype(np.float32)])

@@ -87,6 +87,8 @@ FeatureSet = Literal["au17", "au17_pairs", "blendshapes", "both", "au17_geometry
 """The AU-table columns an AU model reads (face_emotion.au_model.features defines each)."""
 AboveMaskFeatureSet = Literal["upper_face", "upper_face_geometry_blendshapes"]
 """The feature sets that name only what a mask leaves visible."""
+ConceptSet = Literal["au17", "au17_geometry"]
+"""The feature sets a concept-bottleneck CNN may predict: named measurements only (no products, no blendshapes)."""
 ClassWeight = Literal["balanced"] | None
 
 
@@ -310,10 +312,25 @@ class CnnParams:
     augment: AugmentParams
     mask_prob: Annotated[float, Range(0, 1)]
     """Share of training faces masked on the fly (mask.styles, mask.height); 0: none."""
+    concepts: ConceptSet | None
+    """null: the plain CNN; a feature set: a concept bottleneck, one unit per measurement of the set between the body
+    and a linear head, so that each answer is the sum of its concepts' terms (face_emotion.cnn.concepts)."""
+    concept_weight: Annotated[float, Range(0)]
+    """Weight of the concepts' loss (squared error against the measured values, standardised) beside the emotion's
+    cross-entropy."""
+    concept_training: Literal["joint", "sequential"]
+    """joint: body, concepts and head trained together; sequential: body and concepts on the concepts' loss alone,
+    then the head fitted on the frozen concepts."""
 
     def check(self, where: str) -> None:
         if self.arch == "vgg" and self.dense_units < 1:
             raise UserError(f"params: {where}.dense_units must be at least 1 for {where}.arch=vgg (its dense layer)")
+        if self.concepts is not None and self.class_weight is not None:
+            raise UserError(f"params: {where}.class_weight must be null with {where}.concepts (Keras weighs classes "
+                            "only for a model with one output)")
+        if self.concepts is not None and self.concept_training == "sequential" and self.concept_weight == 0:
+            raise UserError(f"params: {where}.concept_weight must be above 0 with {where}.concept_training=sequential "
+                            "(the concepts are then trained on their loss alone)")
 
 
 MaskStyle = Literal["surgical_pleated", "surgical_flat", "cloth", "respirator"]

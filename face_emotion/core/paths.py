@@ -151,6 +151,11 @@ class Paths:
         return self.evaluate / "comparison.json"
 
     @property
+    def concept_fidelity(self) -> Path:
+        """The concept CNN's concepts against the measured values on the test faces: per concept r and MAE."""
+        return self.evaluate / "concept_fidelity.csv"
+
+    @property
     def predictions(self) -> Path:
         """Every test face: each model's answer, unmasked and masked."""
         return self.evaluate / "predictions.csv"

@@ -65,3 +65,8 @@ def faces_by_path(path: str | Path, split: str) -> dict[str, np.ndarray]:
     """One split of the face cache as image path -> its 48x48 face."""
     faces, _, paths = _read_split(path, split)
     return dict(zip(paths.tolist(), faces, strict=True))
+
+
+def face_paths(path: str | Path, split: str) -> np.ndarray:
+    """The image path of each face of one split of the face cache, in its order."""
+    return _read_split(path, split)[2]

@@ -4,6 +4,8 @@ import io
 import json
 import re
 import shutil
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -189,6 +191,31 @@ def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy
     assert pd.notna(table.loc["first", "cnn_tta.accuracy"]) and pd.isna(table.loc["vgg", "cnn_tta.accuracy"])
     info = json.loads((load_paths(project_copy).cnn / "model_info.json").read_text())
     assert info["arch"] == "vgg" and info["classes"] == CLASSES and "preprocessing" in info
+
+
+def test_concept_cnn_joint_and_sequential_compare_in_exp_show_and_predict_gives_its_reasons(project_copy, tmp_path):
+    """`-S cnn.concepts=au17_geometry`, then `-S cnn.concept_training=sequential`: only the CNN retrains; its head is a
+    readable table, its concepts are checked against the measured AUs of the test faces, predict gives its reasons."""
+    result = run(["dvc", "exp", "run", "--name", "concepts", *QUICK, "-S", "cnn.concepts=au17_geometry"],
+                 cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+    paths = load_paths(project_copy)
+    head = pd.read_csv(paths.cnn / "coefficients.csv").set_index("emotion")
+    assert list(head.index) == CLASSES and "AU12 lip corner puller" in head.columns and len(head.columns) == 35
+    fidelity = pd.read_csv(paths.concept_fidelity)
+    assert list(fidelity.concept[:17]) == list(AU_COLUMNS) and fidelity.faces.max() > 0
+    result = run(["dvc", "exp", "run", "--name", "sequential", *QUICK, "-S", "cnn.concepts=au17_geometry",
+                  "-S", "cnn.concept_training=sequential"], cwd=project_copy)
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+    table = exp_show(project_copy).loc[["first", "concepts", "sequential"]]
+    assert list(table["cnn.concept_training"]) == ["joint", "joint", "sequential"]
+    for column in ("cnn_concepts.concept_fidelity", "cnn_concepts.intervention_accuracy", "cnn.val_concept_fidelity"):
+        assert table[column].iloc[1:].notna().all() and pd.isna(table.loc["first", column]), column
+    faces = sorted((project_copy / "faces" / "test" / "happy").glob("*.jpg"))[:3]
+    run([str(Path(sys.executable).parent / "face-emotion"), "predict", *map(str, faces), "--model", str(paths.cnn),
+         "--output", str(tmp_path / "out.csv")], cwd=project_copy)
+    rows = pd.read_csv(tmp_path / "out.csv")
+    assert len(rows) == 3 and rows.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()
 
 
 def test_compute_settings_rerun_nothing(quick_project, tmp_path):

@@ -141,6 +141,13 @@ def test_bad_override_gives_one_line(override):
         (lambda r: r["au"].update(rescue_confidence=-0.1), "au.rescue_confidence must be"),
         (lambda r: r["cnn"].update(mask_prob=1.5), r"cnn.mask_prob must be in \[0, 1\], got 1.5"),
         (lambda r: r["cnn"].update(mask_prob=-0.1), r"cnn.mask_prob must be in \[0, 1\]"),
+        (lambda r: r["cnn"].update(concepts="blendshapes"), r"unknown cnn.concepts 'blendshapes' \(known: au17, "),
+        (lambda r: r["cnn"].update(concept_weight=-1), "cnn.concept_weight must be at least 0"),
+        (lambda r: r["cnn"].update(concept_training="both"), "unknown cnn.concept_training 'both'"),
+        (lambda r: r["cnn"].update(concepts="au17", class_weight="balanced"),
+         "cnn.class_weight must be null with cnn.concepts"),
+        (lambda r: r["cnn"].update(concepts="au17", concept_training="sequential", concept_weight=0),
+         "cnn.concept_weight must be above 0 with cnn.concept_training=sequential"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r.update(logreg={}), "unknown key 'logreg'"),
     ],
@@ -190,6 +197,9 @@ def test_feature_sets_the_backend_cannot_measure_are_refused_before_any_stage():
         check_features(default_params("au=openface_csv"))
     with pytest.raises(UserError, match=r"mask.au_features=upper_face_geometry_blendshapes reads"):
         check_features(default_params("au=openface_csv", "au_model.features=au17_pairs"))
+    with pytest.raises(UserError, match=r"cnn.concepts=au17_geometry reads 'lm_"):
+        check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face",
+                                      "cnn.concepts=au17_geometry"))
     check_features(default_params("experiment=seed_reproduction"))  # an AU table: AUs only, no masked faces
     check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face"))
     check_features(default_params())

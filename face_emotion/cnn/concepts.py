@@ -1,0 +1,174 @@
+"""The concept-bottleneck CNN (``cnn.concepts``): the CNN's body, then a layer with one unit per named measurement (the
+concepts: AU intensities and landmark measurements, standardised), then a linear head per emotion on the concepts
+only. Each answer is the sum of its concepts' terms, read exactly like the linear AU model's (``head``).
+
+Training pulls each concept towards the same face's measured value (the AU table): a squared error on standardised
+values, left out where the face has no measurement, where its region lay outside the image, and, for a face masked on
+the fly, where the mask hides the concept's region."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
+from face_emotion.au_model.linear import LinearModel
+from face_emotion.core.config import ConceptSet, LinearModelParams
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_GEOMETRY_COLUMNS
+
+CONCEPTS_OUTPUT, EMOTION_OUTPUT = "concepts", "emotion"
+"""The concept model's two outputs (and layers)."""
+COEFFICIENTS_FILE = "coefficients.csv"
+"""Beside the concept model: its head, emotion x concept weights per standard deviation (as the AU model's)."""
+
+
+@dataclass(frozen=True)
+class Concepts:
+    """The concept set and its training standardisation: ``columns`` of the AU table, their ``mean`` and ``scale``
+    over the measured training faces."""
+
+    columns: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fitted(cls, train: pd.DataFrame, concepts: ConceptSet) -> Concepts:
+        """Mean and scale of each concept over the measured training rows of an AU table (empty values left out)."""
+        columns = list(FEATURE_SETS[concepts])
+        values = feature_matrix(train[train.success.astype(bool)], columns)
+        if not np.isfinite(values).any(axis=1).any():
+            raise UserError("the AU table has no measured training faces: the concept CNN has no targets")
+        scale = np.nanstd(values, axis=0)
+        return cls(columns, np.nanmean(values, axis=0), np.where(scale > 0, scale, 1.0))
+
+    @classmethod
+    def from_info(cls, info: dict) -> Concepts:
+        """The concepts a model_info.json records; a file without them is one clear error."""
+        try:
+            return cls(list(info["concepts"]), np.asarray(info["concept_mean"], float), np.asarray(info["concept_scale"], float))
+        except (KeyError, TypeError, ValueError):
+            raise UserError("the CNN's model_info.json names no concepts: retrain it with 'dvc repro train_cnn'") from None
+
+    def to_info(self) -> dict[str, object]:
+        return {"concepts": self.columns, "concept_mean": self.mean.round(6).tolist(),
+                "concept_scale": self.scale.round(6).tolist()}
+
+    def in_units(self, standardised: np.ndarray) -> np.ndarray:
+        """Standardised concepts in the AU table's units."""
+        return standardised * self.scale + self.mean
+
+    def hidden_by_mask(self) -> np.ndarray:
+        """Which concepts a mask over the lower face hides (every one outside the brows, lids, cheeks and head)."""
+        visible = {*UPPER_FACE_COLUMNS, *UPPER_FACE_GEOMETRY_COLUMNS}
+        return np.array([column not in visible for column in self.columns])
+
+    def targets(self, table: pd.DataFrame, paths: np.ndarray) -> np.ndarray:
+        """(n, concepts) standardised measured values of the faces at ``paths`` (the face cache's order); NaN where a
+        face has no measurement or a concept's region lay outside the image."""
+        measured = table[table.success.astype(bool)].drop_duplicates("path").set_index("path")
+        found = pd.Index(measured.index).get_indexer(paths)
+        values = np.full((len(paths), len(self.columns)), np.nan)
+        if (found >= 0).any():
+            values[found >= 0] = feature_matrix(measured.iloc[found[found >= 0]], self.columns)
+        return (values - self.mean) / self.scale
+
+
+@dataclass(frozen=True)
+class ConceptData:
+    """The concept model's targets: standardised measured concepts of the training and validation faces (NaN: none)
+    and which concepts a mask hides."""
+
+    train: np.ndarray
+    val: np.ndarray
+    hidden_by_mask: np.ndarray
+
+    def targets(self, labels: np.ndarray, split: str) -> dict[str, np.ndarray]:
+        return {EMOTION_OUTPUT: labels, CONCEPTS_OUTPUT: getattr(self, split).astype(np.float32)}
+
+
+def masked_squared_error(y_true, y_pred):  # (Tensor, Tensor) -> Tensor
+    """Per face, the mean squared error over the concepts with a target (NaN: none); 0 for a face without any."""
+    from keras import ops
+
+    known = ops.logical_not(ops.isnan(y_true))
+    error = ops.where(known, y_true - y_pred, ops.zeros_like(y_pred))
+    return ops.sum(ops.square(error), axis=-1) / ops.maximum(ops.sum(ops.cast(known, y_pred.dtype), axis=-1), 1.0)
+
+
+def is_concept_model(model) -> bool:
+    """Whether a loaded Keras model has the concept layer."""
+    return any(layer.name == CONCEPTS_OUTPUT for layer in model.layers)
+
+
+def head_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The linear head: (concepts, classes) weights and (classes,) biases."""
+    weights, bias = model.get_layer(EMOTION_OUTPUT).get_weights()
+    return np.asarray(weights, float), np.asarray(bias, float)
+
+
+def concept_outputs(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(n, classes) probabilities and (n, concepts) standardised concepts of (n, 48, 48, 1) faces; with ``tta`` the
+    concepts are averaged with the mirror image's, and the head answers from the average (its logits are then the
+    two logits' mean, so the reasons still sum to the answer)."""
+    concepts = _concepts(model, faces, batch_size)
+    if tta:
+        concepts = (concepts + _concepts(model, faces[:, :, ::-1], batch_size)) / 2
+    weights, bias = head_weights(model)
+    logits = concepts @ weights + bias
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True), concepts
+
+
+def _concepts(model, faces: np.ndarray, batch_size: int) -> np.ndarray:
+    outputs = model.predict(faces.astype(np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(outputs[CONCEPTS_OUTPUT], float)
+
+
+def head(model, concepts: Concepts, classes: list[str], concept_set: ConceptSet) -> LinearModel:
+    """The head as the linear AU model on the concepts in their measured units: the same logits, and its
+    contributions, reasons, profiles and coefficient table read as the AU model's do."""
+    weights, bias = head_weights(model)
+    params = LinearModelParams(kind="linear", features=concept_set, C=1.0, l1_ratio=0.0, class_weight=None)
+    linear = LinearModel(params, classes, seed=0)
+    linear.features_, linear.mean_, linear.scale_ = list(concepts.columns), concepts.mean.tolist(), concepts.scale.tolist()
+    linear.coef_, linear.intercept_ = weights.T.tolist(), bias.tolist()
+    return linear
+
+
+def fidelity(predicted: np.ndarray, measured: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """Per concept: Pearson r and mean absolute error (measured units) between predicted and measured values, over
+    the faces where both exist."""
+    rows = []
+    for j, column in enumerate(columns):
+        both = np.isfinite(predicted[:, j]) & np.isfinite(measured[:, j])
+        p, m = predicted[both, j], measured[both, j]
+        r = float(np.corrcoef(p, m)[0, 1]) if both.sum() > 2 and p.std() > 0 and m.std() > 0 else float("nan")
+        rows.append({"concept": column, "faces": int(both.sum()), "r": round(r, 4),
+                     "mae": round(float(np.abs(p - m).mean()), 4) if both.any() else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def median_au_r(scores: pd.DataFrame) -> float:
+    """The headline of concept fidelity: the median r over the AU concepts (a fidelity table's rows)."""
+    return round(float(scores[scores.concept.isin(AU_COLUMNS)].r.median()), 4)
+
+
+def concept_check(model, concepts: Concepts, faces: np.ndarray, labels: np.ndarray, targets: np.ndarray
+                  ) -> tuple[dict[str, float], pd.DataFrame]:
+    """Do the concepts mean what their names say? On faces with their class indices ``labels`` and standardised
+    measured ``targets``: the fidelity table, its headline (``concept_fidelity``), and the head's accuracy on the
+    faces with a measurement, from the predicted concepts and from the measured ones put in their place (a missing
+    value as the training mean: no evidence)."""
+    predicted = concept_outputs(model, faces)[1]
+    scores = fidelity(concepts.in_units(predicted), concepts.in_units(targets), concepts.columns)
+    weights, bias = head_weights(model)
+    measured = ~np.isnan(targets).all(axis=1)
+    from_measured = (np.nan_to_num(targets[measured]) @ weights + bias).argmax(axis=1)
+    from_predicted = (predicted[measured] @ weights + bias).argmax(axis=1)
+    headline = {"concept_fidelity": median_au_r(scores),
+                "head_accuracy": round(float(np.mean(from_predicted == labels[measured])), 4),
+                "intervention_accuracy": round(float(np.mean(from_measured == labels[measured])), 4)}
+    return headline, scores

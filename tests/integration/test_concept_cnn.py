@@ -1,0 +1,155 @@
+"""The concept-bottleneck CNN (cnn.concepts), trained for real on real faces with their real MediaPipe measurements as
+concept targets: its head is the linear AU model's arithmetic, masked faces lose the targets the mask hides, both
+training orders, reload, predict's reasons, and bad input."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from face_emotion.au.extract import extract
+from face_emotion.cnn import concepts as concept_model
+from face_emotion.cnn import model as cnn
+from face_emotion.cnn import training
+from face_emotion.core.errors import UserError
+from face_emotion.core.tables import UPPER_FACE_COLUMNS
+from face_emotion.data.faces import face_paths, load_face_cache, write_face_cache
+from face_emotion.data.manifest import build_manifest
+from face_emotion.predict import load_predictor, predict_files
+from tests.helpers import CLASSES, build_face_folder, default_params
+
+TINY = default_params("cnn.filters=[4,8]", "cnn.epochs=2", "cnn.batch_size=16", "cnn.patience=2",
+                      "cnn.concepts=au17_geometry", "cnn.concept_weight=0.5").cnn
+MASK = default_params().mask
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """The face cache and the AU table as prepare and extract_au write them, from 8 real faces per class and split."""
+    root = tmp_path_factory.mktemp("concepts")
+    params = default_params()
+    data = dataclasses.replace(params.data, root=str(build_face_folder(root / "faces", per_class=8)), val_fraction=0.25)
+    manifest = build_manifest(data, seed=0)
+    write_face_cache(manifest, root / "faces.npz")
+    table = extract(manifest, params.au, dataclasses.replace(params.compute, au_workers=1))
+    return root / "faces.npz", table
+
+
+def concept_data(project) -> tuple[concept_model.Concepts, concept_model.ConceptData]:
+    faces, table = project
+    concepts = concept_model.Concepts.fitted(table[table.split == "train"], TINY.concepts)
+    return concepts, concept_model.ConceptData(concepts.targets(table, face_paths(faces, "train")),
+                                               concepts.targets(table, face_paths(faces, "val")),
+                                               concepts.hidden_by_mask())
+
+
+def trained(project, params=TINY):
+    faces, _ = project
+    _, data = concept_data(project)
+    return training.train(load_face_cache(faces, "train", CLASSES), load_face_cache(faces, "val", CLASSES),
+                          len(CLASSES), params, MASK, 0, None, 1, data)
+
+
+def test_targets_are_the_measured_values_of_each_cached_face_standardised(project):
+    faces, table = project
+    concepts, data = concept_data(project)
+    assert concepts.columns[:17] == [c for c in table.columns if c.startswith("AU") and c.endswith("_r")]
+    paths = face_paths(faces, "train")
+    row = table.set_index("path").loc[paths[3]]
+    expected = (row[concepts.columns].to_numpy(float) - concepts.mean) / concepts.scale
+    assert np.allclose(data.train[3], expected, equal_nan=True)
+    measured = table[(table.split == "train") & table.success]
+    assert np.allclose(np.nanmean(concepts.targets(table, measured.path.to_numpy()), axis=0), 0, atol=1e-9)
+    unmeasured = concepts.targets(table, np.array(["nowhere.png"]))
+    assert np.isnan(unmeasured).all()  # a face without a measurement adds no concept loss
+
+
+def test_the_head_is_the_linear_au_model_on_the_concepts(project):
+    faces, _ = project
+    concepts, _ = concept_data(project)
+    model = trained(project)
+    test = load_face_cache(faces, "test", CLASSES)[0]
+    probabilities, standardised = concept_model.concept_outputs(model, test)
+    head = concept_model.head(model, concepts, CLASSES, TINY.concepts)
+    values = concepts.in_units(standardised)
+    assert np.allclose(head.predict_proba(values), probabilities, atol=1e-5)
+    weights, _ = concept_model.head_weights(model)
+    assert np.allclose(head.contributions(values), standardised[:, None, :] * weights.T[None], atol=1e-5)
+    assert np.allclose(cnn.predict_proba(model, test), probabilities, atol=1e-6)
+    mirrored = concept_model.concept_outputs(model, test[:, :, ::-1])[1]
+    flipped = concept_model.concept_outputs(model, test, tta=True)
+    assert np.allclose(flipped[1], (standardised + mirrored) / 2, atol=1e-6)  # the answer from the mean concepts
+    assert np.allclose(head.predict_proba(concepts.in_units(flipped[1])), flipped[0], atol=1e-5)
+
+
+def test_a_face_masked_on_the_fly_has_no_target_for_what_the_mask_hides(project):
+    faces, _ = project
+    concepts, data = concept_data(project)
+    train = load_face_cache(faces, "train", CLASSES)
+    targets = data.targets(train[1], "train")
+    hidden = concepts.hidden_by_mask()
+    assert not hidden[[concepts.columns.index(c) for c in UPPER_FACE_COLUMNS]].any()
+    assert hidden[concepts.columns.index("AU12_r")] and hidden[concepts.columns.index("lm_lip_gap")]
+    plain = dataclasses.replace(TINY, augment=dataclasses.replace(TINY.augment, flip=False, shift=0.0))
+    empty = np.isnan(targets[concept_model.CONCEPTS_OUTPUT]).sum(axis=0)
+    for mask_prob in (1.0, 0.0):
+        dataset, _ = training.datasets((train[0], targets), (train[0], targets), dataclasses.replace(
+            plain, mask_prob=mask_prob), MASK, 0, hidden)
+        seen = np.concatenate([y[concept_model.CONCEPTS_OUTPUT].numpy() for _, y in dataset])
+        assert len(seen) == len(train[0])
+        if mask_prob:
+            assert np.isnan(seen[:, hidden]).all()
+        assert (np.isnan(seen).sum(axis=0)[~hidden] == empty[~hidden]).all()  # the upper face keeps its targets
+        assert mask_prob or (np.isnan(seen).sum(axis=0) == empty).all()
+
+
+def test_missing_targets_add_no_loss():
+    import keras
+
+    y_true = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]], np.float32)
+    y_pred = np.array([[0.0, 100.0, 1.0], [5.0, 5.0, 5.0]], np.float32)
+    loss = keras.ops.convert_to_numpy(concept_model.masked_squared_error(y_true, y_pred))
+    assert np.allclose(loss, [(1 + 4) / 2, 0.0])
+
+
+def test_sequential_training_fits_the_head_on_the_frozen_concepts(project):
+    faces, _ = project
+    model = trained(project, dataclasses.replace(TINY, concept_training="sequential"))
+    train = load_face_cache(faces, "train", CLASSES)
+    standardised = concept_model.concept_outputs(model, train[0])[1]
+    expected = LogisticRegression(max_iter=5000, random_state=0).fit(standardised, train[1])
+    weights, bias = concept_model.head_weights(model)
+    assert np.allclose(weights, expected.coef_.T, atol=1e-5) and np.allclose(bias, expected.intercept_, atol=1e-5)
+
+
+def test_the_saved_concept_model_reloads_and_predict_gives_its_reasons(project, tmp_path):
+    faces, _ = project
+    concepts, _ = concept_data(project)
+    model = trained(project)
+    folder = tmp_path / "cnn"
+    folder.mkdir()
+    model.save(folder / cnn.MODEL_FILE)
+    (folder / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.EMOTION_ROLE, "classes": CLASSES,
+                                                    "concept_set": TINY.concepts, **concepts.to_info()}))
+    test = load_face_cache(faces, "test", CLASSES)[0]
+    assert np.allclose(cnn.predict_proba(cnn.load(folder), test), cnn.predict_proba(model, test), atol=1e-6)
+    rows = predict_files(load_predictor(folder), [Path(p) for p in face_paths(faces, "test")[:6]])
+    assert len(rows) == 6 and set(rows.emotion) <= set(CLASSES)
+    for row in rows.itertuples():
+        assert row.au_reasons.startswith(f"{row.emotion} ({row.confidence:.2f}): ")
+        named = row.au_reasons.split(": ", 1)[1]
+        assert any(word in named for word in ("AU", "brow", "eye", "lip", "cheek", "nose", "chin", "mouth", "head")) \
+            or named == "no AU raises it above the baseline", named
+
+
+def test_a_folder_without_concepts_or_a_table_without_them_is_one_line(project):
+    _, table = project
+    with pytest.raises(UserError, match="names no concepts"):
+        concept_model.Concepts.from_info({"role": cnn.EMOTION_ROLE, "classes": CLASSES})
+    with pytest.raises(UserError, match="AU table has no column 'lm_"):
+        concept_model.Concepts.fitted(table.drop(columns=["lm_brow_gap"]), "au17_geometry")
+    with pytest.raises(UserError, match="no measured training faces"):
+        concept_model.Concepts.fitted(table.assign(success=False), "au17")
