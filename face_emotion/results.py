@@ -105,11 +105,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         lines += [f"AU measurement checks (validation split; `au_validity`, the mean prototype AUC: "
                   f"{checks['au_validity']}; dead columns: {', '.join(checks['dead']) or 'none'}):", "",
                   scores.to_markdown(index=False), ""]
-    if paths.facs_agreement.is_file():
-        agreement = json.loads(paths.facs_agreement.read_text())
-        lines += ["FACS agreement (prototype AUs among each emotion's five strongest raising movements):", "",
-                  pd.DataFrame([{"emotion": e, "measurable prototype AUs": str(a["measurable"]), "found": a["hits"]}
-                                for e, a in agreement.items()]).to_markdown(index=False), ""]
+    lines += _agreement_lines(paths.facs_agreement, "FACS agreement")
     if paths.practice_deck.is_file():
         counts = pd.DataFrame(read_deck(paths.practice_deck)["counts"]).T.rename_axis("practice deck")
         lines += ["Practice page: faces per emotion in each deck (whole: the AU model's, masked: the upper-face model's, "
@@ -127,7 +123,18 @@ def _concept_lines(paths: Paths) -> list[str]:
             f"predicted measurements. On the test faces with a measurement, concept fidelity (median Pearson r of "
             f"the 17 AUs, predicted against measured) {checks['concept_fidelity']}; the head's accuracy "
             f"{checks['head_accuracy']} from its predicted concepts, {checks['intervention_accuracy']} with the "
-            "measured ones in their place. Its five weakest concepts:", "", weakest.to_markdown(index=False), ""]
+            "measured ones in their place. Its five weakest concepts:", "", weakest.to_markdown(index=False), "",
+            *_agreement_lines(paths.concept_facs_agreement, "FACS agreement of the concept CNN's head")]
+
+
+def _agreement_lines(path: Path, title: str) -> list[str]:
+    """A FACS agreement file as a table: per emotion its measurable prototype AUs and how many its top five show."""
+    if not path.is_file():
+        return []
+    agreement = json.loads(path.read_text())
+    return [f"{title} (prototype AUs among each emotion's five strongest raising movements):", "",
+            pd.DataFrame([{"emotion": e, "measurable prototype AUs": str(a["measurable"]), "found": a["hits"]}
+                          for e, a in agreement.items()]).to_markdown(index=False), ""]
 
 
 def _benchmark_sections() -> list[str]:

@@ -37,6 +37,7 @@ from face_emotion.evaluation.comparison import (
     headline,
 )
 from face_emotion.evaluation.teachable_machine import MODEL_FILE, find_exports, load_export
+from face_emotion.explain.profiles import agreement_score, facs_agreement
 
 
 class MaskedResults(NamedTuple):
@@ -129,6 +130,20 @@ def detector_verdicts(test: pd.DataFrame, unmasked: np.ndarray, masked: dict[str
     return verdicts
 
 
+def concept_checks(paths: Paths, model, faces: np.ndarray, labels: np.ndarray, test: pd.DataFrame,
+                   au_table: pd.DataFrame) -> dict[str, float]:
+    """The concept CNN's checks on the test faces (fidelity and intervention) and its head's FACS agreement, written
+    beside the comparison; their headline numbers."""
+    info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
+    concepts = concept_model.Concepts.from_info(info)
+    numbers, fidelity = concept_model.concept_check(model, concepts, faces, labels,
+                                                    concepts.targets(au_table, test.path.to_numpy()))
+    write_csv(fidelity, paths.concept_fidelity)
+    agreement = facs_agreement(concept_model.head(model, concepts, info["classes"], info["concept_set"]))
+    write_json(agreement, paths.concept_facs_agreement)
+    return {**numbers, "facs_agreement": agreement_score(agreement)}
+
+
 def main(params: Params, paths: Paths) -> None:
     classes = params.data.classes
     models = au_models(paths)
@@ -154,10 +169,7 @@ def main(params: Params, paths: Paths) -> None:
             write_csv(result.confusion, folder / f"{name}.csv")
     numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
     if (paths.cnn / cnn.MODEL_FILE).is_file() and concept_model.is_concept_model(model := cnn.load(paths.cnn)):
-        concepts = concept_model.Concepts.from_info(cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn"))
-        numbers["cnn_concepts"], fidelity = concept_model.concept_check(
-            model, concepts, faces, labels, concepts.targets(au_table, test.path.to_numpy()))
-        write_csv(fidelity, paths.concept_fidelity)
+        numbers["cnn_concepts"] = concept_checks(paths, model, faces, labels, test, au_table)
     write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
     write_json({"models": details, "masked": summaries}, paths.comparison_details)

@@ -156,6 +156,11 @@ class Paths:
         return self.evaluate / "concept_fidelity.csv"
 
     @property
+    def concept_facs_agreement(self) -> Path:
+        """The concept CNN's head: which FACS prototype AUs each emotion's five strongest raising concepts show."""
+        return self.evaluate / "concept_facs_agreement.json"
+
+    @property
     def predictions(self) -> Path:
         """Every test face: each model's answer, unmasked and masked."""
         return self.evaluate / "predictions.csv"

@@ -46,8 +46,11 @@ def exp_show(project) -> pd.DataFrame:
 def test_headline_metrics_for_every_model(quick_project):
     (workspace,) = json.loads(run(["dvc", "metrics", "show", "--json"], cwd=quick_project).stdout).values()
     headline = workspace["data"]["metrics/evaluate.json"]["data"]
-    assert set(headline) == {*MODELS, "mask_detector"}
+    assert set(headline) == {*MODELS, "mask_detector", "cnn_concepts"}
     assert set(headline.pop("mask_detector")) == {"masked_accuracy", "unseen_mask_accuracy"}
+    concepts = headline.pop("cnn_concepts")  # the default CNN is the concept model
+    assert set(concepts) == {"concept_fidelity", "head_accuracy", "intervention_accuracy", "facs_agreement"}
+    assert all(-1.0 <= value <= 1.0 for value in concepts.values())
     for scores in headline.values():
         assert set(scores) == {"accuracy", "macro_f1", "dedup_accuracy", "masked_accuracy", "unseen_mask_accuracy"}
         assert all(0.0 <= value <= 1.0 for value in scores.values())
@@ -193,29 +196,29 @@ def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy
     assert info["arch"] == "vgg" and info["classes"] == CLASSES and "preprocessing" in info
 
 
-def test_concept_cnn_joint_and_sequential_compare_in_exp_show_and_predict_gives_its_reasons(project_copy, tmp_path):
-    """`-S cnn.concepts=au17_geometry`, then `-S cnn.concept_training=sequential`: only the CNN retrains; its head is a
-    readable table, its concepts are checked against the measured AUs of the test faces, predict gives its reasons."""
-    result = run(["dvc", "exp", "run", "--name", "concepts", *QUICK, "-S", "cnn.concepts=au17_geometry"],
-                 cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_its_reasons(project_copy, tmp_path):
+    """The default CNN is the concept model (cnn.concepts=au17_geometry, joint): its head is a readable table, its
+    concepts are checked against the measured AUs of the test faces, predict gives its reasons. `-S
+    cnn.concept_training=sequential` and `-S cnn.concepts=null` (the plain CNN) retrain only the CNN."""
     paths = load_paths(project_copy)
     head = pd.read_csv(paths.cnn / "coefficients.csv").set_index("emotion")
     assert list(head.index) == CLASSES and "AU12 lip corner puller" in head.columns and len(head.columns) == 35
     fidelity = pd.read_csv(paths.concept_fidelity)
     assert list(fidelity.concept[:17]) == list(AU_COLUMNS) and fidelity.faces.max() > 0
-    result = run(["dvc", "exp", "run", "--name", "sequential", *QUICK, "-S", "cnn.concepts=au17_geometry",
-                  "-S", "cnn.concept_training=sequential"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
-    table = exp_show(project_copy).loc[["first", "concepts", "sequential"]]
-    assert list(table["cnn.concept_training"]) == ["joint", "joint", "sequential"]
-    for column in ("cnn_concepts.concept_fidelity", "cnn_concepts.intervention_accuracy", "cnn.val_concept_fidelity"):
-        assert table[column].iloc[1:].notna().all() and pd.isna(table.loc["first", column]), column
     faces = sorted((project_copy / "faces" / "test" / "happy").glob("*.jpg"))[:3]
     run([str(Path(sys.executable).parent / "face-emotion"), "predict", *map(str, faces), "--model", str(paths.cnn),
          "--output", str(tmp_path / "out.csv")], cwd=project_copy)
     rows = pd.read_csv(tmp_path / "out.csv")
     assert len(rows) == 3 and rows.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()
+    for name, override in (("sequential", "cnn.concept_training=sequential"), ("plain", "cnn.concepts=null")):
+        result = run(["dvc", "exp", "run", "--name", name, *QUICK, "-S", override], cwd=project_copy)
+        assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+    table = exp_show(project_copy).loc[["first", "sequential", "plain"]]
+    assert list(table["cnn.concept_training"]) == ["joint", "sequential", "joint"]
+    for column in ("cnn_concepts.concept_fidelity", "cnn_concepts.intervention_accuracy", "cnn_concepts.facs_agreement",
+                   "cnn.val_concept_fidelity"):
+        assert table[column].iloc[:2].notna().all() and pd.isna(table.loc["plain", column]), column
+    assert not (paths.cnn / "coefficients.csv").exists() and pd.notna(table.loc["plain", "cnn.accuracy"])
 
 
 def test_compute_settings_rerun_nothing(quick_project, tmp_path):
