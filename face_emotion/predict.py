@@ -124,6 +124,10 @@ MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, 
 """The note on an AU model's answer for a face the mask detector sees masked, where no masked-face AU model is."""
 ROUTED_NOTE = "lower face covered by a mask: answered by the masked-face AU model, from brows, eyes and cheeks"
 """The note on the masked-face AU model's answer."""
+CONCEPT_ROUTED_NOTE = "lower face covered by a mask: answered by the CNN's head of masked faces, from brows, eyes and cheeks"
+"""The note on a concept CNN's answer from its head of masked faces."""
+CONCEPT_MASKED_NOTE = "lower face covered by a mask: the CNN reads the mouth's concepts from the mask"
+"""The note on a concept CNN's answer for a face seen masked, where the model has no head of masked faces."""
 
 
 @dataclass(frozen=True)
@@ -289,10 +293,11 @@ class CnnPredictor(_MediaPipePredictor):
         info = cnn.check_role(model_dir, cnn.EMOTION_ROLE, "train_cnn")
         self.classes = info["classes"]
         self.model = cnn.load(model_dir)
-        self.concepts = self.head = None
+        self.concepts = self.head = self.masked_head = None
         if concept_model.is_concept_model(self.model):
             self.concepts = concept_model.Concepts.from_info(info)
             self.head = concept_model.head(self.model, self.concepts, self.classes, info["concept_set"])
+            self.masked_head = concept_model.masked_head_from_info(info)
         self.settings = face_finder()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
@@ -312,32 +317,36 @@ class CnnPredictor(_MediaPipePredictor):
         return [(face.box(), to_gray_face(image.crop(face.box())), "", {}) for face in backend.every_face(image)]
 
     def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
-        """The CNN's answer for each located face."""
+        """The CNN's answer for each located face; a concept CNN's with its reasons, from its head of masked faces
+        for a face the mask detector sees masked."""
         if not located:
             return []
         faces = np.stack([face for _, face, _, _ in located])[..., None].astype(np.float32)
         # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
         both = self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]]))
+        answers = self.mark_masked([FaceAnswer(box=box, reason=note, crop=crop, au_values=values)
+                                    for box, crop, note, values in located])
         if self.head is None:
             both = np.asarray(both)
-            probabilities, reasons = (both[: len(faces)] + both[len(faces):]) / 2, [""] * len(faces)
-        else:
-            concepts = np.asarray(both[concept_model.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
-            probabilities, reasons = self.reasons(concepts)
-        return self.mark_masked([FaceAnswer(box=box, emotion=self.classes[int(p.argmax())], probabilities=p,
-                                            reason=note, crop=crop, au_values=values, au_reasons=why)
-                                 for (box, crop, note, values), p, why
-                                 in zip(located, probabilities, reasons, strict=True)])
+            return [dataclasses.replace(answer, emotion=self.classes[int(p.argmax())], probabilities=p)
+                    for answer, p in zip(answers, (both[: len(faces)] + both[len(faces):]) / 2, strict=True)]
+        concepts = np.asarray(both[concept_model.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
+        return [self.explained(answer, row) for answer, row in zip(answers, concepts, strict=True)]
 
-    def reasons(self, concepts: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """The concept CNN's probabilities from its (n, concepts) standardised concepts, and each answer's reasons:
-        the concepts that raise it most, as the AU model words them."""
-        probabilities, contributions = self.head.explained(self.concepts.in_units(concepts))
-        texts = []
-        for p, terms, low in zip(probabilities, contributions, concepts < 0, strict=True):
-            emotion = self.classes[int(p.argmax())]
-            texts.append(reason_text(emotion, float(p.max()), top_reasons(self.head, terms, low, emotion)))
-        return probabilities, texts
+    def explained(self, answer: FaceAnswer, concepts: np.ndarray) -> FaceAnswer:
+        """A concept CNN's answer from one face's standardised concepts, with the concepts that raise it most as the
+        AU model words them; a face seen masked is answered by the head of masked faces where there is one."""
+        routed = bool(answer.masked) and self.masked_head is not None
+        head = self.masked_head if routed else self.head
+        values = (concept_model.visible_values(self.concepts, concepts[None]) if routed
+                  else self.concepts.in_units(concepts[None]))
+        probabilities, contributions = head.explained(values)
+        emotion = self.classes[int(probabilities[0].argmax())]
+        reasons = top_reasons(head, contributions[0], head.standardise(values)[0] < 0, emotion)
+        note = CONCEPT_ROUTED_NOTE if routed else CONCEPT_MASKED_NOTE if answer.masked else answer.reason
+        return dataclasses.replace(answer, emotion=emotion, probabilities=probabilities[0], reason=note,
+                                   au_reasons=reason_text(emotion, float(probabilities[0].max()), reasons)
+                                   + (MOUTH_HIDDEN if routed else ""))
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)

@@ -20,6 +20,8 @@ from face_emotion.core.tables import (
     AU_COLUMNS,
     AU_MODEL,
     AU_ROUTE,
+    CNN_ROUTE,
+    CNN_UPPER_FACE,
     UPPER_FACE_AU_MODEL,
     read_au_table,
     read_manifest,
@@ -73,8 +75,16 @@ def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dic
             sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL]
                                     + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
     if (paths.cnn / cnn.MODEL_FILE).is_file():
-        models.update(cnn_face_models(cnn.load(paths.cnn), params.data.classes, params.evaluate.tta))
+        model = cnn.load(paths.cnn)
+        models.update(cnn_face_models(model, params.data.classes, params.evaluate.tta))
+        info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
+        if (masked_head := concept_model.masked_head_from_info(info)) is not None:
+            concepts = concept_model.Concepts.from_info(info)
+            models[CNN_UPPER_FACE] = lambda faces: np.asarray(params.data.classes)[concept_model.masked_head_outputs(
+                model, masked_head, concepts, faces, tta=params.evaluate.tta).argmax(axis=1)]
         sizes.update(dict.fromkeys(models, size_mb(paths.cnn / cnn.MODEL_FILE)))
+        if CNN_UPPER_FACE in models and (paths.mask_detector / cnn.MODEL_FILE).is_file():
+            sizes[CNN_ROUTE] = round(sizes[CNN_UPPER_FACE] + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
     for folder in find_exports(paths.teachable_machine):
         export = load_export(folder)
         unknown = sorted(set(export.labels) - set(params.data.classes))

@@ -1,6 +1,7 @@
 """Stage train_cnn: the reference Keras CNN on raw 48x48 faces (a share masked on the fly), with per-epoch curves from
 dvclive; validation accuracy unmasked and under the test mask style, for choosing cnn.mask_prob. With cnn.concepts,
-the concept-bottleneck CNN, its head as a readable coefficient table and its concepts' fidelity on validation."""
+the concept-bottleneck CNN, its head as a readable coefficient table, its concepts' fidelity on validation, and a
+second head for masked faces on the concepts a mask leaves visible, fitted on masked copies of the training faces."""
 
 import numpy as np
 
@@ -62,6 +63,13 @@ def main(params: Params, paths: Paths) -> None:
         predicted = concept_model.concept_outputs(model, val[0])[1]
         scores = concept_model.fidelity(concepts.in_units(predicted), concepts.in_units(data.val), concepts.columns)
         metrics["val_concept_fidelity"] = concept_model.median_au_r(scores)
+        masked_train = mask_faces(train[0], np.random.default_rng(params.seed + 1), 1.0, params.mask.styles,
+                                  params.mask.height_range())
+        masked_head = concept_model.fit_masked_head(model, concepts, masked_train, train[1], classes,
+                                                    params.cnn.concepts, params.seed)
+        info[concept_model.MASKED_HEAD] = masked_head.to_dict()
+        answers = concept_model.masked_head_outputs(model, masked_head, concepts, masked_val).argmax(axis=1)
+        metrics["val_masked_head_accuracy"] = round(float(np.mean(answers == val[1])), 4)
     write_json(info, paths.cnn / INFO_FILE)
     write_json({"cnn": metrics}, paths.train_cnn_metrics)
     print(f"train_cnn: {model.count_params()} parameters, validation accuracy {val_accuracy:.4f}, "

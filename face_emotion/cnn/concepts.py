@@ -21,6 +21,8 @@ from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_
 
 CONCEPTS_OUTPUT, EMOTION_OUTPUT = "concepts", "emotion"
 """The concept model's two outputs (and layers)."""
+MASKED_HEAD = "masked_head"
+"""The key of model_info.json that holds the head of masked faces (a linear AU model's file, on upper-face concepts)."""
 COEFFICIENTS_FILE = "coefficients.csv"
 """Beside the concept model: its head, emotion x concept weights per standard deviation (as the AU model's)."""
 
@@ -53,8 +55,7 @@ class Concepts:
             raise UserError("the CNN's model_info.json names no concepts: retrain it with 'dvc repro train_cnn'") from None
 
     def to_info(self) -> dict[str, object]:
-        return {"concepts": self.columns, "concept_mean": self.mean.round(6).tolist(),
-                "concept_scale": self.scale.round(6).tolist()}
+        return {"concepts": self.columns, "concept_mean": self.mean.tolist(), "concept_scale": self.scale.tolist()}
 
     def in_units(self, standardised: np.ndarray) -> np.ndarray:
         """Standardised concepts in the AU table's units."""
@@ -127,12 +128,16 @@ def _concepts(model, faces: np.ndarray, batch_size: int) -> np.ndarray:
     return np.asarray(outputs[CONCEPTS_OUTPUT], float)
 
 
+def head_params(concept_set: ConceptSet) -> LinearModelParams:
+    """A head's params as a linear AU model's: logistic regression, l2 penalty with C=1 (scikit-learn's default)."""
+    return LinearModelParams(kind="linear", features=concept_set, C=1.0, l1_ratio=0.0, class_weight=None)
+
+
 def head(model, concepts: Concepts, classes: list[str], concept_set: ConceptSet) -> LinearModel:
     """The head as the linear AU model on the concepts in their measured units: the same logits, and its
     contributions, reasons, profiles and coefficient table read as the AU model's do."""
     weights, bias = head_weights(model)
-    params = LinearModelParams(kind="linear", features=concept_set, C=1.0, l1_ratio=0.0, class_weight=None)
-    linear = LinearModel(params, classes, seed=0)
+    linear = LinearModel(head_params(concept_set), classes, seed=0)
     linear.features_, linear.mean_, linear.scale_ = list(concepts.columns), concepts.mean.tolist(), concepts.scale.tolist()
     linear.coef_, linear.intercept_ = weights.T.tolist(), bias.tolist()
     return linear
@@ -172,3 +177,40 @@ def concept_check(model, concepts: Concepts, faces: np.ndarray, labels: np.ndarr
                 "head_accuracy": round(float(np.mean(from_predicted == labels[measured])), 4),
                 "intervention_accuracy": round(float(np.mean(from_measured == labels[measured])), 4)}
     return headline, scores
+
+
+def fit_masked_head(model, concepts: Concepts, masked_faces: np.ndarray, labels: np.ndarray, classes: list[str],
+                    concept_set: ConceptSet, seed: int) -> LinearModel:
+    """The head of masked faces: the linear AU model (logistic regression) on the concepts a mask leaves visible, as
+    the model sees them on masked training faces (``labels``: class indices)."""
+    values = visible_values(concepts, concept_outputs(model, masked_faces)[1])
+    names = np.asarray(classes)[labels]
+    visible = [column for column, hidden in zip(concepts.columns, concepts.hidden_by_mask(), strict=True) if not hidden]
+    return LinearModel(head_params(concept_set), classes, seed).fit(values, names, visible)
+
+
+def masked_head_from_info(info: dict) -> LinearModel | None:
+    """The head of masked faces a model_info.json holds (None: none); a damaged one is one clear error."""
+    if MASKED_HEAD not in info:
+        return None
+    data = info[MASKED_HEAD]
+    try:
+        model = LinearModel.from_dict(data, LinearModelParams(**data["params"]))
+        model.predict_proba(np.asarray([model.mean_]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"the CNN's model_info.json holds a damaged {MASKED_HEAD} ({type(exc).__name__}): retrain it "
+                        "with 'dvc repro train_cnn'") from None
+    return model
+
+
+def masked_head_outputs(model, masked_head: LinearModel, concepts: Concepts, faces: np.ndarray, batch_size: int = 256,
+                        tta: bool = False) -> np.ndarray:
+    """(n, classes) probabilities of the head of masked faces, from the visible concepts of (n, 48, 48, 1) faces
+    (with ``tta``, averaged with the mirror image's)."""
+    standardised = concept_outputs(model, faces, batch_size, tta)[1]
+    return masked_head.predict_proba(visible_values(concepts, standardised))
+
+
+def visible_values(concepts: Concepts, standardised: np.ndarray) -> np.ndarray:
+    """The concepts a mask leaves visible, in the AU table's units, from (n, concepts) standardised ones."""
+    return concepts.in_units(standardised)[:, ~concepts.hidden_by_mask()]

@@ -158,6 +158,11 @@ UPPER_FACE_AU_MODEL = "upper_face_au_model"
 AU_ROUTE = "au_route"
 """The AU models as predict uses them: each face to upper_face_au_model when the mask detector sees a mask, else to
 au_model."""
+CNN_UPPER_FACE = "cnn_upper_face"
+"""The concept CNN's head of masked faces (on the concepts a mask leaves visible), on every face."""
+CNN_ROUTE = "cnn_route"
+"""The concept CNN as predict uses it: each face to its head of masked faces when the mask detector sees a mask, else
+to its full head (cnn_tta with evaluate.tta)."""
 
 
 AU_TABLE_TEXT = ("failure_reason", "unmeasured", "label")

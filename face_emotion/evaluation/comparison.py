@@ -13,7 +13,7 @@ import pandas as pd
 from face_emotion import au_model
 from face_emotion.au_model.base import AuModel
 from face_emotion.cnn.model import predict_proba
-from face_emotion.core.tables import AU_MODEL, AU_ROUTE, NO_FACE, UPPER_FACE_AU_MODEL
+from face_emotion.core.tables import AU_MODEL, AU_ROUTE, CNN_ROUTE, CNN_UPPER_FACE, NO_FACE, UPPER_FACE_AU_MODEL
 from face_emotion.evaluation.scores import confusion_pairs, scores
 
 MEASURABLE_R = 0.5
@@ -72,17 +72,21 @@ def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, au_mo
             face_models: dict[str, FaceModel], classes: list[str], said_masked: np.ndarray | None = None
             ) -> dict[str, ModelResult]:
     """Every model on the same test images (manifest rows, decoded as ``faces``), the AU models first; with the mask
-    detector's verdict per face (``said_masked``) and both AU models, also the route between them (AU_ROUTE)."""
+    detector's verdict per face (``said_masked``) and both AU models, also the route between them (AU_ROUTE), and
+    with a concept CNN's head of masked faces, its route (CNN_ROUTE)."""
     results = {name: evaluate_au_model(test, au_table, model) for name, model in au_models.items()}
     if said_masked is not None and {AU_MODEL, UPPER_FACE_AU_MODEL} <= set(results):
         results[AU_ROUTE] = routed(test, results[AU_MODEL], results[UPPER_FACE_AU_MODEL], said_masked, classes)
     results.update({name: evaluate_face_model(test, faces, face_model, classes) for name, face_model in face_models.items()})
+    if said_masked is not None and CNN_UPPER_FACE in results:
+        whole = results["cnn_tta" if "cnn_tta" in results else "cnn"]
+        results[CNN_ROUTE] = routed(test, whole, results[CNN_UPPER_FACE], said_masked, classes)
     return results
 
 
 def routed(test: pd.DataFrame, unmasked: ModelResult, masked: ModelResult, said_masked: np.ndarray,
            classes: list[str]) -> ModelResult:
-    """The answers of ``masked`` (the masked-face AU model) for the faces the detector sees masked, of ``unmasked``
+    """The answers of ``masked`` (a model of masked faces) for the faces the detector sees masked, of ``unmasked``
     for the others; ``routed_masked`` counts the former."""
     predicted = np.where(said_masked, masked.confusion.predicted.to_numpy(), unmasked.confusion.predicted.to_numpy())
     result = _result(test, predicted, classes, 0.0)

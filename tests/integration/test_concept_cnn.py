@@ -15,10 +15,12 @@ from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import model as cnn
 from face_emotion.cnn import training
 from face_emotion.core.errors import UserError
-from face_emotion.core.tables import UPPER_FACE_COLUMNS
+from face_emotion.core.tables import UPPER_FACE_COLUMNS, describe
 from face_emotion.data.faces import face_paths, load_face_cache, write_face_cache
 from face_emotion.data.manifest import build_manifest
-from face_emotion.predict import load_predictor, predict_files
+from face_emotion.data.masking import mask_faces
+from face_emotion.explain.reasons import MOUTH_HIDDEN
+from face_emotion.predict import CONCEPT_ROUTED_NOTE, FaceAnswer, load_predictor, predict_files
 from tests.helpers import CLASSES, build_face_folder, default_params
 
 TINY = default_params("cnn.filters=[4,8]", "cnn.epochs=2", "cnn.batch_size=16", "cnn.patience=2",
@@ -51,6 +53,16 @@ def trained(project, params=TINY):
     _, data = concept_data(project)
     return training.train(load_face_cache(faces, "train", CLASSES), load_face_cache(faces, "val", CLASSES),
                           len(CLASSES), params, MASK, 0, None, 1, data)
+
+
+def save(model, concepts: concept_model.Concepts, folder: Path, masked_head=None) -> Path:
+    """The model folder train_cnn writes for a concept model."""
+    folder.mkdir()
+    model.save(folder / cnn.MODEL_FILE)
+    masked = {concept_model.MASKED_HEAD: masked_head.to_dict()} if masked_head is not None else {}
+    (folder / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.EMOTION_ROLE, "classes": CLASSES,
+                                                    "concept_set": TINY.concepts, **concepts.to_info(), **masked}))
+    return folder
 
 
 def test_targets_are_the_measured_values_of_each_cached_face_standardised(project):
@@ -129,11 +141,7 @@ def test_the_saved_concept_model_reloads_and_predict_gives_its_reasons(project, 
     faces, _ = project
     concepts, _ = concept_data(project)
     model = trained(project)
-    folder = tmp_path / "cnn"
-    folder.mkdir()
-    model.save(folder / cnn.MODEL_FILE)
-    (folder / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.EMOTION_ROLE, "classes": CLASSES,
-                                                    "concept_set": TINY.concepts, **concepts.to_info()}))
+    folder = save(model, concepts, tmp_path / "cnn")
     test = load_face_cache(faces, "test", CLASSES)[0]
     assert np.allclose(cnn.predict_proba(cnn.load(folder), test), cnn.predict_proba(model, test), atol=1e-6)
     rows = predict_files(load_predictor(folder), [Path(p) for p in face_paths(faces, "test")[:6]])
@@ -143,6 +151,38 @@ def test_the_saved_concept_model_reloads_and_predict_gives_its_reasons(project, 
         named = row.au_reasons.split(": ", 1)[1]
         assert any(word in named for word in ("AU", "brow", "eye", "lip", "cheek", "nose", "chin", "mouth", "head")) \
             or named == "no AU raises it above the baseline", named
+
+
+def test_masked_faces_are_answered_from_the_concepts_a_mask_leaves_visible(project, tmp_path):
+    """The head of masked faces reads only brows, lids, cheeks and head; predict routes a face the mask detector sees
+    masked to it, and its reasons end saying the mouth is hidden."""
+    faces, _ = project
+    concepts, _ = concept_data(project)
+    model = trained(project)
+    train = load_face_cache(faces, "train", CLASSES)
+    masked = mask_faces(train[0], np.random.default_rng(0), 1.0, MASK.styles, MASK.height_range())
+    masked_head = concept_model.fit_masked_head(model, concepts, masked, train[1], CLASSES, TINY.concepts, 0)
+    hidden = {c for c, h in zip(concepts.columns, concepts.hidden_by_mask(), strict=True) if h}
+    assert masked_head.features_ and not hidden & set(masked_head.features_)
+    assert set(masked_head.features_) >= set(UPPER_FACE_COLUMNS)
+    folder = save(model, concepts, tmp_path / "cnn", masked_head)
+    predictor = load_predictor(folder)
+    assert predictor.masked_head.to_dict() == masked_head.to_dict()
+    test = load_face_cache(faces, "test", CLASSES)[0][:4]
+    standardised = concept_model.concept_outputs(model, test, tta=True)[1]
+    expected = concept_model.masked_head_outputs(model, masked_head, concepts, test, tta=True)
+    for row, p in zip(standardised, expected, strict=True):
+        routed = predictor.explained(FaceAnswer(masked=True), row)
+        assert np.allclose(routed.probabilities, p, atol=1e-5) and routed.reason == CONCEPT_ROUTED_NOTE
+        assert routed.au_reasons.endswith(MOUTH_HIDDEN)
+        assert not any(describe(c) in routed.au_reasons for c in hidden)
+        whole = predictor.explained(FaceAnswer(masked=False), row)
+        assert np.allclose(whole.probabilities, predictor.head.predict_proba(concepts.in_units(row[None]))[0])
+    info = json.loads((folder / cnn.INFO_FILE).read_text())
+    info[concept_model.MASKED_HEAD]["coef"] = [[1.0]]
+    (folder / cnn.INFO_FILE).write_text(json.dumps(info))
+    with pytest.raises(UserError, match="holds a damaged masked_head"):
+        load_predictor(folder)
 
 
 def test_a_folder_without_concepts_or_a_table_without_them_is_one_line(project):

@@ -19,6 +19,8 @@ from face_emotion.core.tables import (
     AU_COLUMNS,
     AU_MODEL,
     AU_ROUTE,
+    CNN_ROUTE,
+    CNN_UPPER_FACE,
     UPPER_FACE_AU_MODEL,
     read_au_table,
     read_csv_with_text,
@@ -36,7 +38,7 @@ from tests.helpers import (
     video_clip_folder,
 )
 
-MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", "tm_classroom"}
+MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", CNN_UPPER_FACE, CNN_ROUTE, "tm_classroom"}
 
 
 def exp_show(project) -> pd.DataFrame:
