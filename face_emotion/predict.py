@@ -35,7 +35,7 @@ from face_emotion.data.images import ImageRejected, is_image_name, read_image, t
 from face_emotion.data.video import Frame, VideoRejected, ended_early, is_video_name, open_video, read_frames
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
 from face_emotion.explain.figures import timeline_figure
-from face_emotion.explain.reasons import MOUTH_HIDDEN, reason_text, top_reasons
+from face_emotion.explain.reasons import MOUTH_HIDDEN, reasoned
 
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 PARALLEL_FROM = 64
@@ -115,9 +115,9 @@ class FaceAnswer:
     """Whether the mask detector sees the lower face covered (None: not checked)."""
 
 
-CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, object]]
+CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, object], FoundFace | None]
 """A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its AU intensities (measured only
-when asked for: predict --aus)."""
+when asked for: predict --aus), the face MediaPipe found (None: a face crop it finds no face in), to draw on."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
@@ -188,6 +188,18 @@ class _MediaPipePredictor:
         """The answers with every pending measurement classified (all at once: much faster than one by one)."""
         return answers
 
+    def model_for(self, answer: FaceAnswer) -> AuModel | None:
+        """The readable model behind an answer's reasons (None: the answer has none)."""
+        return None
+
+    def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
+        """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
+        faces = [FaceToDraw(answer.face.points, f"{answer.emotion} ({float(np.max(answer.probabilities)):.2f})",
+                            region_reasons(model, answer.contributions))
+                 for answer in answers if answer.face is not None and answer.contributions is not None
+                 and (model := self.model_for(answer)) is not None]
+        return draw_reasons(image, faces) if faces else None
+
     def mark_masked(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
         """The answers with ``masked`` set for each face crop, by the mask detector (all at once)."""
         cropped = [i for i, answer in enumerate(answers) if answer.crop is not None]
@@ -250,26 +262,12 @@ class AuPredictor(_MediaPipePredictor):
             mine = [i for i in measured if self.model_for(answers[i]) is model]
             routed = model is not self.model
             rows = [answers[i].measurement or {} for i in mine]
-            values = feature_rows(rows, model.features_)
-            probabilities, contributions = model.explained(values)
-            below_average = model.standardise(values) < 0
-            au_values = [measured_aus(row) for row in rows]
-            for k, i in enumerate(mine):
-                emotion = self.classes[int(probabilities[k].argmax())]
-                reasons = top_reasons(model, contributions[k], below_average[k], emotion)
+            for i, row, found in zip(mine, rows, reasoned(model, feature_rows(rows, model.features_)), strict=True):
                 done[i] = dataclasses.replace(
-                    done[i], emotion=emotion, probabilities=probabilities[k], au_values=au_values[k],
+                    done[i], emotion=found.emotion, probabilities=found.probabilities, au_values=measured_aus(row),
                     reason=ROUTED_NOTE if routed else MASKED_NOTE if done[i].masked else "",
-                    au_reasons=reason_text(emotion, float(probabilities[k].max()), reasons) + (MOUTH_HIDDEN if routed else ""),
-                    contributions=contributions[k][self.classes.index(emotion)])
+                    au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), contributions=found.terms)
         return done
-
-    def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
-        """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
-        faces = [FaceToDraw(answer.face.points, f"{answer.emotion} ({float(np.max(answer.probabilities)):.2f})",
-                            region_reasons(self.model_for(answer), answer.contributions))
-                 for answer in answers if answer.face is not None and answer.contributions is not None]
-        return draw_reasons(image, faces) if faces else None
 
 
 def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
@@ -308,24 +306,24 @@ class CnnPredictor(_MediaPipePredictor):
         if is_tight_crop(image):  # the CNN's own input: answered even when MediaPipe finds no face in it
             whole = (0, 0, image.width, image.height)
             measured = backend.measure_faces(image) if aus else []
-            found = bool(measured) or (not aus and bool(backend.faces(image)))
-            values = measured_aus(measured[0][1]) if measured else {}
-            return [(whole, to_gray_face(image), "" if found else UNCONFIRMED_CROP, values)]
+            face = measured[0][0] if measured else None if aus else next(iter(backend.faces(image)), None)
+            note = "" if measured or face is not None else UNCONFIRMED_CROP
+            return [(whole, to_gray_face(image), note, measured_aus(measured[0][1]) if measured else {}, face)]
         if aus:
-            return [(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row))
+            return [(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row), face)
                     for face, row in backend.measure_faces(image)]
-        return [(face.box(), to_gray_face(image.crop(face.box())), "", {}) for face in backend.every_face(image)]
+        return [(face.box(), to_gray_face(image.crop(face.box())), "", {}, face) for face in backend.every_face(image)]
 
     def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
         """The CNN's answer for each located face; a concept CNN's with its reasons, from its head of masked faces
         for a face the mask detector sees masked."""
         if not located:
             return []
-        faces = np.stack([face for _, face, _, _ in located])[..., None].astype(np.float32)
+        faces = np.stack([crop for _, crop, _, _, _ in located])[..., None].astype(np.float32)
         # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
         both = self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]]))
-        answers = self.mark_masked([FaceAnswer(box=box, reason=note, crop=crop, au_values=values)
-                                    for box, crop, note, values in located])
+        answers = self.mark_masked([FaceAnswer(box=box, reason=note, crop=crop, au_values=values, face=face)
+                                    for box, crop, note, values, face in located])
         if self.head is None:
             both = np.asarray(both)
             return [dataclasses.replace(answer, emotion=self.classes[int(p.argmax())], probabilities=p)
@@ -336,22 +334,23 @@ class CnnPredictor(_MediaPipePredictor):
     def explained(self, answer: FaceAnswer, concepts: np.ndarray) -> FaceAnswer:
         """A concept CNN's answer from one face's standardised concepts, with the concepts that raise it most as the
         AU model words them; a face seen masked is answered by the head of masked faces where there is one."""
-        routed = bool(answer.masked) and self.masked_head is not None
-        head = self.masked_head if routed else self.head
+        head = self.model_for(answer)
+        routed = head is self.masked_head
         values = (concept_model.visible_values(self.concepts, concepts[None]) if routed
                   else self.concepts.in_units(concepts[None]))
-        probabilities, contributions = head.explained(values)
-        emotion = self.classes[int(probabilities[0].argmax())]
-        reasons = top_reasons(head, contributions[0], head.standardise(values)[0] < 0, emotion)
+        (found,) = reasoned(head, values)
         note = CONCEPT_ROUTED_NOTE if routed else CONCEPT_MASKED_NOTE if answer.masked else answer.reason
-        return dataclasses.replace(answer, emotion=emotion, probabilities=probabilities[0], reason=note,
-                                   au_reasons=reason_text(emotion, float(probabilities[0].max()), reasons)
-                                   + (MOUTH_HIDDEN if routed else ""))
+        return dataclasses.replace(answer, emotion=found.emotion, probabilities=found.probabilities, reason=note,
+                                   au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), contributions=found.terms)
+
+    def model_for(self, answer: FaceAnswer) -> AuModel | None:
+        """A concept CNN's head behind an answer: the head of masked faces for a face seen masked, if there is one."""
+        return self.masked_head if answer.masked and self.masked_head is not None else self.head
 
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
         image = Image.fromarray(frame.rgb)
-        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row))
+        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row), face)
                                for _, face, row in found])
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
 
@@ -379,8 +378,9 @@ def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_fa
 
 def check_annotate(folder: Path, predictor: AuPredictor | CnnPredictor) -> None:
     """A one-line UserError, before any prediction, unless the reasons can be drawn into ``folder``."""
-    if not isinstance(predictor, AuPredictor):
-        raise UserError("--annotate draws an AU model's reasons on the face: use it with an AU model folder")
+    if predictor.model_for(FaceAnswer()) is None:
+        raise UserError("--annotate draws an AU model's reasons on the face: use it with an AU model folder or a "
+                        "concept CNN's (cnn.concepts)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".annotate.", suffix=".tmp"):
@@ -481,7 +481,7 @@ def _image_rows(predictor: AuPredictor | CnnPredictor, path: Path, located: list
         answers = [FaceAnswer(reason=located)]
     else:
         answers = predictor.answer(located) or [FaceAnswer(reason="no face found")]  # type: ignore[arg-type]
-        if drawing is not None and isinstance(predictor, AuPredictor):
+        if drawing is not None:
             picture = predictor.drawing(read_image(path), answers)
             if picture is not None:
                 with atomic_path(drawing) as tmp:
@@ -522,7 +522,7 @@ def _video_rows(predictor: AuPredictor | CnnPredictor, path: Path, options: Pred
     if not rows:
         return [_row(predictor, path, FaceAnswer(reason="no frame could be decoded"))]
     table = smoothed(pd.DataFrame(rows), predictor.classes, options.smooth)
-    if timeline is not None and isinstance(predictor, AuPredictor):
+    if timeline is not None:
         _draw_timeline(table, predictor.classes, path, timeline)
     return table.to_dict("records")
 
@@ -568,6 +568,6 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
     }
     for i, emotion in enumerate(predictor.classes):
         row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
-    if isinstance(predictor, AuPredictor) or predictor.head is not None:
+    if predictor.model_for(answer) is not None:
         row["au_reasons"] = answer.au_reasons
     return row | au_columns(answer.au_values)

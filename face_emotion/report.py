@@ -67,6 +67,12 @@ class ReportInputs:
     au_montages: Path
     """<AU column>.png: the validation faces each AU measures highest and lowest (absent without face images)."""
     au_backend: str
+    cnn_reasons: dict[str, str]
+    """Test image path -> the concept CNN's answer and reasons (empty: the CNN is a plain one)."""
+    concept_fidelity: pd.DataFrame | None
+    """Per concept: r and MAE of the concept CNN's predicted against the measured values (None: a plain CNN)."""
+    concept_agreement: dict | None
+    """The concept CNN's head: FACS agreement per emotion."""
 
 
 def _data_uri(image: Image.Image, size: int = FACE_PIXELS) -> str:
@@ -245,8 +251,10 @@ def _face_figure(row: pd.Series, inputs: ReportInputs, other_models: list[str]) 
         masked = [f"{escape(name.removeprefix(f'{test_set}_'))}: {escape(str(v))}" for name, v in answers.items()
                   if name.startswith(f"{test_set}_")]
         lines.append(f"In a {escape(style)} mask: {', '.join(masked)}." if masked else "")
+    cnn = inputs.cnn_reasons.get(row.path)
     return (f'<figure class="face">{"".join(images)}<figcaption><div class="verdict">{verdict.upper()}: labelled '
             f"{escape(row.label)}</div><div>AU model: {escape(row.reasons)}</div>"
+            + (f"<div>CNN: {escape(cnn)}</div>" if cnn else "")
             + "".join(f"<div>{line}</div>" for line in lines if line) + "</figcaption></figure>")
 
 
@@ -290,6 +298,36 @@ def quality_section(quality: dict, params_text: str) -> str:
     ])
 
 
+def concept_section(inputs: ReportInputs) -> str:
+    """For teachers and researchers: the CNN explained in Action Units, in plain words, and how far its concepts
+    mean what their names say (only where the CNN is a concept model)."""
+    checks = inputs.comparison.get("concepts")
+    if not checks or inputs.concept_fidelity is None:
+        return ""
+    weakest = inputs.concept_fidelity.sort_values("r").head(5).assign(concept=lambda t: t.concept.map(describe))
+    parts = ["<h2 id=concepts>The CNN explained in facial movements</h2>",
+             f"<p>The CNN does not answer straight from the pixels. Its last layer sees only "
+             f"{len(inputs.concept_fidelity)} numbers, one per facial movement this project measures (the AUs and the "
+             "landmark measurements, called concepts), and each emotion's score is a weighted sum of them. While it "
+             "learned the emotions, each concept was pulled towards the movement measured on the same face. So its "
+             "answer comes with reasons in the AU model's words: the concepts that raise it most (below each example "
+             "face, 'CNN: ...'). Such a model is called a concept bottleneck.</p>",
+             f"<p>Do the concepts mean what their names say? On the test faces, the CNN's AU concepts follow the "
+             f"measured AUs with a median correlation of {checks['concept_fidelity']:.2f} (1: the same, 0: unrelated). "
+             f"Its weighted sum answers {checks['head_accuracy']:.1%} of the measured test faces right from its own "
+             f"concepts and {checks['intervention_accuracy']:.1%} with the measured movements in their place: the "
+             "closer the two, the more the reasons are the movements they name.</p>",
+             _table(weakest, "The five concepts that follow their measurement least (r: correlation, mae: mean "
+                             "absolute error in the measurement's units)")]
+    if inputs.concept_agreement:
+        rows = [{"emotion": emotion, "FACS prototype": _au_list(found["prototype"]),
+                 "prototype AUs among its five strongest raising concepts": f"{found['hits']} of "
+                                                                            f"{len(found['measurable'])}"}
+                for emotion, found in inputs.concept_agreement.items()]
+        parts.append(_table(pd.DataFrame(rows), "Does the CNN read each emotion by its FACS movements?"))
+    return "\n".join(parts)
+
+
 def measurement_section(inputs: ReportInputs) -> str:
     """For researchers and teachers: does each AU column measure its movement? Its spread, how well it separates the
     emotions whose FACS prototype holds it, and the faces it measures highest and lowest."""
@@ -316,10 +354,12 @@ def measurement_section(inputs: ReportInputs) -> str:
 def render(inputs: ReportInputs) -> str:
     """The whole page."""
     sections = [comparison_section(inputs.comparison, inputs.classes), readable_section(inputs),
-                profiles_section(inputs), examples_section(inputs), confusion_section(inputs.predictions, inputs.classes),
+                profiles_section(inputs), concept_section(inputs), examples_section(inputs),
+                confusion_section(inputs.predictions, inputs.classes),
                 measurement_section(inputs), quality_section(inputs.quality, inputs.params_text)]
+    concepts_link = '<a href="#concepts">The CNN explained</a> · ' if inputs.comparison.get("concepts") else ""
     contents = ('<nav aria-label="Contents"><a href="#comparison">Models</a> · <a href="#readable">Above a mask</a> · '
-                '<a href="#profiles">Emotion profiles</a> · '
+                '<a href="#profiles">Emotion profiles</a> · ' + concepts_link +
                 '<a href="#examples">Example faces</a> · <a href="#confusion">Confusion</a> · '
                 '<a href="#measurement">Measurement</a> · <a href="#data">Data</a> · '
                 f'<a href="{escape(inputs.practice_link)}">Practise reading faces</a> (a page for learners)</nav>')

@@ -40,6 +40,7 @@ from face_emotion.evaluation.comparison import (
 )
 from face_emotion.evaluation.teachable_machine import MODEL_FILE, find_exports, load_export
 from face_emotion.explain.profiles import agreement_score, facs_agreement
+from face_emotion.explain.reasons import reasoned
 
 
 class MaskedResults(NamedTuple):
@@ -141,16 +142,20 @@ def detector_verdicts(test: pd.DataFrame, unmasked: np.ndarray, masked: dict[str
 
 
 def concept_checks(paths: Paths, model, faces: np.ndarray, labels: np.ndarray, test: pd.DataFrame,
-                   au_table: pd.DataFrame) -> dict[str, float]:
-    """The concept CNN's checks on the test faces (fidelity and intervention) and its head's FACS agreement, written
-    beside the comparison; their headline numbers."""
+                   au_table: pd.DataFrame, tta: bool) -> dict[str, float]:
+    """The concept CNN's checks on the test faces (fidelity and intervention), its head's FACS agreement and each
+    face's answer with its reasons (as predict gives them), written beside the comparison; the headline numbers."""
     info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
     concepts = concept_model.Concepts.from_info(info)
     numbers, fidelity = concept_model.concept_check(model, concepts, faces, labels,
                                                     concepts.targets(au_table, test.path.to_numpy()))
     write_csv(fidelity, paths.concept_fidelity)
-    agreement = facs_agreement(concept_model.head(model, concepts, info["classes"], info["concept_set"]))
+    head = concept_model.head(model, concepts, info["classes"], info["concept_set"])
+    agreement = facs_agreement(head)
     write_json(agreement, paths.concept_facs_agreement)
+    answers = reasoned(head, concepts.in_units(concept_model.concept_outputs(model, faces, tta=tta)[1]))
+    write_csv(pd.DataFrame({"path": test.path.to_numpy(), "predicted": [a.emotion for a in answers],
+                            "reasons": [a.text for a in answers]}), paths.concept_reasons)
     return {**numbers, "facs_agreement": agreement_score(agreement)}
 
 
@@ -179,10 +184,11 @@ def main(params: Params, paths: Paths) -> None:
             write_csv(result.confusion, folder / f"{name}.csv")
     numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
     if (paths.cnn / cnn.MODEL_FILE).is_file() and concept_model.is_concept_model(model := cnn.load(paths.cnn)):
-        numbers["cnn_concepts"] = concept_checks(paths, model, faces, labels, test, au_table)
+        numbers["cnn_concepts"] = concept_checks(paths, model, faces, labels, test, au_table, params.evaluate.tta)
     write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
-    write_json({"models": details, "masked": summaries}, paths.comparison_details)
+    write_json({"models": details, "masked": summaries, "concepts": numbers.get("cnn_concepts")},
+               paths.comparison_details)
     write_csv(predictions, paths.predictions)
     if verdicts is not None:
         write_csv(detector_verdicts(test, verdicts, masked), paths.mask_detection)

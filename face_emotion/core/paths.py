@@ -161,6 +161,11 @@ class Paths:
         return self.evaluate / "concept_facs_agreement.json"
 
     @property
+    def concept_reasons(self) -> Path:
+        """The concept CNN's answer and reasons for every test face (as predict gives them)."""
+        return self.evaluate / "concept_reasons.csv"
+
+    @property
     def predictions(self) -> Path:
         """Every test face: each model's answer, unmasked and masked."""
         return self.evaluate / "predictions.csv"

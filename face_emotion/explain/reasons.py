@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -37,6 +39,29 @@ def reason_text(emotion: str, probability: float, reasons: list[tuple[str, float
     return f"{emotion} ({probability:.2f}): {because or 'no AU raises it above the baseline'}"
 
 
+@dataclass(frozen=True)
+class Reasoned:
+    """One face's answer from a readable model: the emotion, its probabilities, the reasons in words and the
+    emotion's per-feature terms (to draw)."""
+
+    emotion: str
+    probabilities: np.ndarray
+    text: str
+    terms: np.ndarray
+
+
+def reasoned(model: AuModel, values: np.ndarray, count: int = 3) -> list[Reasoned]:
+    """Each row of raw feature ``values``: its answer and the ``count`` features that raise it most, in words."""
+    probabilities, contributions = model.explained(values)
+    answers = []
+    for p, terms, low in zip(probabilities, contributions, model.standardise(values) < 0, strict=True):
+        emotion = model.classes[int(p.argmax())]
+        answers.append(Reasoned(emotion, p, reason_text(emotion, float(p.max()), top_reasons(model, terms, low, emotion,
+                                                                                            count)),
+                                terms[model.classes.index(emotion)]))
+    return answers
+
+
 def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.DataFrame:
     """Per face: prediction, probabilities and the top reasons in words; unmeasured faces keep their reason."""
     out = table[["path", "label"]].reset_index(drop=True).copy()
@@ -46,16 +71,12 @@ def explain_table(model: AuModel, table: pd.DataFrame, count: int = 3) -> pd.Dat
     measured = table.success.astype(bool).to_numpy()
     out.loc[~measured, "reasons"] = table.loc[~measured, "failure_reason"].to_numpy() if "failure_reason" in table else ""
     if measured.any():
-        values = feature_matrix(table[measured], model.features_)
-        probabilities = model.predict_proba(values)
-        terms, below_average = model.contributions(values), model.standardise(values) < 0
-        rows = np.flatnonzero(measured)
-        for row, p, t, low in zip(rows, probabilities, terms, below_average, strict=True):
-            emotion = model.classes[int(p.argmax())]
-            out.loc[row, "predicted"] = emotion
-            out.loc[row, "probability"] = round(float(p.max()), 4)
-            out.loc[row, "reasons"] = reason_text(emotion, float(p.max()), top_reasons(model, t, low, emotion, count))
-            out.loc[row, [f"p_{c}" for c in model.classes]] = p.round(4)
+        answers = reasoned(model, feature_matrix(table[measured], model.features_), count)
+        for row, answer in zip(np.flatnonzero(measured), answers, strict=True):
+            out.loc[row, "predicted"] = answer.emotion
+            out.loc[row, "probability"] = round(float(answer.probabilities.max()), 4)
+            out.loc[row, "reasons"] = answer.text
+            out.loc[row, [f"p_{c}" for c in model.classes]] = answer.probabilities.round(4)
     return out
 
 

@@ -20,8 +20,8 @@ from face_emotion.data.faces import face_paths, load_face_cache, write_face_cach
 from face_emotion.data.manifest import build_manifest
 from face_emotion.data.masking import mask_faces
 from face_emotion.explain.reasons import MOUTH_HIDDEN
-from face_emotion.predict import CONCEPT_ROUTED_NOTE, FaceAnswer, load_predictor, predict_files
-from tests.helpers import CLASSES, build_face_folder, default_params
+from face_emotion.predict import CONCEPT_ROUTED_NOTE, FaceAnswer, PredictOptions, load_predictor, predict_files
+from tests.helpers import CLASSES, SHARED_FIXTURES, build_face_folder, default_params
 
 TINY = default_params("cnn.filters=[4,8]", "cnn.epochs=2", "cnn.batch_size=16", "cnn.patience=2",
                       "cnn.concepts=au17_geometry", "cnn.concept_weight=0.5").cnn
@@ -137,14 +137,19 @@ def test_sequential_training_fits_the_head_on_the_frozen_concepts(project):
     assert np.allclose(weights, expected.coef_.T, atol=1e-5) and np.allclose(bias, expected.intercept_, atol=1e-5)
 
 
-def test_the_saved_concept_model_reloads_and_predict_gives_its_reasons(project, tmp_path):
+def test_the_saved_concept_model_reloads_and_predict_gives_and_draws_its_reasons(project, tmp_path):
     faces, _ = project
     concepts, _ = concept_data(project)
     model = trained(project)
     folder = save(model, concepts, tmp_path / "cnn")
     test = load_face_cache(faces, "test", CLASSES)[0]
     assert np.allclose(cnn.predict_proba(cnn.load(folder), test), cnn.predict_proba(model, test), atol=1e-6)
-    rows = predict_files(load_predictor(folder), [Path(p) for p in face_paths(faces, "test")[:6]])
+    drawn = tmp_path / "drawn"
+    inputs = [Path(p) for p in face_paths(faces, "test")[:6]] + [SHARED_FIXTURES / "media" / "multi_face.jpg"]
+    table = predict_files(load_predictor(folder), inputs, PredictOptions(annotate=drawn))
+    assert (table.path.str.endswith("multi_face.jpg").sum() == 5) and table.annotation.str.endswith(".png").all()
+    assert len(list(drawn.iterdir())) == 7  # each input's faces drawn with the regions behind their answers
+    rows = table[~table.path.str.endswith("multi_face.jpg")]
     assert len(rows) == 6 and set(rows.emotion) <= set(CLASSES)
     for row in rows.itertuples():
         assert row.au_reasons.startswith(f"{row.emotion} ({row.confidence:.2f}): ")

@@ -73,11 +73,13 @@ def test_page_loads_in_chromium_with_its_sections_and_faces(quick_project, tmp_p
     for section in ("Models compared", "With the lower face masked (surgical_pleated)",
                     "With the lower face masked (respirator)", "What stays readable above a mask",
                     "What each emotion looks like to the AU model", "Example test faces", "Confusion matrices",
-                    "How the movements are measured", "Data and parameters"):
+                    "How the movements are measured", "Data and parameters", "The CNN explained in facial movements"):
         assert section in text.headings
     assert set(CLASSES) <= set(text.headings)
     with_reasons = [c for c in text.captions if re.search(r"AU model: \w+ \(0\.\d\d\): [^,]*AU\d\d [a-z ]+.* \+\d", c)]
     assert with_reasons and "cnn:" in with_reasons[0]
+    assert all(re.search(r"CNN: \w+ \(\d\.\d\d\): ", c) for c in with_reasons)  # the concept CNN's reasons beside
+    assert "concept bottleneck" in dom and "Does the CNN read each emotion by its FACS movements?" in dom
     assert "In a surgical_pleated mask:" in with_reasons[0] and "In a respirator mask:" in with_reasons[0]
     assert re.search(r"Per emotion, above a mask.*happy.*\d\.\d\d \(\d\.\d\d\)", dom, re.S)  # masked recall (unmasked)
     assert "Masked faces, read from the upper face" in text.headings and "upper_face_au_model reads it by" in dom
