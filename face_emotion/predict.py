@@ -292,7 +292,7 @@ class CnnPredictor(_MediaPipePredictor):
         self.classes = info["classes"]
         self.model = cnn.load(model_dir)
         self.concepts = self.head = self.masked_head = None
-        if concept_model.is_concept_model(self.model):
+        if cnn.is_concept_model(self.model):
             self.concepts = concept_model.Concepts.from_info(info)
             self.head = concept_model.head(self.model, self.concepts, self.classes, info["concept_set"])
             self.masked_head = concept_model.masked_head_from_info(info)
@@ -328,7 +328,7 @@ class CnnPredictor(_MediaPipePredictor):
             both = np.asarray(both)
             return [dataclasses.replace(answer, emotion=self.classes[int(p.argmax())], probabilities=p)
                     for answer, p in zip(answers, (both[: len(faces)] + both[len(faces):]) / 2, strict=True)]
-        concepts = np.asarray(both[concept_model.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
+        concepts = np.asarray(both[cnn.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
         return [self.explained(answer, row) for answer, row in zip(answers, concepts, strict=True)]
 
     def explained(self, answer: FaceAnswer, concepts: np.ndarray) -> FaceAnswer:

@@ -153,7 +153,7 @@ def concept_checks(paths: Paths, model, faces: np.ndarray, labels: np.ndarray, t
     head = concept_model.head(model, concepts, info["classes"], info["concept_set"])
     agreement = facs_agreement(head)
     write_json(agreement, paths.concept_facs_agreement)
-    answers = reasoned(head, concepts.in_units(concept_model.concept_outputs(model, faces, tta=tta)[1]))
+    answers = reasoned(head, concepts.in_units(cnn.concept_outputs(model, faces, tta=tta)[1]))
     write_csv(pd.DataFrame({"path": test.path.to_numpy(), "predicted": [a.emotion for a in answers],
                             "reasons": [a.text for a in answers]}), paths.concept_reasons)
     return {**numbers, "facs_agreement": agreement_score(agreement)}
@@ -183,7 +183,7 @@ def main(params: Params, paths: Paths) -> None:
         for name, result in confusions:
             write_csv(result.confusion, folder / f"{name}.csv")
     numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
-    if (paths.cnn / cnn.MODEL_FILE).is_file() and concept_model.is_concept_model(model := cnn.load(paths.cnn)):
+    if (paths.cnn / cnn.MODEL_FILE).is_file() and cnn.is_concept_model(model := cnn.load(paths.cnn)):
         numbers["cnn_concepts"] = concept_checks(paths, model, faces, labels, test, au_table, params.evaluate.tta)
     write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}

@@ -7,7 +7,7 @@ import numpy as np
 
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import training
-from face_emotion.cnn.model import EMOTION_ROLE, INFO_FILE, MODEL_FILE, predict_proba
+from face_emotion.cnn.model import EMOTION_ROLE, INFO_FILE, MODEL_FILE, concept_outputs, predict_proba
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import atomic_path, size_mb, write_csv, write_json
 from face_emotion.core.paths import Paths
@@ -36,7 +36,7 @@ def main(params: Params, paths: Paths) -> None:
     if params.cnn.concepts is not None:
         table = read_au_table(paths.au_table)
         concepts = concept_model.Concepts.fitted(table[table.split == "train"], params.cnn.concepts)
-        data = concept_model.ConceptData(concepts.targets(table, face_paths(paths.faces, "train")),
+        data = training.ConceptData(concepts.targets(table, face_paths(paths.faces, "train")),
                                          concepts.targets(table, face_paths(paths.faces, "val")),
                                          concepts.hidden_by_mask())
     model = training.train(train, val, len(classes), params.cnn, params.mask, params.seed, paths.cnn_training,
@@ -60,7 +60,7 @@ def main(params: Params, paths: Paths) -> None:
                  **concepts.to_info()}
         head = concept_model.head(model, concepts, classes, params.cnn.concepts)
         write_csv(head.coefficient_table().round(4), paths.cnn / concept_model.COEFFICIENTS_FILE)
-        predicted = concept_model.concept_outputs(model, val[0])[1]
+        predicted = concept_outputs(model, val[0])[1]
         scores = concept_model.fidelity(concepts.in_units(predicted), concepts.in_units(data.val), concepts.columns)
         metrics["val_concept_fidelity"] = concept_model.median_au_r(scores)
         masked_train = mask_faces(train[0], np.random.default_rng(params.seed + 1), 1.0, params.mask.styles,

@@ -15,12 +15,11 @@ import pandas as pd
 
 from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_model.linear import LinearModel
+from face_emotion.cnn.model import concept_outputs, head_weights
 from face_emotion.core.config import ConceptSet, LinearModelParams
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_GEOMETRY_COLUMNS
 
-CONCEPTS_OUTPUT, EMOTION_OUTPUT = "concepts", "emotion"
-"""The concept model's two outputs (and layers)."""
 MASKED_HEAD = "masked_head"
 """The key of model_info.json that holds the head of masked faces (a linear AU model's file, on upper-face concepts)."""
 COEFFICIENTS_FILE = "coefficients.csv"
@@ -75,57 +74,6 @@ class Concepts:
         if (found >= 0).any():
             values[found >= 0] = feature_matrix(measured.iloc[found[found >= 0]], self.columns)
         return (values - self.mean) / self.scale
-
-
-@dataclass(frozen=True)
-class ConceptData:
-    """The concept model's targets: standardised measured concepts of the training and validation faces (NaN: none)
-    and which concepts a mask hides."""
-
-    train: np.ndarray
-    val: np.ndarray
-    hidden_by_mask: np.ndarray
-
-    def targets(self, labels: np.ndarray, split: str) -> dict[str, np.ndarray]:
-        return {EMOTION_OUTPUT: labels, CONCEPTS_OUTPUT: getattr(self, split).astype(np.float32)}
-
-
-def masked_squared_error(y_true, y_pred):  # (Tensor, Tensor) -> Tensor
-    """Per face, the mean squared error over the concepts with a target (NaN: none); 0 for a face without any."""
-    from keras import ops
-
-    known = ops.logical_not(ops.isnan(y_true))
-    error = ops.where(known, y_true - y_pred, ops.zeros_like(y_pred))
-    return ops.sum(ops.square(error), axis=-1) / ops.maximum(ops.sum(ops.cast(known, y_pred.dtype), axis=-1), 1.0)
-
-
-def is_concept_model(model) -> bool:
-    """Whether a loaded Keras model has the concept layer."""
-    return any(layer.name == CONCEPTS_OUTPUT for layer in model.layers)
-
-
-def head_weights(model) -> tuple[np.ndarray, np.ndarray]:
-    """The linear head: (concepts, classes) weights and (classes,) biases."""
-    weights, bias = model.get_layer(EMOTION_OUTPUT).get_weights()
-    return np.asarray(weights, float), np.asarray(bias, float)
-
-
-def concept_outputs(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(n, classes) probabilities and (n, concepts) standardised concepts of (n, 48, 48, 1) faces; with ``tta`` the
-    concepts are averaged with the mirror image's, and the head answers from the average (its logits are then the
-    two logits' mean, so the reasons still sum to the answer)."""
-    concepts = _concepts(model, faces, batch_size)
-    if tta:
-        concepts = (concepts + _concepts(model, faces[:, :, ::-1], batch_size)) / 2
-    weights, bias = head_weights(model)
-    logits = concepts @ weights + bias
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True), concepts
-
-
-def _concepts(model, faces: np.ndarray, batch_size: int) -> np.ndarray:
-    outputs = model.predict(faces.astype(np.float32), batch_size=batch_size, verbose=0)
-    return np.asarray(outputs[CONCEPTS_OUTPUT], float)
 
 
 def head_params(concept_set: ConceptSet) -> LinearModelParams:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 
-from face_emotion.cnn.concepts import CONCEPTS_OUTPUT, EMOTION_OUTPUT, concept_outputs, is_concept_model
 from face_emotion.core.config import CnnParams
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import read_json
@@ -17,6 +16,8 @@ INFO_FILE = "model_info.json"
 """Beside the model: its role, class order, architecture, input and preprocessing."""
 EMOTION_ROLE, MASK_DETECTOR_ROLE = "emotion CNN", "mask detector"
 """The roles a Keras model folder's model_info.json names."""
+CONCEPTS_OUTPUT, EMOTION_OUTPUT = "concepts", "emotion"
+"""The concept model's two outputs (and layers)."""
 
 
 def recorded_role(info: dict) -> str | None:
@@ -113,6 +114,35 @@ def predict_proba(model, faces: np.ndarray, batch_size: int = 256, tta: bool = F
     if tta:
         probabilities = (probabilities + model.predict(faces[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
     return probabilities
+
+
+def is_concept_model(model) -> bool:
+    """Whether a loaded Keras model has the concept layer."""
+    return any(layer.name == CONCEPTS_OUTPUT for layer in model.layers)
+
+
+def head_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The linear head: (concepts, classes) weights and (classes,) biases."""
+    weights, bias = model.get_layer(EMOTION_OUTPUT).get_weights()
+    return np.asarray(weights, float), np.asarray(bias, float)
+
+
+def concept_outputs(model, faces: np.ndarray, batch_size: int = 256, tta: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(n, classes) probabilities and (n, concepts) standardised concepts of (n, 48, 48, 1) faces; with ``tta`` the
+    concepts are averaged with the mirror image's, and the head answers from the average (its logits are then the
+    two logits' mean, so the reasons still sum to the answer)."""
+    concepts = _concepts(model, faces, batch_size)
+    if tta:
+        concepts = (concepts + _concepts(model, faces[:, :, ::-1], batch_size)) / 2
+    weights, bias = head_weights(model)
+    logits = concepts @ weights + bias
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True), concepts
+
+
+def _concepts(model, faces: np.ndarray, batch_size: int) -> np.ndarray:
+    outputs = model.predict(faces.astype(np.float32), batch_size=batch_size, verbose=0)
+    return np.asarray(outputs[CONCEPTS_OUTPUT], float)
 
 
 def load_keras(folder: str | Path, stage: str):  # -> keras.Model

@@ -4,18 +4,12 @@ deterministic, per-epoch curves through dvclive."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from face_emotion.cnn.concepts import (
-    CONCEPTS_OUTPUT,
-    EMOTION_OUTPUT,
-    ConceptData,
-    concept_outputs,
-    masked_squared_error,
-)
-from face_emotion.cnn.model import build_model
+from face_emotion.cnn.model import CONCEPTS_OUTPUT, EMOTION_OUTPUT, build_model, concept_outputs
 from face_emotion.core.config import CnnParams, MaskParams
 from face_emotion.core.errors import UserError
 from face_emotion.data.masking import mask_faces
@@ -122,6 +116,28 @@ def fixed_threads():  # -> tf.data.Options
     options = tf.data.Options()
     options.autotune.enabled = False
     return options
+
+
+@dataclass(frozen=True)
+class ConceptData:
+    """The concept model's targets: standardised measured concepts of the training and validation faces (NaN: none)
+    and which concepts a mask hides."""
+
+    train: np.ndarray
+    val: np.ndarray
+    hidden_by_mask: np.ndarray
+
+    def targets(self, labels: np.ndarray, split: str) -> dict[str, np.ndarray]:
+        return {EMOTION_OUTPUT: labels, CONCEPTS_OUTPUT: getattr(self, split).astype(np.float32)}
+
+
+def masked_squared_error(y_true, y_pred):  # (Tensor, Tensor) -> Tensor
+    """Per face, the mean squared error over the concepts with a target (NaN: none); 0 for a face without any."""
+    from keras import ops
+
+    known = ops.logical_not(ops.isnan(y_true))
+    error = ops.where(known, y_true - y_pred, ops.zeros_like(y_pred))
+    return ops.sum(ops.square(error), axis=-1) / ops.maximum(ops.sum(ops.cast(known, y_pred.dtype), axis=-1), 1.0)
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:

@@ -40,10 +40,10 @@ def project(tmp_path_factory):
     return root / "faces.npz", table
 
 
-def concept_data(project) -> tuple[concept_model.Concepts, concept_model.ConceptData]:
+def concept_data(project) -> tuple[concept_model.Concepts, training.ConceptData]:
     faces, table = project
     concepts = concept_model.Concepts.fitted(table[table.split == "train"], TINY.concepts)
-    return concepts, concept_model.ConceptData(concepts.targets(table, face_paths(faces, "train")),
+    return concepts, training.ConceptData(concepts.targets(table, face_paths(faces, "train")),
                                                concepts.targets(table, face_paths(faces, "val")),
                                                concepts.hidden_by_mask())
 
@@ -84,15 +84,15 @@ def test_the_head_is_the_linear_au_model_on_the_concepts(project):
     concepts, _ = concept_data(project)
     model = trained(project)
     test = load_face_cache(faces, "test", CLASSES)[0]
-    probabilities, standardised = concept_model.concept_outputs(model, test)
+    probabilities, standardised = cnn.concept_outputs(model, test)
     head = concept_model.head(model, concepts, CLASSES, TINY.concepts)
     values = concepts.in_units(standardised)
     assert np.allclose(head.predict_proba(values), probabilities, atol=1e-5)
-    weights, _ = concept_model.head_weights(model)
+    weights, _ = cnn.head_weights(model)
     assert np.allclose(head.contributions(values), standardised[:, None, :] * weights.T[None], atol=1e-5)
     assert np.allclose(cnn.predict_proba(model, test), probabilities, atol=1e-6)
-    mirrored = concept_model.concept_outputs(model, test[:, :, ::-1])[1]
-    flipped = concept_model.concept_outputs(model, test, tta=True)
+    mirrored = cnn.concept_outputs(model, test[:, :, ::-1])[1]
+    flipped = cnn.concept_outputs(model, test, tta=True)
     assert np.allclose(flipped[1], (standardised + mirrored) / 2, atol=1e-6)  # the answer from the mean concepts
     assert np.allclose(head.predict_proba(concepts.in_units(flipped[1])), flipped[0], atol=1e-5)
 
@@ -106,11 +106,11 @@ def test_a_face_masked_on_the_fly_has_no_target_for_what_the_mask_hides(project)
     assert not hidden[[concepts.columns.index(c) for c in UPPER_FACE_COLUMNS]].any()
     assert hidden[concepts.columns.index("AU12_r")] and hidden[concepts.columns.index("lm_lip_gap")]
     plain = dataclasses.replace(TINY, augment=dataclasses.replace(TINY.augment, flip=False, shift=0.0))
-    empty = np.isnan(targets[concept_model.CONCEPTS_OUTPUT]).sum(axis=0)
+    empty = np.isnan(targets[cnn.CONCEPTS_OUTPUT]).sum(axis=0)
     for mask_prob in (1.0, 0.0):
         dataset, _ = training.datasets((train[0], targets), (train[0], targets), dataclasses.replace(
             plain, mask_prob=mask_prob), MASK, 0, hidden)
-        seen = np.concatenate([y[concept_model.CONCEPTS_OUTPUT].numpy() for _, y in dataset])
+        seen = np.concatenate([y[cnn.CONCEPTS_OUTPUT].numpy() for _, y in dataset])
         assert len(seen) == len(train[0])
         if mask_prob:
             assert np.isnan(seen[:, hidden]).all()
@@ -123,7 +123,7 @@ def test_missing_targets_add_no_loss():
 
     y_true = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]], np.float32)
     y_pred = np.array([[0.0, 100.0, 1.0], [5.0, 5.0, 5.0]], np.float32)
-    loss = keras.ops.convert_to_numpy(concept_model.masked_squared_error(y_true, y_pred))
+    loss = keras.ops.convert_to_numpy(training.masked_squared_error(y_true, y_pred))
     assert np.allclose(loss, [(1 + 4) / 2, 0.0])
 
 
@@ -131,9 +131,9 @@ def test_sequential_training_fits_the_head_on_the_frozen_concepts(project):
     faces, _ = project
     model = trained(project, dataclasses.replace(TINY, concept_training="sequential"))
     train = load_face_cache(faces, "train", CLASSES)
-    standardised = concept_model.concept_outputs(model, train[0])[1]
+    standardised = cnn.concept_outputs(model, train[0])[1]
     expected = LogisticRegression(max_iter=5000, random_state=0).fit(standardised, train[1])
-    weights, bias = concept_model.head_weights(model)
+    weights, bias = cnn.head_weights(model)
     assert np.allclose(weights, expected.coef_.T, atol=1e-5) and np.allclose(bias, expected.intercept_, atol=1e-5)
 
 
@@ -174,7 +174,7 @@ def test_masked_faces_are_answered_from_the_concepts_a_mask_leaves_visible(proje
     predictor = load_predictor(folder)
     assert predictor.masked_head.to_dict() == masked_head.to_dict()
     test = load_face_cache(faces, "test", CLASSES)[0][:4]
-    standardised = concept_model.concept_outputs(model, test, tta=True)[1]
+    standardised = cnn.concept_outputs(model, test, tta=True)[1]
     expected = concept_model.masked_head_outputs(model, masked_head, concepts, test, tta=True)
     for row, p in zip(standardised, expected, strict=True):
         routed = predictor.explained(FaceAnswer(masked=True), row)

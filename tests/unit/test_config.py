@@ -198,8 +198,8 @@ def test_feature_sets_the_backend_cannot_measure_are_refused_before_any_stage():
     with pytest.raises(UserError, match=r"mask.au_features=upper_face_geometry_blendshapes reads"):
         check_features(default_params("au=openface_csv", "au_model.features=au17_pairs"))
     with pytest.raises(UserError, match=r"cnn.concepts=au17_geometry reads 'lm_"):
-        check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face",
-                                      "cnn.concepts=au17_geometry"))
+        check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face"))
     check_features(default_params("experiment=seed_reproduction"))  # an AU table: AUs only, no masked faces
-    check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face"))
+    check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face",
+                                  "cnn.concepts=au17"))
     check_features(default_params())
