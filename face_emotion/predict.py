@@ -113,17 +113,24 @@ class FaceAnswer:
     """The face as 48x48 grayscale, the mask detector's input."""
     masked: bool | None = None
     """Whether the mask detector sees the lower face covered (None: not checked)."""
+    surrogate_agrees: bool | None = None
+    """Whether a black box's AU surrogate gives the same answer (None: no surrogate, or the face not measured)."""
 
 
 CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, object], FoundFace | None]
-"""A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its AU intensities (measured only
-when asked for: predict --aus), the face MediaPipe found (None: a face crop it finds no face in), to draw on."""
+"""A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its measurement (an AU-table row,
+made only when asked for: predict --aus, or an AU surrogate to answer), the face MediaPipe found (None: a face crop it
+finds no face in), to draw on."""
+SURROGATES_DIR = "surrogates"
+"""The folder of the black-box models' AU surrogates beside a model's folder (models/cnn -> models/surrogates/cnn)."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
 """The note on an AU model's answer for a face the mask detector sees masked, where no masked-face AU model is."""
 ROUTED_NOTE = "lower face covered by a mask: answered by the masked-face AU model, from brows, eyes and cheeks"
 """The note on the masked-face AU model's answer."""
+SURROGATE_PREFIX = "AU surrogate: "
+"""Begins a plain CNN's au_reasons: they are its AU surrogate's reasons for the surrogate's own answer."""
 CONCEPT_ROUTED_NOTE = "lower face covered by a mask: answered by the CNN's head of masked faces, from brows, eyes and cheeks"
 """The note on a concept CNN's answer from its head of masked faces."""
 CONCEPT_MASKED_NOTE = "lower face covered by a mask: the CNN reads the mouth's concepts from the mask"
@@ -173,6 +180,10 @@ class _MediaPipePredictor:
     """The Keras mask detector (None: the masked column stays empty)."""
     no_mask_detector: str = ""
     """Why there is no mask detector."""
+    measures: bool = True
+    """Whether every face is measured (its AUs), asked for or not."""
+    surrogate: AuModel | None = None
+    """A black-box model's AU surrogate, whose reasons its answers carry (None: none)."""
 
     def __enter__(self) -> _MediaPipePredictor:
         return self
@@ -296,6 +307,8 @@ class CnnPredictor(_MediaPipePredictor):
             self.concepts = concept_model.Concepts.from_info(info)
             self.head = concept_model.head(self.model, self.concepts, self.classes, info["concept_set"])
             self.masked_head = concept_model.masked_head_from_info(info)
+        self.surrogate = load_surrogate(model_dir, self.classes) if self.head is None else None
+        self.measures = self.surrogate is not None
         self.settings = face_finder()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
@@ -308,9 +321,9 @@ class CnnPredictor(_MediaPipePredictor):
             measured = backend.measure_faces(image) if aus else []
             face = measured[0][0] if measured else None if aus else next(iter(backend.faces(image)), None)
             note = "" if measured or face is not None else UNCONFIRMED_CROP
-            return [(whole, to_gray_face(image), note, measured_aus(measured[0][1]) if measured else {}, face)]
+            return [(whole, to_gray_face(image), note, measured[0][1] if measured else {}, face)]
         if aus:
-            return [(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row), face)
+            return [(face.box(), to_gray_face(image.crop(face.box())), "", row, face)
                     for face, row in backend.measure_faces(image)]
         return [(face.box(), to_gray_face(image.crop(face.box())), "", {}, face) for face in backend.every_face(image)]
 
@@ -322,14 +335,28 @@ class CnnPredictor(_MediaPipePredictor):
         faces = np.stack([crop for _, crop, _, _, _ in located])[..., None].astype(np.float32)
         # each face with its mirror image in one compiled call (~3 ms; an eager one ~40), averaged: cnn_tta in evaluate
         both = self.model.predict_on_batch(np.concatenate([faces, faces[:, :, ::-1]]))
-        answers = self.mark_masked([FaceAnswer(box=box, reason=note, crop=crop, au_values=values, face=face)
-                                    for box, crop, note, values, face in located])
+        answers = self.mark_masked([FaceAnswer(box=box, reason=note, crop=crop, au_values=measured_aus(row), face=face)
+                                    for box, crop, note, row, face in located])
         if self.head is None:
             both = np.asarray(both)
-            return [dataclasses.replace(answer, emotion=self.classes[int(p.argmax())], probabilities=p)
-                    for answer, p in zip(answers, (both[: len(faces)] + both[len(faces):]) / 2, strict=True)]
+            answers = [dataclasses.replace(answer, emotion=self.classes[int(p.argmax())], probabilities=p)
+                       for answer, p in zip(answers, (both[: len(faces)] + both[len(faces):]) / 2, strict=True)]
+            return self.surrogate_reasons(answers, [row for _, _, _, row, _ in located])
         concepts = np.asarray(both[cnn.CONCEPTS_OUTPUT]).reshape(2, len(faces), -1).mean(axis=0)
         return [self.explained(answer, row) for answer, row in zip(answers, concepts, strict=True)]
+
+    def surrogate_reasons(self, answers: list[FaceAnswer], rows: list[dict[str, object]]) -> list[FaceAnswer]:
+        """A plain CNN's answers with its AU surrogate's reasons and whether the surrogate agrees, for each measured
+        face (unchanged without a surrogate)."""
+        measured = [i for i, row in enumerate(rows) if row.get("success")]
+        if self.surrogate is None or not measured:
+            return answers
+        found = reasoned(self.surrogate, feature_rows([rows[i] for i in measured], self.surrogate.features_))
+        done = list(answers)
+        for i, surrogate in zip(measured, found, strict=True):
+            done[i] = dataclasses.replace(answers[i], au_reasons=f"{SURROGATE_PREFIX}{surrogate.text}",
+                                          surrogate_agrees=surrogate.emotion == answers[i].emotion)
+        return done
 
     def explained(self, answer: FaceAnswer, concepts: np.ndarray) -> FaceAnswer:
         """A concept CNN's answer from one face's standardised concepts, with the concepts that raise it most as the
@@ -350,9 +377,22 @@ class CnnPredictor(_MediaPipePredictor):
     def predict_frame(self, measurer: VideoMeasurer, frame: Frame) -> list[FaceAnswer]:
         found = measurer.measure(frame)
         image = Image.fromarray(frame.rgb)
-        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "", measured_aus(row), face)
+        answers = self.answer([(face.box(), to_gray_face(image.crop(face.box())), "", row, face)
                                for _, face, row in found])
         return [dataclasses.replace(answer, face_id=face_id) for answer, (face_id, _, _) in zip(answers, found, strict=True)]
+
+
+def load_surrogate(model_dir: Path, classes: list[str]) -> AuModel | None:
+    """The AU surrogate the surrogates stage fitted to the CNN in ``model_dir`` (None where there is none); one of
+    other classes is a one-line error."""
+    folder = model_dir.resolve().parent / SURROGATES_DIR / model_dir.resolve().name
+    if not (folder / au_model.MODEL_FILE).is_file():
+        return None
+    model = au_model.load(folder, "surrogates")
+    if not set(model.classes) <= set(classes):
+        raise UserError(f"{folder} answers {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: rerun "
+                        "'dvc repro surrogates'")
+    return model
 
 
 def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces,
@@ -404,7 +444,7 @@ def predicted_tables(predictor: AuPredictor | CnnPredictor, files: list[Path],
     they come)."""
     found = [path.exists() for path in files]
     located = _located(predictor, [path for path, there in zip(files, found, strict=True) if there and not is_video_name(path)],
-                       options.aus)
+                       options.aus or predictor.measures)
     targets = annotation_targets(options.annotate, files) if options.annotate is not None else [None] * len(files)
     for index, path in enumerate(tqdm(files, desc="predict", unit="file", mininterval=2.0, disable=len(files) < 50)):
         target = targets[index]
@@ -418,7 +458,7 @@ def predicted_tables(predictor: AuPredictor | CnnPredictor, files: list[Path],
         if options.annotate is not None:
             table["annotation"] = path_text(target) if target is not None and target.exists() else ""
         table = table.astype({**dict.fromkeys(["frame", "face_id", *BOX_COLUMNS, *AU_PRESENCE_COLUMNS], "Int64"),
-                              "masked": "boolean"})
+                              **dict.fromkeys({"masked", "surrogate_agrees"} & set(table.columns), "boolean")})
         yield table if options.aus else table.drop(columns=[*AU_COLUMNS, *AU_PRESENCE_COLUMNS, "unmeasured"])
 
 
@@ -568,6 +608,8 @@ def _row(predictor: AuPredictor | CnnPredictor, path: Path, answer: FaceAnswer, 
     }
     for i, emotion in enumerate(predictor.classes):
         row[f"p_{emotion}"] = round(float(probabilities[i]), 4) if probabilities is not None else np.nan
-    if predictor.model_for(answer) is not None:
+    if predictor.model_for(answer) is not None or predictor.surrogate is not None:
         row["au_reasons"] = answer.au_reasons
+    if predictor.surrogate is not None:
+        row["surrogate_agrees"] = answer.surrogate_agrees
     return row | au_columns(answer.au_values)

@@ -94,6 +94,13 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
             lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
                       f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
     lines += _concept_lines(paths)
+    surrogates = json.loads(paths.surrogates_metrics.read_text()) if paths.surrogates_metrics.is_file() else {}
+    if surrogates:
+        lines += ["AU surrogates (the AU model fitted to a black-box model's answers on the training faces): the share "
+                  "of test faces where it gives the model's answer, " + ", ".join(
+                      f"{name} {found['surrogate_agreement']:.4f} ({found['terms']} terms)" if "terms" in found else
+                      f"{name}: none (it gives {found['classes_answered']} class)" for name, found in surrogates.items())
+                  + ".", ""]
     if paths.train_upper_face_au_model_metrics.is_file():
         trained = json.loads(paths.train_upper_face_au_model_metrics.read_text()).get(UPPER_FACE_AU_MODEL, {})
         if "val_accuracy" in trained:

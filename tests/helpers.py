@@ -3,6 +3,7 @@ copy of the project as a fresh clone has it, commands run as a user runs them.""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -218,7 +219,8 @@ def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
 """The quick experiment on a project's own small folder of real faces."""
 ALL_STAGES = ["check_params", "prepare", "extract_au", "au_validity", "mask_faces", "mask_train_faces", "train_au_model",
-              "train_upper_face_au_model", "train_cnn", "train_mask_detector", "explain", "evaluate", "report", "practice"]
+              "train_upper_face_au_model", "train_cnn", "train_mask_detector", "surrogates", "explain", "evaluate", "report",
+              "practice"]
 
 
 def stages_run(output: str) -> list[str]:
@@ -258,3 +260,17 @@ SYNTHETIC_MODEL_OVERRIDES = {
 def synthetic_model_params(kind: str) -> AuModelParams:
     """Each AU model family as conf/ configures it, small and on the 17 AUs, for the synthetic table."""
     return default_params(*SYNTHETIC_MODEL_OVERRIDES[kind]).au_model
+
+
+def measured_face_cache(root: Path) -> tuple[Path, pd.DataFrame]:
+    """The face cache and the AU table as prepare and extract_au write them (real MediaPipe), from 8 real faces per
+    class and split, 2 of each class's training faces to validation."""
+    from face_emotion.au.extract import extract
+    from face_emotion.data.faces import write_face_cache
+    from face_emotion.data.manifest import build_manifest
+
+    params = default_params()
+    data = dataclasses.replace(params.data, root=str(build_face_folder(root / "faces", per_class=8)), val_fraction=0.25)
+    manifest = build_manifest(data, seed=0)
+    write_face_cache(manifest, root / "faces.npz")
+    return root / "faces.npz", extract(manifest, params.au, dataclasses.replace(params.compute, au_workers=1))

@@ -43,6 +43,8 @@ class Paths:
     upper_face_au_model: Path
     cnn: Path
     mask_detector: Path
+    surrogates: Path
+    """surrogates: per black-box model, the AU model fitted to its answers (an AU model folder)."""
     teachable_machine: Path
     """Teachable Machine exports placed here join the comparison."""
     cnn_training: Path
@@ -62,6 +64,7 @@ class Paths:
     train_upper_face_au_model_metrics: Path
     train_cnn_metrics: Path
     train_mask_detector_metrics: Path
+    surrogates_metrics: Path
     explain_metrics: Path
     evaluate_metrics: Path
     practice_metrics: Path

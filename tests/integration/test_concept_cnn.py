@@ -10,18 +10,16 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from face_emotion.au.extract import extract
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import model as cnn
 from face_emotion.cnn import training
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import UPPER_FACE_COLUMNS, describe
-from face_emotion.data.faces import face_paths, load_face_cache, write_face_cache
-from face_emotion.data.manifest import build_manifest
+from face_emotion.data.faces import face_paths, load_face_cache
 from face_emotion.data.masking import mask_faces
 from face_emotion.explain.reasons import MOUTH_HIDDEN
 from face_emotion.predict import CONCEPT_ROUTED_NOTE, FaceAnswer, PredictOptions, load_predictor, predict_files
-from tests.helpers import CLASSES, SHARED_FIXTURES, build_face_folder, default_params
+from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, measured_face_cache
 
 TINY = default_params("cnn.filters=[4,8]", "cnn.epochs=2", "cnn.batch_size=16", "cnn.patience=2",
                       "cnn.concepts=au17_geometry", "cnn.concept_weight=0.5").cnn
@@ -30,14 +28,7 @@ MASK = default_params().mask
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    """The face cache and the AU table as prepare and extract_au write them, from 8 real faces per class and split."""
-    root = tmp_path_factory.mktemp("concepts")
-    params = default_params()
-    data = dataclasses.replace(params.data, root=str(build_face_folder(root / "faces", per_class=8)), val_fraction=0.25)
-    manifest = build_manifest(data, seed=0)
-    write_face_cache(manifest, root / "faces.npz")
-    table = extract(manifest, params.au, dataclasses.replace(params.compute, au_workers=1))
-    return root / "faces.npz", table
+    return measured_face_cache(tmp_path_factory.mktemp("concepts"))
 
 
 def concept_data(project) -> tuple[concept_model.Concepts, training.ConceptData]:

@@ -145,7 +145,7 @@ def test_additive_model_reruns_only_its_stages(project_copy):
     result = run(["dvc", "exp", "run", "--name", "additive", *QUICK, "-S", "au_model=additive",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.knots=4"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
-                                                "train_au_model", "train_upper_face_au_model"]
+                                                "surrogates", "train_au_model", "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "additive" and "lm_cheek_lift" in model["features"]
@@ -163,7 +163,7 @@ def test_pairwise_model_runs_as_an_experiment(project_copy):
     result = run(["dvc", "exp", "run", "--name", "pairwise", *QUICK, "-S", "au_model=pairwise",
                   "-S", "au_model.features=au17_geometry", "-S", "au_model.rounds=30"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
-                                                "train_au_model", "train_upper_face_au_model"]
+                                                "surrogates", "train_au_model", "train_upper_face_au_model"]
     paths = load_paths(project_copy)
     model = json.loads((paths.au_model / "model.json").read_text())
     assert model["kind"] == "pairwise" and {len(term["features"]) for term in model["terms"]} <= {1, 2}
@@ -179,7 +179,7 @@ def test_sparse_linear_model_shows_its_facs_agreement(project_copy):
                   "-S", "au_model.C=0.1",
                   "-S", "au_model.features=au17_pairs"], cwd=project_copy)
     assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "explain", "practice", "report",
-                                                "train_au_model", "train_upper_face_au_model"]
+                                                "surrogates", "train_au_model", "train_upper_face_au_model"]
     table = exp_show(project_copy)
     assert float(table.loc["l1-pairs", "au_model.l1_ratio"]) == 1.0
     assert 0 <= float(table.loc["l1-pairs", "facs_agreement"]) <= 1
@@ -189,7 +189,7 @@ def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy
     """`-S cnn=vgg -S cnn.learning_rate=0.005 -S evaluate.tta=false`: only the CNN retrains (the face cache stays)."""
     result = run(["dvc", "exp", "run", "--name", "vgg", *QUICK, "-S", "cnn=vgg", "-S", "cnn.learning_rate=0.005",
                   "-S", "evaluate.tta=false"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "surrogates", "train_cnn"]
     table = exp_show(project_copy)
     assert table.loc["first", "cnn.arch"] == "xception" and table.loc["vgg", "cnn.arch"] == "vgg"
     assert float(table.loc["vgg", "cnn.learning_rate"]) == 0.005
@@ -201,7 +201,8 @@ def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy
 def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_its_reasons(project_copy, tmp_path):
     """The default CNN is the concept model (cnn.concepts=au17_geometry, joint): its head is a readable table, its
     concepts are checked against the measured AUs of the test faces, predict gives its reasons. `-S
-    cnn.concept_training=sequential` and `-S cnn.concepts=null` (the plain CNN) retrain only the CNN."""
+    cnn.concept_training=sequential` and `-S cnn.concepts=null` (a plain CNN, a black box: it gets an AU surrogate)
+    retrain only the CNN and its surrogate."""
     paths = load_paths(project_copy)
     head = pd.read_csv(paths.cnn / "coefficients.csv").set_index("emotion")
     assert list(head.index) == CLASSES and "AU12 lip corner puller" in head.columns and len(head.columns) == 35
@@ -212,15 +213,28 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
          "--output", str(tmp_path / "out.csv")], cwd=project_copy)
     rows = pd.read_csv(tmp_path / "out.csv")
     assert len(rows) == 3 and rows.au_reasons.str.match(r"^\w+ \(0\.\d\d\): ").all()
-    for name, override in (("sequential", "cnn.concept_training=sequential"), ("plain", "cnn.concepts=null")):
-        result = run(["dvc", "exp", "run", "--name", name, *QUICK, "-S", override], cwd=project_copy)
-        assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "train_cnn"]
+    plain = ["cnn.concepts=null", "cnn=vgg", "cnn.epochs=30", "cnn.patience=30", "cnn.mask_prob=0"]  # answers 2+ classes
+    for name, overrides in (("sequential", ["cnn.concept_training=sequential"]), ("plain", plain)):
+        result = run(["dvc", "exp", "run", "--name", name, *QUICK, *(f for o in overrides for f in ("-S", o))],
+                     cwd=project_copy)
+        assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "surrogates", "train_cnn"]
     table = exp_show(project_copy).loc[["first", "sequential", "plain"]]
     assert list(table["cnn.concept_training"]) == ["joint", "sequential", "joint"]
     for column in ("cnn_concepts.concept_fidelity", "cnn_concepts.intervention_accuracy", "cnn_concepts.facs_agreement",
                    "cnn.val_concept_fidelity"):
         assert table[column].iloc[:2].notna().all() and pd.isna(table.loc["plain", column]), column
     assert not (paths.cnn / "coefficients.csv").exists() and pd.notna(table.loc["plain", "cnn.accuracy"])
+    # the plain CNN, a black box, gets an AU surrogate; the Teachable Machine export of random weights answers one
+    # class on every face, so it gets none, and the run says so and goes on
+    assert (table["tm_classroom.classes_answered"].astype(float) == 1).all()
+    assert 0 <= float(table.loc["plain", "cnn.surrogate_agreement"]) <= 1
+    assert pd.isna(table.loc["first", "cnn.surrogate_agreement"])  # the concept CNN gives its own reasons
+    assert (paths.surrogates / "cnn" / "model.json").is_file()
+    run([str(Path(sys.executable).parent / "face-emotion"), "predict", *map(str, faces), "--model", str(paths.cnn),
+         "--output", str(tmp_path / "plain.csv")], cwd=project_copy)
+    rows = pd.read_csv(tmp_path / "plain.csv")
+    assert rows.au_reasons.str.match(r"^AU surrogate: \w+ \(0\.\d\d\): ").all()
+    assert set(rows.surrogate_agrees) <= {True, False} and "AU01_r" not in rows  # measured for the surrogate, not shown
 
 
 def test_compute_settings_rerun_nothing(quick_project, tmp_path):
