@@ -32,8 +32,8 @@ def black_boxes(params: Params, paths: Paths) -> dict[str, FaceModel]:
 
 
 def main(params: Params, paths: Paths) -> None:
+    models = black_boxes(params, paths) if isinstance(params.data, FaceImageData) else {}  # a bad export: stop here
     paths.surrogates.mkdir(parents=True, exist_ok=True)
-    models = black_boxes(params, paths) if isinstance(params.data, FaceImageData) else {}
     metrics: dict[str, dict[str, float]] = {}
     if models:
         table = read_au_table(paths.au_table)

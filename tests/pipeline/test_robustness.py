@@ -81,9 +81,9 @@ def not_an_image_model(export: Path) -> None:
     (not_an_image_model, "takes input of shape (None, 10), not images"),
 ])
 def test_a_damaged_teachable_machine_export_loses_no_result(project, tmp_path, damage, message):
-    """A damaged export stops the run in check_params, deleting nothing; one that only loading shows wrong stops
-    evaluate, whose uncached outputs (metrics, comparison, confusion matrices) persist, and `dvc checkout` brings back
-    the cached ones DVC removed."""
+    """A damaged export stops the run in check_params, deleting nothing; one that only loading shows wrong stops the
+    first stage that loads it (surrogates), whose uncached metrics persist, and `dvc checkout` brings back the cached
+    outputs DVC removed."""
     export = load_paths(project).teachable_machine / "classroom"
     shutil.copytree(export, tmp_path / "saved")
 
@@ -100,8 +100,10 @@ def test_a_damaged_teachable_machine_export_loses_no_result(project, tmp_path, d
         assert result.returncode != 0 and message in printed and "Traceback" not in printed
         assert sum(line.startswith("error: ") for line in printed.splitlines()) == 1
         after = outputs()
-        if "evaluate" in stages_run(result.stdout):
-            assert not load_paths(project).evaluate.exists()  # cached: removed by DVC, restored below
+        failed = stages_run(result.stdout)[-1]
+        if failed in ("surrogates", "evaluate"):  # the first stage that loads the export
+            paths = load_paths(project)
+            assert not {"surrogates": paths.surrogates, "evaluate": paths.evaluate}[failed].exists()  # cached: restored
             run(["dvc", "checkout", "--force"], cwd=project)
             after = outputs()
             del before["dvc.lock"], after["dvc.lock"]  # check_params passed: its lock entry records the new export
