@@ -88,6 +88,11 @@ def head(model, concepts: Concepts, classes: list[str], concept_set: ConceptSet)
     linear = LinearModel(head_params(concept_set), classes, seed=0)
     linear.features_, linear.mean_, linear.scale_ = list(concepts.columns), concepts.mean.tolist(), concepts.scale.tolist()
     linear.coef_, linear.intercept_ = weights.T.tolist(), bias.tolist()
+    try:
+        linear._check_shapes()
+    except ValueError as exc:
+        raise UserError(f"the CNN's model_info.json does not fit its model ({exc}): retrain it with "
+                        "'dvc repro train_cnn'") from None
     return linear
 
 

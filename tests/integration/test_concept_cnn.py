@@ -181,8 +181,16 @@ def test_masked_faces_are_answered_from_the_concepts_a_mask_leaves_visible(proje
         load_predictor(folder)
 
 
-def test_a_folder_without_concepts_or_a_table_without_them_is_one_line(project):
+def test_a_folder_without_concepts_or_a_table_without_them_is_one_line(project, tmp_path):
     _, table = project
+    concepts, _ = concept_data(project)
+    folder = save(trained(project), concepts, tmp_path / "cnn")
+    info = json.loads((folder / cnn.INFO_FILE).read_text())
+    for key in ("concept_mean", "concepts"):  # the same damage in each list the head reads
+        damaged = {**info, key: info[key][:-1]}
+        (folder / cnn.INFO_FILE).write_text(json.dumps(damaged))
+        with pytest.raises(UserError, match=r"does not fit its model .* retrain it"):
+            load_predictor(folder)
     with pytest.raises(UserError, match="names no concepts"):
         concept_model.Concepts.from_info({"role": cnn.EMOTION_ROLE, "classes": CLASSES})
     with pytest.raises(UserError, match="AU table has no column 'lm_"):
