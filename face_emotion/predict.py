@@ -33,9 +33,9 @@ from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM
 from face_emotion.data.images import ImageRejected, is_image_name, read_image, to_gray_face
 from face_emotion.data.video import Frame, VideoRejected, ended_early, is_video_name, open_video, read_frames
-from face_emotion.explain.drawing import FaceToDraw, draw_reasons, region_reasons
+from face_emotion.explain.drawing import FaceToDraw, draw_reasons
 from face_emotion.explain.figures import timeline_figure
-from face_emotion.explain.reasons import MOUTH_HIDDEN, reasoned
+from face_emotion.explain.reasons import MOUTH_HIDDEN, RegionReason, reasoned
 
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 PARALLEL_FROM = 64
@@ -103,8 +103,8 @@ class FaceAnswer:
     emotion: str = ""
     probabilities: np.ndarray | None = None
     au_reasons: str = ""
-    contributions: np.ndarray | None = None
-    """The predicted emotion's per-feature contributions (AU model), to draw the reasons."""
+    regions: list[RegionReason] | None = None
+    """The reasons by face region (a readable model's answer), to draw."""
     face: FoundFace | None = None
     au_values: dict[str, object] = field(default_factory=dict)
     measurement: dict[str, object] | None = None
@@ -206,9 +206,8 @@ class _MediaPipePredictor:
     def drawing(self, image: Image.Image, answers: list[FaceAnswer]) -> Image.Image | None:
         """The image with the regions behind each answer drawn on its face (None when no face can be drawn)."""
         faces = [FaceToDraw(answer.face.points, f"{answer.emotion} ({float(np.max(answer.probabilities)):.2f})",
-                            region_reasons(model, answer.contributions))
-                 for answer in answers if answer.face is not None and answer.contributions is not None
-                 and (model := self.model_for(answer)) is not None]
+                            answer.regions)
+                 for answer in answers if answer.face is not None and answer.regions is not None]
         return draw_reasons(image, faces) if faces else None
 
     def mark_masked(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
@@ -277,7 +276,7 @@ class AuPredictor(_MediaPipePredictor):
                 done[i] = dataclasses.replace(
                     done[i], emotion=found.emotion, probabilities=found.probabilities, au_values=measured_aus(row),
                     reason=ROUTED_NOTE if routed else MASKED_NOTE if done[i].masked else "",
-                    au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), contributions=found.terms)
+                    au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), regions=found.regions)
         return done
 
 
@@ -368,7 +367,7 @@ class CnnPredictor(_MediaPipePredictor):
         (found,) = reasoned(head, values)
         note = CONCEPT_ROUTED_NOTE if routed else CONCEPT_MASKED_NOTE if answer.masked else answer.reason
         return dataclasses.replace(answer, emotion=found.emotion, probabilities=found.probabilities, reason=note,
-                                   au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), contributions=found.terms)
+                                   au_reasons=found.text + (MOUTH_HIDDEN if routed else ""), regions=found.regions)
 
     def model_for(self, answer: FaceAnswer) -> AuModel | None:
         """A concept CNN's head behind an answer: the head of masked faces for a face seen masked, if there is one."""

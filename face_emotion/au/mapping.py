@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from face_emotion.core.facs import ACTION_UNITS
+from face_emotion.core.facs import ACTION_UNITS, NEUTRAL
 from face_emotion.core.tables import AU_DECIMALS, AU_MAX
 
 
@@ -48,7 +48,7 @@ closed mouth 0, lips a quarter of the eye distance apart 5)."""
 def fitted_scale(column: str, values: np.ndarray, labels: np.ndarray) -> LandmarkScale:
     """A landmark measurement's scale fitted on training faces: ``rest`` the median of the neutral ones, ``full`` the
     99th percentile of all (faces where it was not measured left out)."""
-    return LandmarkScale(column, rest=round(float(np.nanmedian(values[labels == "neutral"])), 4),
+    return LandmarkScale(column, rest=round(float(np.nanmedian(values[labels == NEUTRAL])), 4),
                          full=round(float(np.nanpercentile(values, 99)), 4))
 
 

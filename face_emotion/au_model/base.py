@@ -4,6 +4,7 @@ intercept) to each emotion's logit, probabilities, and one plain-JSON file forma
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -11,9 +12,10 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.core.errors import UserError
+from face_emotion.core.facs import NEUTRAL
 from face_emotion.core.tables import describe
 
-FORMAT = 1
+FORMAT = 2
 """Version of the saved JSON layout; a file of another version is refused with a clear line."""
 
 
@@ -23,11 +25,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def neutral_values(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each feature's median over the faces labelled neutral (over all faces where there is none, or where it was
+    never measured on one)."""
+    labels = np.asarray(labels)
+    rest = values[labels == NEUTRAL] if (labels == NEUTRAL).any() else values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature never measured on a neutral face: all NaN
+        median = np.nanmedian(rest, axis=0)
+        return np.where(np.isnan(median), np.nanmedian(values, axis=0), median)
+
+
 class AuModel:
     """An explainable emotion model on AU features: logit_k = intercept_k + sum_j contribution_kj(x).
 
     Fitted state ends in ``_`` (as in scikit-learn) and is what the JSON file holds: ``features_`` (column names),
-    ``mean_`` and ``scale_`` (each feature's training mean and standard deviation), ``coef_`` (per emotion and
+    ``mean_`` and ``scale_`` (each feature's training mean and standard deviation), ``neutral_`` (its value on a
+    neutral training face: what a reason measures a movement against), ``coef_`` (per emotion and
     feature: how much the logit moves per standard deviation of the feature; the coefficient itself for the linear
     model, the least-squares slope of the feature's contribution for the others) and ``intercept_``. A family adds
     the arrays its contributions need.
@@ -36,7 +50,7 @@ class AuModel:
     kind: ClassVar[str]
     family_state: ClassVar[tuple[str, ...]] = ()
     """The fitted attributes this family adds to the file."""
-    COMMON_STATE: ClassVar[tuple[str, ...]] = ("features_", "mean_", "scale_", "coef_", "intercept_")
+    COMMON_STATE: ClassVar[tuple[str, ...]] = ("features_", "mean_", "scale_", "neutral_", "coef_", "intercept_")
 
     def __init__(self, params: Any, classes: list[str], seed: int) -> None:
         self.params, self.classes, self.seed = params, list(classes), seed
@@ -50,6 +64,7 @@ class AuModel:
             raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
         scaler = StandardScaler().fit(values)  # NaN (not measured) left out of each feature's mean and scale
         self.features_, self.mean_, self.scale_ = list(features), scaler.mean_.tolist(), scaler.scale_.tolist()
+        self.neutral_ = neutral_values(values, labels).tolist()
         self._fit(np.where(np.isnan(values), scaler.mean_, values), labels)
         return self
 
@@ -70,6 +85,11 @@ class AuModel:
 
     def standardise(self, values: np.ndarray) -> np.ndarray:
         return (values - np.asarray(self.mean_)) / np.asarray(self.scale_)
+
+    def shown(self, values: np.ndarray) -> np.ndarray:
+        """(n, features): whether each feature is above its value on a neutral face (the face makes that movement);
+        False at or below it, or not measured."""
+        return values > np.asarray(self.neutral_)
 
     def contributions(self, values: np.ndarray) -> np.ndarray:
         """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it. A value not
@@ -125,6 +145,7 @@ class AuModel:
         """ValueError unless every array has one entry per class and feature (a family checks its own too)."""
         n_classes, n_features = len(self.classes), len(self.features_)
         shapes = {"mean": (np.shape(self.mean_), (n_features,)), "scale": (np.shape(self.scale_), (n_features,)),
+                  "neutral": (np.shape(self.neutral_), (n_features,)),
                   "coef": (np.shape(self.coef_), (n_classes, n_features)), "intercept": (np.shape(self.intercept_), (n_classes,))}
         wrong = [f"{name} has shape {found}, expected {expected}" for name, (found, expected) in shapes.items()
                  if found != expected]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from face_emotion.au_model.base import neutral_values
 from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_model.linear import LinearModel
 from face_emotion.cnn.model import concept_outputs, head_weights
@@ -22,6 +23,8 @@ from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_
 
 MASKED_HEAD = "masked_head"
 """The key of model_info.json that holds the head of masked faces (a linear AU model's file, on upper-face concepts)."""
+INFO_ARRAYS = ("concept_mean", "concept_scale", "concept_neutral")
+"""model_info.json's per-concept arrays, in the order of ``Concepts``' fields."""
 COEFFICIENTS_FILE = "coefficients.csv"
 """Beside the concept model: its head, emotion x concept weights per standard deviation (as the AU model's)."""
 
@@ -29,11 +32,13 @@ COEFFICIENTS_FILE = "coefficients.csv"
 @dataclass(frozen=True)
 class Concepts:
     """The concept set and its training standardisation: ``columns`` of the AU table, their ``mean`` and ``scale``
-    over the measured training faces."""
+    over the measured training faces, and their ``neutral`` values (median of the neutral ones: what a reason
+    measures a movement against)."""
 
     columns: list[str]
     mean: np.ndarray
     scale: np.ndarray
+    neutral: np.ndarray
 
     @classmethod
     def fitted(cls, train: pd.DataFrame, concepts: ConceptSet) -> Concepts:
@@ -43,18 +48,22 @@ class Concepts:
         if not np.isfinite(values).any(axis=1).any():
             raise UserError("the AU table has no measured training faces: the concept CNN has no targets")
         scale = np.nanstd(values, axis=0)
-        return cls(columns, np.nanmean(values, axis=0), np.where(scale > 0, scale, 1.0))
+        labels = train.loc[train.success.astype(bool), "label"].to_numpy()
+        return cls(columns, np.nanmean(values, axis=0), np.where(scale > 0, scale, 1.0), neutral_values(values, labels))
 
     @classmethod
     def from_info(cls, info: dict) -> Concepts:
         """The concepts a model_info.json records; a file without them is one clear error."""
         try:
-            return cls(list(info["concepts"]), np.asarray(info["concept_mean"], float), np.asarray(info["concept_scale"], float))
+            return cls(list(info["concepts"]), *(np.asarray(info[key], float) for key in INFO_ARRAYS))
         except (KeyError, TypeError, ValueError):
-            raise UserError("the CNN's model_info.json names no concepts: retrain it with 'dvc repro train_cnn'") from None
+            raise UserError("the CNN's model_info.json names no concepts of this version: retrain it with "
+                            "'dvc repro train_cnn'") from None
 
     def to_info(self) -> dict[str, object]:
-        return {"concepts": self.columns, "concept_mean": self.mean.tolist(), "concept_scale": self.scale.tolist()}
+        return {"concepts": self.columns, **{key: array.tolist()
+                                             for key, array in zip(INFO_ARRAYS, (self.mean, self.scale, self.neutral),
+                                                                   strict=True)}}
 
     def in_units(self, standardised: np.ndarray) -> np.ndarray:
         """Standardised concepts in the AU table's units."""
@@ -87,6 +96,7 @@ def head(model, concepts: Concepts, classes: list[str], concept_set: ConceptSet)
     weights, bias = head_weights(model)
     linear = LinearModel(head_params(concept_set), classes, seed=0)
     linear.features_, linear.mean_, linear.scale_ = list(concepts.columns), concepts.mean.tolist(), concepts.scale.tolist()
+    linear.neutral_ = concepts.neutral.tolist()
     linear.coef_, linear.intercept_ = weights.T.tolist(), bias.tolist()
     try:
         linear._check_shapes()

@@ -16,65 +16,29 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams
-from face_emotion.core.facs import PLAIN_WORDS
 from face_emotion.core.io import atomic_path
-from face_emotion.core.tables import action_units_of
 from face_emotion.data.images import ImageRejected, read_image
+from face_emotion.explain.reasons import RegionReason, regions_for
 
-REGIONS: dict[str, tuple[tuple[int, ...], list[list[int]]]] = {
-    "brows": ((1, 2, 4), [[70, 63, 105, 66, 107], [300, 293, 334, 296, 336]]),
-    "eyes": ((5, 7, 45), [[33, 160, 159, 158, 133, 153, 145, 144, 33], [263, 387, 386, 385, 362, 380, 374, 373, 263]]),
-    "cheeks": ((6,), [[50], [280]]),
-    "nose": ((9,), [[64, 197, 294]]),
-    "upper lip": ((10,), [[37, 0, 267]]),
-    "lip corners": ((12, 14, 15, 20), [[61], [291]]),
-    "lips": ((23, 25), [[61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61]]),
-    "chin": ((17,), [[148, 152, 377]]),
-    "jaw": ((26,), [[172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397]]),
+OUTLINES: dict[str, list[list[int]]] = {
+    "brows": [[70, 63, 105, 66, 107], [300, 293, 334, 296, 336]],
+    "eyes": [[33, 160, 159, 158, 133, 153, 145, 144, 33], [263, 387, 386, 385, 362, 380, 374, 373, 263]],
+    "cheeks": [[50], [280]],
+    "nose": [[64, 197, 294]],
+    "upper lip": [[37, 0, 267]],
+    "lip corners": [[61], [291]],
+    "lips": [[61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146, 61]],
+    "chin": [[148, 152, 377]],
+    "jaw": [[172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397]],
 }
-"""Region -> (its AUs, MediaPipe landmark paths that outline it; a single landmark is circled)."""
-HEAD_AUS = (51, 52, 53, 54)
+"""Each region of ``REGION_AUS`` (but the head): MediaPipe landmark paths that outline it; a single landmark is
+circled."""
 RAISES, LOWERS = (213, 94, 0), (0, 114, 178)
 """Okabe-Ito vermilion and blue: told apart with any colour vision, and by the line style and sign as well."""
 MIN_SIDE = 288
 """Faces smaller than this (FER2013's 48x48) are enlarged before drawing, so the marks can be seen."""
 SHOWN = 5
-SMALLEST = 0.05
-"""Regions moving the logit less than this are left out: they would read as '+0.0'."""
-
-
-NAMED = 2
-"""Movements named per region in the legend: those pushing the region's way, strongest first."""
-
-
-@dataclass(frozen=True)
-class RegionReason:
-    """How much a face region moved the predicted emotion's logit, and through which movements (AU -> its part)."""
-
-    region: str
-    value: float
-    by_au: dict[int, float]
-
-    def words(self) -> str:
-        same_way = sorted((au for au, v in self.by_au.items() if v * self.value > 0), key=lambda au: -abs(self.by_au[au]))
-        movements = ", ".join(dict.fromkeys(f"{PLAIN_WORDS[au]} (AU{au})" for au in same_way[:NAMED]))
-        return f"{'+' if self.value > 0 else '-'} {self.region}: {movements} {self.value:+.1f}"
-
-
-def region_reasons(model: AuModel, contributions: np.ndarray) -> list[RegionReason]:
-    """A face's per-feature contributions to one emotion's logit (``contributions``: (features,)) gathered by face
-    region, largest effect first; a feature of several AUs shares its contribution among them."""
-    by_au: dict[int, float] = {}
-    for feature, value in zip(model.features_, contributions, strict=True):
-        aus = action_units_of(feature)
-        for au in aus:
-            by_au[au] = by_au.get(au, 0.0) + float(value) / len(aus)
-    reasons = []
-    for region, (aus, _) in [*REGIONS.items(), ("head", (HEAD_AUS, []))]:
-        present = {au: by_au[au] for au in aus if by_au.get(au, 0) != 0}
-        if present and abs(sum(present.values())) >= SMALLEST:
-            reasons.append(RegionReason(region, sum(present.values()), present))
-    return sorted(reasons, key=lambda r: -abs(r.value))
+"""Regions drawn and said per face."""
 
 
 def _dashed(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], colour: tuple[int, int, int], width: int,
@@ -139,8 +103,7 @@ def _mark_regions(draw: ImageDraw.ImageDraw, points: np.ndarray, shown: list[Reg
     for reason in shown:
         colour = RAISES if reason.value > 0 else LOWERS
         width = max(2, round(ocular / 25 * (0.5 + abs(reason.value) / strongest)))
-        paths = REGIONS[reason.region][1] if reason.region in REGIONS else []
-        for path in paths:
+        for path in OUTLINES.get(reason.region, []):
             xy = [tuple(points[i]) for i in path]
             if len(xy) == 1:
                 radius = ocular / 7
@@ -169,11 +132,10 @@ def draw_examples(model: AuModel, examples: pd.DataFrame, table: pd.DataFrame, a
 def draw_faces(model: AuModel, faces: pd.DataFrame, au: MediaPipeParams, folder: Path) -> list[str]:
     """Each face (AU-table rows with ``predicted`` and ``probability``) drawn with its reasons as <row>.png in
     ``folder``; the file names ('' where no face is found in the image to draw on)."""
-    values = feature_matrix(faces, model.features_)
-    contributions = model.contributions(values)
-    drawn = []
+    regions = regions_for(model, feature_matrix(faces, model.features_), list(faces.predicted))
+    drawn: list[str] = []
     with MediaPipeBackend(dataclasses.replace(au, mirror=False)) as backend:
-        for row, (face, terms) in enumerate(zip(faces.itertuples(), contributions, strict=True)):
+        for row, (face, reasons) in enumerate(zip(faces.itertuples(), regions, strict=True)):
             try:
                 image = read_image(face.path)
             except ImageRejected:
@@ -184,7 +146,6 @@ def draw_faces(model: AuModel, faces: pd.DataFrame, au: MediaPipeParams, folder:
                 drawn.append("")
                 continue
             title = f"{face.predicted} ({face.probability:.2f}), labelled {face.label}"
-            reasons = region_reasons(model, terms[model.classes.index(face.predicted)])
             picture = draw_reasons(image, [FaceToDraw(landmarks, title, reasons)])
             with atomic_path(folder / f"{row:03d}.png") as tmp:
                 picture.save(tmp, format="PNG")

@@ -16,7 +16,8 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au_model.base import AuModel
 from face_emotion.core.config import AuParams, MediaPipeParams, PracticeParams
 from face_emotion.data.images import ImageRejected, read_image
-from face_emotion.explain.drawing import FaceToDraw, RegionReason, draw_reasons
+from face_emotion.explain.drawing import FaceToDraw, draw_reasons
+from face_emotion.explain.reasons import RegionReason
 from face_emotion.practice.deck import Cue, candidates, hidden_mouth, qualifying, shuffled_by_emotion
 from face_emotion.practice.page import LEVELS, Deck, DeckFace, save_image
 

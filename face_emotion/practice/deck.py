@@ -3,8 +3,8 @@
 A cue is a marked region of the face as a learner reads it: the movements behind it named in plain words, in the
 direction this face shows them. A face qualifies when the model's answer is its label, with at least
 ``min_confidence``, and one of the regions that raise that answer shows a FACS prototype movement of the emotion
-(present on the face, not merely weaker than average); a neutral face qualifies when a region that raises 'neutral'
-shows a movement at rest (weaker than on the average face). Masked faces are answered by the upper-face model, so
+(present on the face: stronger than on a neutral training face); a neutral face qualifies when a region that raises
+'neutral' shows a movement at rest. Masked faces are answered by the upper-face model, so
 their cues name only what a mask leaves visible.
 """
 
@@ -18,11 +18,8 @@ import pandas as pd
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.facs import HEAD_POSITIONS, PLAIN_WORDS, PROTOTYPES, UPPER_FACE_AUS
-from face_emotion.core.tables import action_units_of
-from face_emotion.explain.drawing import NAMED, SHOWN, RegionReason, region_reasons
-
-WEAKER = ", less than on most faces"
-"""Ends a movement that raises the answer by being weaker on this face than on the average training face."""
+from face_emotion.explain.drawing import SHOWN
+from face_emotion.explain.reasons import RegionReason, regions_for
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ class Cue:
     aus: tuple[int, ...]
     """The AUs named, in the order of ``movements``."""
     present: tuple[bool, ...]
-    """Per AU: stronger on this face than on the average training face."""
+    """Per AU: stronger on this face than on a neutral training face (else at rest)."""
 
     def words(self) -> str:
         return f"{self.sign} {self.region}: {'; '.join(self.movements)}"
@@ -47,41 +44,12 @@ class Cue:
                 for au, shown in zip(self.aus, self.present, strict=True)]
 
 
-def au_directions(model: AuModel, standardised: np.ndarray) -> dict[int, float]:
-    """Per AU, the mean standardised value on one face of the model's features that measure that AU alone (above 0:
-    stronger than on the average training face)."""
-    by_au: dict[int, list[float]] = {}
-    for feature, value in zip(model.features_, standardised, strict=True):
-        aus = action_units_of(feature)
-        if len(aus) == 1 and np.isfinite(value):
-            by_au.setdefault(aus[0], []).append(float(value))
-    return {au: float(np.mean(values)) for au, values in by_au.items()}
-
-
-def face_cues(reasons: list[RegionReason], directions: dict[int, float]) -> list[Cue]:
-    """The regions drawn on a face for one emotion (``reasons``, strongest first), each with its movements pushing
-    the region's way (as the drawing's legend names them), in the direction this face shows them."""
-    cues = []
-    for reason in reasons[:SHOWN]:
-        pushing = sorted((au for au, v in reason.by_au.items() if v * reason.value > 0 and au in PLAIN_WORDS),
-                         key=lambda au: -abs(reason.by_au[au]))
-        same_way = _distinct_words(pushing)[:NAMED]
-        if not same_way:
-            continue
-        present = tuple(directions.get(au, 0.0) > 0 for au in same_way)
-        movements = tuple(f"{PLAIN_WORDS[au]} (AU{au}){'' if shown else WEAKER}"
-                          for au, shown in zip(same_way, present, strict=True))
-        cues.append(Cue("+" if reason.value > 0 else "-", reason.region, movements, tuple(same_way), present))
-    return cues
-
-
-def _distinct_words(aus: list[int]) -> list[int]:
-    """``aus`` without those whose plain words an earlier one already says (AU51 and AU52 are both 'head turned')."""
-    kept: list[int] = []
-    for au in aus:
-        if all(PLAIN_WORDS[au] != PLAIN_WORDS[other] for other in kept):
-            kept.append(au)
-    return kept
+def face_cues(reasons: list[RegionReason]) -> list[Cue]:
+    """The regions drawn on a face for one emotion (``reasons``, strongest first), each with the movements its
+    legend names, in the direction this face shows them."""
+    return [Cue(reason.sign, reason.region, tuple(m.words() for m in reason.named()), tuple(m.au for m in reason.named()),
+                tuple(m.shown for m in reason.named()))
+            for reason in reasons[:SHOWN] if reason.named()]
 
 
 def teaches(emotion: str, cues: list[Cue]) -> bool:
@@ -101,11 +69,10 @@ def candidates(model: AuModel, table: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=columns)
     values = feature_matrix(rows, model.features_)
-    probabilities, contributions = model.explained(values)
-    standardised = model.standardise(values)
+    probabilities = model.predict_proba(values)
     label_index = rows.label.map(model.classes.index).to_numpy()
-    reasons = [region_reasons(model, contributions[i, k]) for i, k in enumerate(label_index)]
-    cues = [face_cues(face, au_directions(model, standardised[i])) for i, face in enumerate(reasons)]
+    reasons = regions_for(model, values, list(rows.label))
+    cues = [face_cues(face) for face in reasons]
     return rows.assign(
         predicted=np.asarray(model.classes)[probabilities.argmax(axis=1)],
         probability=probabilities[np.arange(len(rows)), label_index].round(4),

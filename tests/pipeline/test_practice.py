@@ -17,7 +17,7 @@ from face_emotion.core.config import load_params
 from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import read_au_table
-from face_emotion.practice.deck import WEAKER
+from face_emotion.explain.reasons import Movement
 from face_emotion.practice.page import read_deck
 from tests.helpers import run, stages_run
 from tests.pipeline.test_report import CHROMIUM_FLAGS, chromium
@@ -52,10 +52,11 @@ def test_every_deck_face_is_answered_as_labelled_for_a_prototype_movement_it_sho
             raising = [(au, movement) for cue in face["cues"] if cue["sign"] == "+"
                        for au, movement in zip(cue["aus"], cue["movements"], strict=True)]
             if face["emotion"] in PROTOTYPES:  # a prototype movement present on the face raises the answer
-                assert any(au in PROTOTYPES[face["emotion"]] and not m.endswith(WEAKER) for au, m in raising), face
+                assert any(au in PROTOTYPES[face["emotion"]] and m == Movement(au, True, 1.0).words()
+                           for au, m in raising), face
                 assert any(t for cue in face["cues"] for t in cue["typical"])
             else:  # neutral: a movement at rest
-                assert any(m.endswith(WEAKER) for _, m in raising), face
+                assert any(m == Movement(au, False, 1.0).words() for au, m in raising), face
             for image in (face["image"], face["marked"], face["unmasked"]):
                 assert not image or (paths.practice / image).is_file()
             if level == "masked":

@@ -47,22 +47,34 @@ def test_reasons_name_the_au_that_drives_the_face(params):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-3)
 
 
-def test_a_reason_from_a_weaker_than_average_au_says_low():
+def test_a_reason_from_a_movement_no_stronger_than_on_a_neutral_face_says_at_rest():
     model, _ = fitted()
     k, j = model.classes.index("happy"), model.features_.index("AU12_r")
     model.coef_[k][j] = -1.5  # as if less smiling meant more happy
+    model.neutral_ = list(model.mean_)  # a neutral face as the average one
     face = np.asarray(model.mean_)  # the average face, except for one standard deviation less smile
     face[j] -= model.scale_[j]
-    (reason,) = top_reasons(model, model.contributions(face[None])[0], model.standardise(face) < 0, "happy")
-    assert reason_text("happy", 0.5, [reason]) == "happy (0.50): AU12 lip corner puller (low) +1.5"
+    (reason,) = top_reasons(model, model.contributions(face[None])[0], model.shown(face[None])[0], "happy")
+    assert reason_text("happy", 0.5, [reason]) == "happy (0.50): AU12 lip corner puller (at rest) +1.5"
 
 
-def test_additive_reasons_say_low_where_a_weak_au_raises_the_emotion():
-    """Happy raises AU12 and sad AU15 here: a surprised face's weaker-than-average lip corners are named '(low)'."""
+def test_the_neutral_face_is_the_median_of_the_neutral_training_faces_and_is_saved(tmp_path):
+    table = synthetic_au_table().assign(label=lambda t: t.label.replace("sad", "neutral"))
+    model = au_model.fit_table(table, synthetic_model_params("linear"), ["happy", "neutral", "surprise"], seed=0)
+    expected = table[table.label == "neutral"][model.features_].median()
+    np.testing.assert_allclose(model.neutral_, expected.to_numpy())
+    au_model.save(model, tmp_path, {})
+    assert au_model.load(tmp_path).neutral_ == model.neutral_
+    without_neutral = au_model.fit_table(synthetic_au_table(), synthetic_model_params("linear"), CLASSES, seed=0)
+    np.testing.assert_allclose(without_neutral.neutral_, synthetic_au_table()[model.features_].median().to_numpy())
+
+
+def test_additive_reasons_say_at_rest_where_a_movement_absent_raises_the_emotion():
+    """Happy raises AU12 and sad AU15 here: a surprised face's lip corners at rest are named so."""
     model, table = fitted(ADDITIVE)
     surprised = explain_table(model, table[table.label == "surprise"]).reasons
     assert surprised.str.contains(r"AU26 jaw drop \+").all()
-    assert surprised.str.contains(r"lip corner (?:puller|depressor) \(low\) \+").any()
+    assert surprised.str.contains(r"lip corner (?:puller|depressor) \(at rest\) \+").any()
 
 
 def test_unmeasured_faces_keep_their_reason():
