@@ -186,13 +186,16 @@ def test_a_folder_without_concepts_or_a_table_without_them_is_one_line(project, 
     concepts, _ = concept_data(project)
     folder = save(trained(project), concepts, tmp_path / "cnn")
     info = json.loads((folder / cnn.INFO_FILE).read_text())
-    for key in ("concept_mean", "concepts"):  # the same damage in each list the head reads
+    for key in ("concept_mean", "concept_neutral", "concepts"):  # the same damage in each list the head reads
         damaged = {**info, key: info[key][:-1]}
         (folder / cnn.INFO_FILE).write_text(json.dumps(damaged))
         with pytest.raises(UserError, match=r"does not fit its model .* retrain it"):
             load_predictor(folder)
     with pytest.raises(UserError, match="names no concepts"):
         concept_model.Concepts.from_info({"role": cnn.EMOTION_ROLE, "classes": CLASSES})
+    before_neutral = {key: value for key, value in info.items() if key != "concept_neutral"}  # an older model
+    with pytest.raises(UserError, match="names no concepts of this version: retrain it"):
+        concept_model.Concepts.from_info(before_neutral)
     with pytest.raises(UserError, match="AU table has no column 'lm_"):
         concept_model.Concepts.fitted(table.drop(columns=["lm_brow_gap"]), "au17_geometry")
     with pytest.raises(UserError, match="no measured training faces"):
