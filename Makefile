@@ -9,7 +9,7 @@ export OMP_NUM_THREADS ?= 1
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
 
-.PHONY: help install data run quick report params results browser test test-fast lint
+.PHONY: help install data run quick report compare params results browser test test-fast lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,9 @@ quick: data  ## the whole pipeline on the quick configuration (a few images per 
 report: data  ## the explanation page of the experiment in the workspace; opens nothing, prints where it is
 	dvc repro report
 	@python -c "from face_emotion.core.paths import load_paths; print('report:', load_paths().report.resolve().as_uri())"
+
+compare: install  ## the experiments side by side: headline metrics and the params that differ, in 120 columns
+	python -m face_emotion.compare
 
 params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
 	python -c "from face_emotion.core.config import write_default_params; write_default_params()"

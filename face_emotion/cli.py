@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     predictor.add_argument("--max-faces", type=_at_least_one, metavar="N",
                            help="faces looked for per photo or frame (default: 8)")
     predictor.add_argument("--mask-detector", type=Path, default=None, metavar="DIR",
-                           help="the mask detector that fills the masked column (default: the mask_detector folder "
-                                "beside --model's, e.g. models/mask_detector)")
+                           help="the mask detector that fills the masked column (default: the one --model's folder names "
+                                "in its companions.json, e.g. models/mask_detector)")
     predictor.add_argument("--aus", action="store_true",
                            help="add each face's Action Units as OpenFace names them: AU01_r ... AU45_r (intensity, "
                                 "0-5) and AU01_c ... (1: present, from intensity 1); with a CNN too")

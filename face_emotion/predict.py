@@ -26,6 +26,7 @@ from face_emotion.au_model.features import feature_rows
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
+from face_emotion.core.companions import MASK_DETECTOR, MASKED_FACES_MODEL, SURROGATE, companion
 from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import atomic_path, read_json
@@ -44,10 +45,6 @@ CLASSIFY_BATCH = 64
 """A video's faces are classified by the AU model this many at a time."""
 ANNOTATION_PNG_COMPRESSION = 1
 """zlib level of the --annotate pictures: half the time of Pillow's default (6) for files about 10-20 % larger."""
-MASK_DETECTOR_DIR = "mask_detector"
-"""The mask detector's folder beside a model's folder (models/au_model -> models/mask_detector)."""
-UPPER_FACE_AU_MODEL_DIR = "upper_face_au_model"
-"""The masked-face AU model's folder beside the AU model's (models/au_model -> models/upper_face_au_model)."""
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
@@ -121,8 +118,6 @@ CnnFace = tuple[tuple[int, int, int, int], np.ndarray, str, dict[str, object], F
 """A face located for the CNN: its box, its 48x48 grayscale crop, a note for its row, its measurement (an AU-table row,
 made only when asked for: predict --aus, or an AU surrogate to answer), the face MediaPipe found (None: a face crop it
 finds no face in), to draw on."""
-SURROGATES_DIR = "surrogates"
-"""The folder of the black-box models' AU surrogates beside a model's folder (models/cnn -> models/surrogates/cnn)."""
 UNCONFIRMED_CROP = "no face found by MediaPipe: classified as a face crop"
 """The note on a tight face crop (FER2013 size) that the CNN answers although MediaPipe finds no face in it."""
 MASKED_NOTE = "lower face covered by a mask: the AU model cannot see the mouth, so its answer is less sure"
@@ -281,10 +276,10 @@ class AuPredictor(_MediaPipePredictor):
 
 
 def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
-    """The masked-face AU model beside the AU model's folder (None where there is none); one of other classes is a
-    one-line error."""
-    folder = model_dir.resolve().parent / UPPER_FACE_AU_MODEL_DIR
-    if not (folder / au_model.MODEL_FILE).is_file():
+    """The masked-face AU model the AU model's folder names (None where it names none, or there is none yet); one of
+    other classes is a one-line error."""
+    folder = companion(model_dir, MASKED_FACES_MODEL)
+    if folder is None or not (folder / au_model.MODEL_FILE).is_file():
         return None
     model = au_model.load(folder, "train_upper_face_au_model")
     if model.classes != classes:
@@ -382,10 +377,10 @@ class CnnPredictor(_MediaPipePredictor):
 
 
 def load_surrogate(model_dir: Path, classes: list[str]) -> AuModel | None:
-    """The AU surrogate the surrogates stage fitted to the CNN in ``model_dir`` (None where there is none); one of
-    other classes is a one-line error."""
-    folder = model_dir.resolve().parent / SURROGATES_DIR / model_dir.resolve().name
-    if not (folder / au_model.MODEL_FILE).is_file():
+    """The AU surrogate the surrogates stage fitted to the CNN in ``model_dir``, as its folder names it (None where
+    there is none); one of other classes is a one-line error."""
+    folder = companion(model_dir, SURROGATE)
+    if folder is None or not (folder / au_model.MODEL_FILE).is_file():
         return None
     model = au_model.load(folder, "surrogates")
     if not set(model.classes) <= set(classes):
@@ -397,18 +392,18 @@ def load_surrogate(model_dir: Path, classes: list[str]) -> AuModel | None:
 def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_faces,
                    detector_dir: str | Path | None = None) -> AuPredictor | CnnPredictor:
     """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras), with the
-    mask detector in ``detector_dir`` (None: the mask_detector folder beside the model's, if there is one)."""
+    mask detector in ``detector_dir`` (None: the one the model's folder names, if it is there)."""
     model_dir = Path(model_dir)
     kind = AuPredictor if (model_dir / au_model.MODEL_FILE).is_file() else \
         CnnPredictor if (model_dir / cnn.MODEL_FILE).is_file() else None
     if kind is None:
         raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
                         "train one with 'make run'")
-    beside = model_dir.resolve().parent / MASK_DETECTOR_DIR
-    if detector_dir is not None or (beside / cnn.MODEL_FILE).is_file():  # loaded before MediaPipe opens
-        detector, why_not = mask_detector.load_trusted(detector_dir if detector_dir is not None else beside)
+    named = companion(model_dir, MASK_DETECTOR)
+    if detector_dir is not None or (named is not None and (named / cnn.MODEL_FILE).is_file()):  # before MediaPipe opens
+        detector, why_not = mask_detector.load_trusted(detector_dir if detector_dir is not None else named)
     else:
-        detector, why_not = None, (f"no mask detector beside {model_dir} (train it with 'dvc repro "
+        detector, why_not = None, (f"no mask detector named by {model_dir} (train it with 'dvc repro "
                                    "train_mask_detector', or name one with --mask-detector)")
     predictor = kind(model_dir, max_faces)
     predictor.mask_detector, predictor.no_mask_detector = detector, why_not

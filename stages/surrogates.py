@@ -11,7 +11,7 @@ from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import read_json, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import read_au_table
+from face_emotion.core.tables import CNN, read_au_table
 from face_emotion.data.faces import face_paths, load_face_cache
 from face_emotion.evaluation.comparison import FaceModel, cnn_face_models
 from face_emotion.evaluation.surrogate import agreement, answered, fit_surrogate, with_answers
@@ -23,8 +23,8 @@ def black_boxes(params: Params, paths: Paths) -> dict[str, FaceModel]:
     the Teachable Machine exports."""
     models: dict[str, FaceModel] = {}
     if (paths.cnn / cnn.MODEL_FILE).is_file() and not cnn.is_concept_model(model := cnn.load(paths.cnn)):
-        models["cnn"] = cnn_face_models(model, params.data.classes, params.evaluate.tta)[
-            "cnn_tta" if params.evaluate.tta else "cnn"]
+        models[CNN] = cnn_face_models(model, params.data.classes, params.evaluate.tta)[
+            "cnn_tta" if params.evaluate.tta else CNN]
     for folder in find_exports(paths.teachable_machine):
         export = load_export(folder)
         models[export.name] = export.predict_labels
@@ -49,7 +49,7 @@ def main(params: Params, paths: Paths) -> None:
                       "training face: nothing for an AU surrogate to learn")
                 continue
             surrogate = fit_surrogate(answers["train"], params.au_model, classes, params.seed)
-            au_model.save(surrogate, paths.surrogates / name, read_json(paths.au_settings, "extract_au"))
+            au_model.save(surrogate, paths.surrogate(name), read_json(paths.au_settings, "extract_au"))
             metrics[name] = {"surrogate_agreement": agreement(surrogate, answers["test"]), "terms": surrogate.n_terms}
             print(f"surrogates: {name}: the {surrogate.kind} AU model gives its answer on "
                   f"{metrics[name]['surrogate_agreement']:.1%} of the test faces")

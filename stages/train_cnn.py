@@ -8,11 +8,12 @@ import numpy as np
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import training
 from face_emotion.cnn.model import EMOTION_ROLE, INFO_FILE, MODEL_FILE, concept_outputs, predict_proba
+from face_emotion.core.companions import MASK_DETECTOR, SURROGATE, write_companions
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import atomic_path, size_mb, write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import read_au_table
+from face_emotion.core.tables import CNN, read_au_table
 from face_emotion.data.faces import face_paths, load_face_cache
 from face_emotion.data.masking import mask_faces
 
@@ -71,7 +72,9 @@ def main(params: Params, paths: Paths) -> None:
         answers = concept_model.masked_head_outputs(model, masked_head, concepts, masked_val).argmax(axis=1)
         metrics["val_masked_head_accuracy"] = round(float(np.mean(answers == val[1])), 4)
     write_json(info, paths.cnn / INFO_FILE)
-    write_json({"cnn": metrics}, paths.train_cnn_metrics)
+    surrogate = {} if concepts is not None else {SURROGATE: paths.surrogate(CNN)}  # a concept CNN explains itself
+    write_companions(paths.cnn, {MASK_DETECTOR: paths.mask_detector, **surrogate})
+    write_json({CNN: metrics}, paths.train_cnn_metrics)
     print(f"train_cnn: {model.count_params()} parameters, validation accuracy {val_accuracy:.4f}, "
           f"{val_masked_accuracy:.4f} masked ({params.mask.test_style}), saved to {paths.cnn / MODEL_FILE}")
 

@@ -21,12 +21,16 @@ def available_cores() -> int:
 
 
 def configure_threads(threads: int) -> None:
-    """Give TensorFlow ``threads`` intra-op threads (0: the available cores)."""
+    """Give TensorFlow ``threads`` intra-op threads (0: the available cores). A process where TensorFlow already ran
+    (a notebook, the test suite) keeps the threads it started with: they change how fast, never what."""
     import tensorflow as tf
 
     count = threads or available_cores()
-    tf.config.threading.set_intra_op_parallelism_threads(count)
-    tf.config.threading.set_inter_op_parallelism_threads(min(count, 2))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(count)
+        tf.config.threading.set_inter_op_parallelism_threads(min(count, 2))
+    except RuntimeError:  # "cannot be modified after initialization"
+        return
 
 
 def augmenter(params: CnnParams, seed: int):  # -> keras.Sequential | None

@@ -192,6 +192,10 @@ class Paths:
         """The printable sheet for teachers: every deck face with its emotion and movements, a page per emotion."""
         return self.practice / "sheet.html"
 
+    def surrogate(self, model: str) -> Path:
+        """surrogates: the AU surrogate of one black-box model (by its name in the comparison)."""
+        return self.surrogates / model
+
     def masked_images(self, test_set: str) -> Path:
         """mask_faces: the test faces of one masked test set (MaskParams.test_sets)."""
         return self.masked / test_set / "images"

@@ -152,6 +152,8 @@ NO_FACE = "no_face"
 AU_MODEL = "au_model"
 """The AU model's name wherever models are compared (metrics, predictions, confusion matrices); its family is the
 au_model.kind param."""
+CNN = "cnn"
+"""The CNN's name wherever models are compared, and its AU surrogate's folder under the surrogates path."""
 UPPER_FACE_AU_MODEL = "upper_face_au_model"
 """The AU model of masked faces: the same family trained on masked training faces' upper-face features
 (mask.au_features)."""

@@ -20,6 +20,7 @@ from face_emotion.au.backends.mediapipe import MediaPipeBackend, face_finder
 from face_emotion.cli import main
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
+from face_emotion.core.companions import MASK_DETECTOR, MASKED_FACES_MODEL, write_companions
 from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM, UNMEASURED_SEPARATOR
 from face_emotion.data.faces import decode_faces
 from face_emotion.data.images import read_image
@@ -507,7 +508,7 @@ def test_without_a_mask_detector_the_masked_column_stays_empty_and_says_why(au_m
                                                                              capsys):
     code, table = predict_media(au_model_dir, tmp_path, str(masked_inputs / "group_masked.jpg"))
     assert code == 0 and len(table) == GROUP_FACES and table.masked.isna().all() and (table.emotion != "").all()
-    assert "masked column empty: no mask detector beside" in capsys.readouterr().err
+    assert "masked column empty: no mask detector named by" in capsys.readouterr().err
 
 
 def test_a_missing_mask_detector_named_on_the_command_line_is_one_line(au_model_dir, masked_inputs, tmp_path, capsys):
@@ -560,6 +561,7 @@ def test_a_model_folder_of_the_wrong_role_is_one_line(au_model_dir, cnn_model_di
     earlier = tmp_path / "earlier"  # folders trained before roles were recorded: their keys tell
     shutil.copytree(cnn_model_dir, earlier / "cnn")
     shutil.copytree(mask_detector_dir, earlier / "mask_detector")
+    write_companions(earlier / "cnn", {MASK_DETECTOR: earlier / "mask_detector"})
     (earlier / "cnn" / cnn.INFO_FILE).write_text(json.dumps({"trained": True, "classes": CLASSES}))
     (earlier / "mask_detector" / cnn.INFO_FILE).write_text(json.dumps({"trained": True, "threshold": 0.5}))
     code, table = predict_media(earlier / "cnn", tmp_path, str(masked_inputs / "group_plain.jpg"))
@@ -569,10 +571,11 @@ def test_a_model_folder_of_the_wrong_role_is_one_line(au_model_dir, cnn_model_di
 @pytest.fixture(scope="module")
 def models_with_upper_face_au_model(au_model_dir, mask_detector_dir, tmp_path_factory) -> Path:
     """A models/ folder as the pipeline writes it: the AU model, the masked-face AU model (trained on real training
-    faces masked as mask_train_faces masks them) and the mask detector."""
+    faces masked as mask_train_faces masks them) and the mask detector, named as the AU model's companions."""
     models = tmp_path_factory.mktemp("pipeline") / "models"
     shutil.copytree(au_model_dir, models / "au_model")
-    shutil.copytree(mask_detector_dir, models / predict_module.MASK_DETECTOR_DIR)
+    shutil.copytree(mask_detector_dir, models / "detector")
+    write_companions(models / "au_model", {MASK_DETECTOR: models / "detector", MASKED_FACES_MODEL: models / "masked"})
     rows = []
     with MediaPipeBackend(AU) as backend:
         for label in CLASSES:
@@ -582,7 +585,7 @@ def models_with_upper_face_au_model(au_model_dir, mask_detector_dir, tmp_path_fa
                 masked = Image.fromarray(apply_mask(np.asarray(Image.open(face)), look, rng))
                 rows.append({**backend.measure_image(masked), "label": label, "path": str(face)})
     params = dataclasses.replace(LINEAR, features=MASK.au_features)
-    save_au_model(params, pd.DataFrame(rows), models / predict_module.UPPER_FACE_AU_MODEL_DIR)
+    save_au_model(params, pd.DataFrame(rows), models / "masked")
     return models
 
 
@@ -605,9 +608,9 @@ def test_a_upper_face_au_model_of_other_classes_is_one_line(models_with_upper_fa
     models = tmp_path / "models"
     shutil.copytree(models_with_upper_face_au_model, models)
     three = measured_faces[measured_faces.label.isin(CLASSES[:3])]
-    shutil.rmtree(models / predict_module.UPPER_FACE_AU_MODEL_DIR)
+    shutil.rmtree(models / "masked")
     au_model.save(au_model.fit_table(three, dataclasses.replace(LINEAR, features=MASK.au_features), CLASSES[:3], seed=0),
-                  models / predict_module.UPPER_FACE_AU_MODEL_DIR, dataclasses.asdict(AU))
+                  models / "masked", dataclasses.asdict(AU))
     code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
                  str(masked_inputs / "group_masked.jpg")])
     err = capsys.readouterr().err
@@ -618,7 +621,7 @@ def test_a_damaged_masked_au_model_is_one_line_naming_its_stage(models_with_uppe
                                                                 capsys):
     models = tmp_path / "models"
     shutil.copytree(models_with_upper_face_au_model, models)
-    model_file = models / predict_module.UPPER_FACE_AU_MODEL_DIR / au_model.MODEL_FILE
+    model_file = models / "masked" / au_model.MODEL_FILE
     model_file.write_text(model_file.read_text()[:300])
     code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
                  str(masked_inputs / "group_masked.jpg")])

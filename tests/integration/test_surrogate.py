@@ -11,11 +11,12 @@ import pytest
 from face_emotion import au_model
 from face_emotion.cnn import model as cnn
 from face_emotion.cnn import training
+from face_emotion.core.companions import SURROGATE, write_companions
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import NO_FACE
 from face_emotion.data.faces import face_paths, load_face_cache
 from face_emotion.evaluation.surrogate import agreement, fit_surrogate, with_answers
-from face_emotion.predict import SURROGATE_PREFIX, SURROGATES_DIR, load_predictor, predict_files
+from face_emotion.predict import SURROGATE_PREFIX, load_predictor, predict_files
 from tests.helpers import CLASSES, default_params, measured_face_cache
 
 PARAMS = default_params()
@@ -73,7 +74,8 @@ def test_predict_with_a_plain_cnn_gives_its_surrogates_reasons_and_agreement(pro
     model.save(models / "cnn" / cnn.MODEL_FILE)
     (models / "cnn" / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.EMOTION_ROLE, "classes": CLASSES}))
     surrogate = fit_surrogate(with_answers(table, face_paths(faces, "train"), answers["train"]), LINEAR, CLASSES, 0)
-    au_model.save(surrogate, models / SURROGATES_DIR / "cnn", dataclasses.asdict(PARAMS.au))
+    au_model.save(surrogate, models / "explained" / "cnn", dataclasses.asdict(PARAMS.au))
+    write_companions(models / "cnn", {SURROGATE: models / "explained" / "cnn"})
     inputs = [Path(p) for p in face_paths(faces, "test")[:6]]
     rows = predict_files(load_predictor(models / "cnn"), inputs)
     measured = rows.au_reasons != ""
@@ -81,8 +83,8 @@ def test_predict_with_a_plain_cnn_gives_its_surrogates_reasons_and_agreement(pro
     answered = rows.au_reasons[measured].str.removeprefix(SURROGATE_PREFIX).str.split(" ").str[0]
     assert (rows.surrogate_agrees[measured] == (answered == rows.emotion[measured])).all()
     assert "AU01_r" not in rows  # measured for the surrogate, shown only with --aus
-    data = json.loads((models / SURROGATES_DIR / "cnn" / au_model.MODEL_FILE).read_text())
+    data = json.loads((models / "explained" / "cnn" / au_model.MODEL_FILE).read_text())
     data["classes"] = ["joy", "anger", "calm", "fear", "awe", "envy"][: len(data["classes"])]
-    (models / SURROGATES_DIR / "cnn" / au_model.MODEL_FILE).write_text(json.dumps(data))
+    (models / "explained" / "cnn" / au_model.MODEL_FILE).write_text(json.dumps(data))
     with pytest.raises(UserError, match="rerun 'dvc repro surrogates'"):
         load_predictor(models / "cnn")

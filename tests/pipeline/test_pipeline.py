@@ -235,6 +235,11 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
     rows = pd.read_csv(tmp_path / "plain.csv")
     assert rows.au_reasons.str.match(r"^AU surrogate: \w+ \(0\.\d\d\): ").all()
     assert set(rows.surrogate_agrees) <= {True, False} and "AU01_r" not in rows  # measured for the surrogate, not shown
+    compared = run([sys.executable, "-m", "face_emotion.compare"], cwd=project_copy).stdout  # make compare
+    assert max(map(len, compared.splitlines())) <= 120
+    metrics, params = compared.split("Params that differ")
+    assert all(re.search(rf"^{name} +[\d.]+ ", metrics, re.MULTILINE) for name in ("first", "sequential", "plain"))
+    assert "fidelity" in metrics and "surrogate" in metrics and "cnn.concept_training" in params
 
 
 def test_compute_settings_rerun_nothing(quick_project, tmp_path):

@@ -121,3 +121,40 @@ def test_params_are_checked_before_any_stage_runs():
     for name, stage in STAGES.items():
         if name != "check_params":
             assert stage["deps"][0] == "${paths.params_check}", name
+
+
+MODEL_FOLDERS = {Path(path).name for path in yaml.safe_load((REPO / "dvc.yaml").read_text())["vars"][0]["paths"].values()
+                 if path.startswith("models/")}
+
+
+def joined_folder_names(tree: ast.AST) -> list[int]:
+    """Lines where a path is joined with a model folder's name: spelled (`parent / "mask_detector"`) or through a
+    name or attribute holding it (`parent / MASK_DETECTOR_DIR`)."""
+    holders = {target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+               for node in ast.walk(tree) if isinstance(node, ast.Assign | ast.AnnAssign)
+               and isinstance(node.value, ast.Constant) and node.value.value in MODEL_FOLDERS
+               for target in (node.targets if isinstance(node, ast.Assign) else [node.target])}
+
+    def names_a_folder(operand: ast.expr) -> bool:
+        return ((isinstance(operand, ast.Constant) and operand.value in MODEL_FOLDERS)
+                or (isinstance(operand, ast.Name) and operand.id in holders)
+                or (isinstance(operand, ast.Attribute) and operand.attr in holders))
+
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and names_a_folder(node.right)]
+
+
+@pytest.mark.parametrize("folder", ["face_emotion", "stages", "benchmarks"])
+def test_no_model_folder_is_found_by_a_name_spelled_in_python(folder):
+    """A model's companions (mask detector, model of masked faces, AU surrogate) are found through the
+    companions.json its stage writes from dvc.yaml's paths, never by joining a folder name: `models / "mask_detector"`
+    would silently stop working when dvc.yaml renames the folder."""
+    assert {"au_model", "mask_detector", "upper_face_au_model", "surrogates"} <= MODEL_FOLDERS
+    joined = [f"{file.relative_to(REPO)}:{line}" for file in sorted((REPO / folder).rglob("*.py"))
+              for line in joined_folder_names(ast.parse(file.read_text()))]
+    assert not joined, f"model folders found by a name spelled in Python: {joined}"
+
+
+def test_the_folder_name_check_sees_a_name_held_in_a_constant():
+    before = 'MASK_DETECTOR_DIR = "mask_detector"\nbeside = model_dir.parent / MASK_DETECTOR_DIR\nx = p / "cnn"\n'
+    assert joined_folder_names(ast.parse(before)) == [2, 3]
