@@ -79,9 +79,11 @@ def project_env() -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command, returning its output; on an unexpected failure show what it printed."""
-    result = subprocess.run(cmd, cwd=cwd, env=project_env(), capture_output=True, text=True, timeout=900)
+def run(cmd: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    """Run a command (``env``: added to the environment), returning its output; on an unexpected failure show what
+    it printed."""
+    result = subprocess.run(cmd, cwd=cwd, env=project_env() | (env or {}), capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result

@@ -11,6 +11,7 @@ from pathlib import Path
 from face_emotion.core.checkout import checkout_holder, this_run
 from face_emotion.core.config import PARAMS_FILE, Params, load_params
 from face_emotion.core.errors import UserError
+from face_emotion.core.param_reads import recorded
 from face_emotion.core.paths import Paths, load_paths
 
 
@@ -36,7 +37,9 @@ def run_stage(main: Callable[[Params, Paths], None]) -> None:
         if busy:
             raise UserError(busy)
         params_file = Path(PARAMS_FILE).read_bytes() if Path(PARAMS_FILE).is_file() else b""
-        main(load_params(), load_paths())
+        params = load_params()
+        with recorded(params, Path(sys.argv[0]).stem):
+            main(params, load_paths())
         if Path(PARAMS_FILE).is_file() and Path(PARAMS_FILE).read_bytes() != params_file:
             raise UserError(f"{PARAMS_FILE} changed while this stage ran (a second run in this checkout?): DVC would "
                             "record the new params for outputs made with the old ones, so the stage is not recorded; "

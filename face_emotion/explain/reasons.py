@@ -15,8 +15,9 @@ import pandas as pd
 
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
-from face_emotion.core.facs import AT_REST_WORDS, HEAD_POSITIONS, OPPOSED, PLAIN_WORDS
+from face_emotion.core.facs import HEAD_POSITIONS
 from face_emotion.core.tables import action_units_of, describe
+from face_emotion.core.words import AT_REST_WORDS, OPPOSED, PLAIN_WORDS
 
 AT_REST = " (at rest)"
 """Ends a feature that raises the answer by being no stronger than on a neutral face: 'AU07 lid tightener (at rest)'."""

@@ -17,7 +17,8 @@ import pandas as pd
 
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
-from face_emotion.core.facs import HEAD_POSITIONS, PLAIN_WORDS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.words import PLAIN_WORDS
 from face_emotion.explain.drawing import SHOWN
 from face_emotion.explain.reasons import RegionReason, regions_for
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from face_emotion.core.param_reads import READS_ENV
 from face_emotion.core.paths import load_paths
 from tests.helpers import (
     ALL_STAGES,
@@ -21,6 +22,11 @@ from tests.helpers import (
 )
 
 
+def param_reads_file(project: Path) -> Path:
+    """Where the quick run records the params each stage reads (face_emotion.core.param_reads), beside the project."""
+    return project.parent / "param_reads.jsonl"
+
+
 @pytest.fixture(scope="session")
 def quick_project(tmp_path_factory):
     """A fresh copy of the project that has run `dvc exp run -S experiment=quick` on 10 real faces per class, bad
@@ -30,7 +36,8 @@ def quick_project(tmp_path_factory):
     build_face_folder(project / "faces", per_class=10)
     add_bad_files(project / "faces")
     build_teachable_machine_export(load_paths(project).teachable_machine / "classroom", [c.title() for c in CLASSES])
-    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project)
+    result = run(["dvc", "exp", "run", "--name", "first", *QUICK], cwd=project,
+                 env={READS_ENV: str(param_reads_file(project))})
     ran = stages_run(result.stdout)
     assert sorted(ran) == sorted(ALL_STAGES) and ran[0] == "check_params"
     # report and practice are the ends

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image
 
 from face_emotion import results
 from face_emotion.au.validity import FACE_PIXELS, LABEL_HEIGHT, MIN_SPREAD, MONTAGE_FACES, prototype_of
 from face_emotion.core.facs import ACTION_UNITS
+from face_emotion.core.param_reads import covered
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import (
     AU_COLUMNS,
@@ -37,6 +39,7 @@ from tests.helpers import (
     stages_run,
     video_clip_folder,
 )
+from tests.pipeline.conftest import param_reads_file
 
 MODELS = {AU_MODEL, UPPER_FACE_AU_MODEL, AU_ROUTE, "cnn", "cnn_tta", CNN_UPPER_FACE, CNN_ROUTE, "tm_classroom"}
 
@@ -242,12 +245,35 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
     assert "fidelity" in metrics and "surrogate" in metrics and "cnn.concept_training" in params
 
 
+def test_each_stage_reads_only_the_params_dvc_yaml_declares(quick_project):
+    """Recorded while the quick run ran each stage (face_emotion.core.param_reads): a param a stage reads but does not
+    declare would not rerun the stage when it changes. compute.* is left out on purpose: threads and workers change
+    how fast, never what (the next test)."""
+    declared = {name: stage.get("params", []) for name, stage in
+                yaml.safe_load((quick_project / "dvc.yaml").read_text())["stages"].items()}
+    runs = [json.loads(line) for line in param_reads_file(quick_project).read_text().splitlines()]
+    assert sorted(run["stage"] for run in runs) == sorted(ALL_STAGES)
+    undeclared = {run["stage"]: [read for read in run["reads"] if not read.startswith("compute.")
+                                 and not covered(read, declared[run["stage"]])] for run in runs}
+    assert not any(undeclared.values()), f"params read but not declared in dvc.yaml: {undeclared}"
+    assert "data.classes" in next(run["reads"] for run in runs if run["stage"] == "train_cnn")  # reads are seen
+
+
 def test_compute_settings_rerun_nothing(quick_project, tmp_path):
     """`-S compute.au_workers=1 -S compute.cnn_threads=1`: how fast, not what; only the params check runs."""
     project = shutil.copytree(quick_project, tmp_path / "project", symlinks=True)
     result = run(["dvc", "exp", "run", "--name", "slow", *QUICK, "-S", "compute.au_workers=1",
                   "-S", "compute.cnn_threads=1"], cwd=project)
     assert stages_run(result.stdout) == ["check_params"]
+
+
+def test_rewording_a_movement_reruns_only_the_stages_that_write_or_draw_words(quick_project, tmp_path):
+    """dvc.yaml lists the modules each stage runs: plain words changed in core/words.py leave every model in place."""
+    project = shutil.copytree(quick_project, tmp_path / "project", symlinks=True)
+    words = project / "face_emotion" / "core" / "words.py"
+    words.write_text(words.read_text().replace('"dimples"', '"dimples in the cheeks"'))
+    status = json.loads(run(["dvc", "status", "--json"], cwd=project).stdout)
+    assert sorted(status) == ["evaluate", "explain", "practice"]
 
 
 def test_plots_render(quick_project, tmp_path):
