@@ -4,7 +4,6 @@ model.json (plain numbers, naming its family), a readable coefficient table, and
 from __future__ import annotations
 
 import json
-import typing
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,6 @@ from face_emotion.core.tables import NO_FACE
 
 MODELS: dict[str, type[AuModel]] = {model.kind: model for model in (LinearModel, AdditiveModel, PairwiseModel, EbmModel)}
 """Family name (the ``au_model.kind`` param) -> class."""
-assert set(MODELS) == {typing.get_args(typing.get_type_hints(p)["kind"])[0] for p in typing.get_args(AuModelParams)}, \
-    "au_model.MODELS and config.AuModelParams disagree"
 MODEL_FILE = "model.json"
 COEFFICIENTS_FILE = "coefficients.csv"
 SHAPES_FILE = "shapes.csv"
@@ -37,7 +34,7 @@ def fit_table(train: pd.DataFrame, params: AuModelParams, classes: list[str], se
     measured = train[train.success.astype(bool)]
     features = list(FEATURE_SETS[params.features])
     values = feature_matrix(measured, features)
-    return MODELS[params.kind](params, classes, seed).fit(values, measured.label.to_numpy(), features)
+    return MODELS[params.kind].from_params(params, classes, seed).fit(values, measured.label.to_numpy(), features)
 
 
 def predict_table(model: AuModel, table: pd.DataFrame) -> pd.Series:

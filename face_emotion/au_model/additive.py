@@ -39,10 +39,15 @@ class AdditiveModel(AuModel):
 
     kind = "additive"
     family_state = ("knots_", "shapes_")
-    params: AdditiveModelParams
+    Params = AdditiveModelParams
+
+    def __init__(self, features: str = "au17_geometry", knots: int = 5, C: float = 1.0, class_weight: str | None = None,
+                 emotions: list[str] | None = None, random_state: int = 0) -> None:
+        self.features, self.knots, self.C, self.class_weight = features, knots, C, class_weight
+        self.emotions, self.random_state = emotions, random_state
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
-        knots = [quantile_knots(values[:, j], self.params.knots) for j in range(values.shape[1])]
+        knots = [quantile_knots(values[:, j], self.knots) for j in range(values.shape[1])]
         bases = [tent_basis(values[:, j], k) for j, k in enumerate(knots)]
         scaler = StandardScaler().fit(np.hstack(bases))
         design = scaler.transform(np.hstack(bases))

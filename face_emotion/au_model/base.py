@@ -1,5 +1,6 @@
-"""What every AU model family shares: fit(X, y) returns the model, per-feature contributions that sum (with the
-intercept) to each emotion's logit, probabilities, and one plain-JSON file format that names the family (``kind``)."""
+"""What every AU model family shares: a scikit-learn classifier (hyperparameters as keywords, fit(X, y) on an AU
+table, predict_proba, classes_, so clone, cross_val_score and GridSearchCV work), per-feature contributions that sum
+(with the intercept) to each emotion's logit, and one plain-JSON file format that names the family (``kind``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
+from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import NEUTRAL
 from face_emotion.core.tables import describe
@@ -36,8 +39,12 @@ def neutral_values(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
         return np.where(np.isnan(median), np.nanmedian(values, axis=0), median)
 
 
-class AuModel:
+class AuModel(ClassifierMixin, BaseEstimator):
     """An explainable emotion model on AU features: logit_k = intercept_k + sum_j contribution_kj(x).
+
+    A family's keywords are its hyperparameters (its ``au_model`` params section, with conf/'s defaults), then
+    ``emotions`` (the order of its outputs; None: the labels' sorted) and ``random_state``. ``fit(X, y)`` takes an AU
+    table (a DataFrame: the ``features`` set's columns are read from it) or, with ``columns``, an array of them.
 
     Fitted state ends in ``_`` (as in scikit-learn) and is what the JSON file holds: ``features_`` (column names),
     ``mean_`` and ``scale_`` (each feature's training mean and standard deviation), ``neutral_`` (its value on a
@@ -48,17 +55,44 @@ class AuModel:
     """
 
     kind: ClassVar[str]
+    Params: ClassVar[type]
+    """The family's params dataclass (core.config): its fields but ``kind`` are the family's keywords."""
     family_state: ClassVar[tuple[str, ...]] = ()
     """The fitted attributes this family adds to the file."""
     COMMON_STATE: ClassVar[tuple[str, ...]] = ("features_", "mean_", "scale_", "neutral_", "coef_", "intercept_")
+    features: str
+    emotions: list[str] | None
+    random_state: int
 
-    def __init__(self, params: Any, classes: list[str], seed: int) -> None:
-        self.params, self.classes, self.seed = params, list(classes), seed
+    @classmethod
+    def from_params(cls, params: Any, classes: list[str] | None, seed: int) -> Self:
+        """The family configured by its params section (a dataclass of core.config)."""
+        return cls(**{k: v for k, v in dataclasses.asdict(params).items() if k != "kind"}, emotions=classes,
+                   random_state=seed)
+
+    @property
+    def params(self) -> Any:
+        """The hyperparameters as the family's params dataclass (what the saved file records)."""
+        return self.Params(kind=self.kind, **{field.name: getattr(self, field.name)
+                                              for field in dataclasses.fields(self.Params) if field.name != "kind"})
+
+    @property
+    def classes(self) -> list[str]:
+        """The emotions in the order of the model's outputs (``classes_`` as a list)."""
+        return list(self.classes_)
+
+    @property
+    def seed(self) -> int:
+        return self.random_state
 
     # fitting ----------------------------------------------------------------------------------------------------
-    def fit(self, values: np.ndarray, labels: np.ndarray, features: list[str]) -> Self:
-        """Fit on ``values`` (n, features) of the named ``features`` and their emotion ``labels``; returns self. A
-        value not measured (NaN) is fitted as the feature's mean."""
+    def fit(self, X: pd.DataFrame | np.ndarray, y: Any, columns: list[str] | None = None) -> Self:
+        """Fit on an AU table ``X`` (the ``features`` set read from its columns) or an array of the named
+        ``columns``, and the emotion labels ``y``; returns self. A value not measured (NaN) is fitted as the
+        feature's mean."""
+        values, features = self._design(X, columns)
+        labels = np.asarray(y, dtype=object)
+        self.classes_ = np.asarray(list(self.emotions) if self.emotions is not None else sorted(set(labels)), dtype=object)
         absent = [c for c in self.classes if c not in set(labels)]
         if absent:
             raise UserError(f"no measured training faces of class '{absent[0]}': cannot fit the AU model")
@@ -67,6 +101,19 @@ class AuModel:
         self.neutral_ = neutral_values(values, labels).tolist()
         self._fit(np.where(np.isnan(values), scaler.mean_, values), labels)
         return self
+
+    def _design(self, X: pd.DataFrame | np.ndarray, columns: list[str] | None) -> tuple[np.ndarray, list[str]]:
+        """The feature values and names to fit on: the ``features`` set of a table, or an array with its columns."""
+        if isinstance(X, pd.DataFrame):
+            features = list(FEATURE_SETS[self.features])
+            return feature_matrix(X, features), features
+        if columns is None:
+            raise ValueError("fit on an array needs its column names (columns=...); or pass the AU table")
+        return np.asarray(X, dtype=float), list(columns)
+
+    def _values(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Raw feature values in ``features_`` order: read from a table, or an array already in that order."""
+        return feature_matrix(X, self.features_) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=float)
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
         """Set ``coef_``, ``intercept_`` and the family's own state."""
@@ -89,11 +136,12 @@ class AuModel:
     def shown(self, values: np.ndarray) -> np.ndarray:
         """(n, features): whether each feature is above its value on a neutral face (the face makes that movement);
         False at or below it, or not measured."""
-        return values > np.asarray(self.neutral_)
+        return self._values(values) > np.asarray(self.neutral_)
 
-    def contributions(self, values: np.ndarray) -> np.ndarray:
+    def contributions(self, values: pd.DataFrame | np.ndarray) -> np.ndarray:
         """(n, classes, features) per-feature terms of each logit; with the intercept they sum to it. A value not
         measured (NaN: read from a region outside the image) adds nothing."""
+        values = self._values(values)
         missing = np.isnan(values)
         if not missing.any():
             return self._contributions(values)
@@ -117,7 +165,7 @@ class AuModel:
         contributions = self.contributions(values)
         return softmax(contributions.sum(axis=2) + np.asarray(self.intercept_)), contributions
 
-    def predict(self, values: np.ndarray) -> np.ndarray:
+    def predict(self, values: pd.DataFrame | np.ndarray) -> np.ndarray:
         return np.asarray(self.classes)[self.predict_proba(values).argmax(axis=1)]
 
     def coefficient_table(self) -> pd.DataFrame:
@@ -135,7 +183,8 @@ class AuModel:
     @classmethod
     def from_dict(cls, data: dict[str, Any], params: Any) -> Self:
         """The model a ``to_dict`` wrote; ValueError when its arrays do not fit together."""
-        model = cls(params, data["classes"], data["seed"])
+        model = cls.from_params(params, data["classes"], data["seed"])
+        model.classes_ = np.asarray(data["classes"], dtype=object)
         for name in (*cls.COMMON_STATE, *cls.family_state):
             setattr(model, name, data[name.removesuffix("_")])
         model._check_shapes()

@@ -56,17 +56,24 @@ class EbmModel(AuModel):
 
     kind = "ebm"
     family_state = ("terms_",)
-    params: EbmModelParams
+    Params = EbmModelParams
+
+    def __init__(self, features: str = "au17_geometry_blendshapes", interactions: int = 50, max_bins: int = 64,
+                 max_interaction_bins: int = 32, outer_bags: int = 8, class_weight: str | None = None,
+                 emotions: list[str] | None = None, random_state: int = 0) -> None:
+        self.features, self.interactions, self.max_bins = features, interactions, max_bins
+        self.max_interaction_bins, self.outer_bags, self.class_weight = max_interaction_bins, outer_bags, class_weight
+        self.emotions, self.random_state = emotions, random_state
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
         from interpret.glassbox import ExplainableBoostingClassifier
 
         ebm = ExplainableBoostingClassifier(
             feature_names=self.features_, feature_types=["continuous"] * len(self.features_),
-            interactions=self.params.interactions, max_bins=self.params.max_bins,
-            max_interaction_bins=self.params.max_interaction_bins, outer_bags=self.params.outer_bags,
+            interactions=self.interactions, max_bins=self.max_bins,
+            max_interaction_bins=self.max_interaction_bins, outer_bags=self.outer_bags,
             random_state=self.seed, n_jobs=len(os.sched_getaffinity(0)))
-        weights = balanced_weights(labels) if self.params.class_weight == "balanced" else None
+        weights = balanced_weights(labels) if self.class_weight == "balanced" else None
         with warnings.catch_warnings():  # "cannot visualize multiclass pairs": this model shows them itself
             warnings.filterwarnings("ignore", message="For multiclass we cannot currently visualize pairs")
             ebm.fit(values, labels, sample_weight=weights)

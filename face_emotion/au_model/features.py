@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
@@ -40,7 +39,6 @@ position (the masked-face AU model's features, mask.au_features);
 au17_geometry: the AUs and the 17 landmark measurements; au17_geometry_blendshapes: and
 MediaPipe's 52 blendshapes; au17_pairs_geometry: the AUs, their pairs (products, 'AU06_r*AU12_r') and the landmark
 measurements; au17_pairs_geometry_blendshapes: all of them."""
-assert set(FEATURE_SETS) == set(typing.get_args(FeatureSet)), "FEATURE_SETS and config.FeatureSet disagree"
 
 
 def feature_matrix(table: pd.DataFrame, features: tuple[str, ...] | list[str]) -> np.ndarray:

@@ -42,7 +42,12 @@ class LinearModel(AuModel):
     """Logistic regression; ``coef_`` are its coefficients per standard deviation of each feature."""
 
     kind = "linear"
-    params: LinearModelParams
+    Params = LinearModelParams
+
+    def __init__(self, features: str = "au17", C: float = 1.0, l1_ratio: float = 0.0,
+                 class_weight: str | None = "balanced", emotions: list[str] | None = None, random_state: int = 0) -> None:
+        self.features, self.C, self.l1_ratio, self.class_weight = features, C, l1_ratio, class_weight
+        self.emotions, self.random_state = emotions, random_state
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
         coef, intercept = fit_logistic(self.standardise(values), labels, self.classes, self.params, self.seed)

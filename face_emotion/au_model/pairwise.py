@@ -110,11 +110,16 @@ class PairwiseModel(AuModel):
 
     kind = "pairwise"
     family_state = ("terms_",)
-    params: PairwiseModelParams
+    Params = PairwiseModelParams
+
+    def __init__(self, features: str = "au17_pairs_geometry_blendshapes", rounds: int = 2000, learning_rate: float = 0.1,
+                 class_weight: str | None = None, emotions: list[str] | None = None, random_state: int = 0) -> None:
+        self.features, self.rounds, self.learning_rate, self.class_weight = features, rounds, learning_rate, class_weight
+        self.emotions, self.random_state = emotions, random_state
 
     def _fit(self, values: np.ndarray, labels: np.ndarray) -> None:
-        intercept, self.terms_ = fit_terms(values, labels, self.features_, self.classes, self.params.rounds,
-                                           self.params.learning_rate, self.params.class_weight, self.seed)
+        intercept, self.terms_ = fit_terms(values, labels, self.features_, self.classes, self.rounds,
+                                           self.learning_rate, self.class_weight, self.seed)
         self.intercept_ = intercept.tolist()
         self._set_average_slopes(values)
 

@@ -94,7 +94,8 @@ def head(model, concepts: Concepts, classes: list[str], concept_set: ConceptSet)
     """The head as the linear AU model on the concepts in their measured units: the same logits, and its
     contributions, reasons, profiles and coefficient table read as the AU model's do."""
     weights, bias = head_weights(model)
-    linear = LinearModel(head_params(concept_set), classes, seed=0)
+    linear = LinearModel.from_params(head_params(concept_set), classes, seed=0)
+    linear.classes_ = np.asarray(classes, dtype=object)
     linear.features_, linear.mean_, linear.scale_ = list(concepts.columns), concepts.mean.tolist(), concepts.scale.tolist()
     linear.neutral_ = concepts.neutral.tolist()
     linear.coef_, linear.intercept_ = weights.T.tolist(), bias.tolist()
@@ -149,7 +150,7 @@ def fit_masked_head(model, concepts: Concepts, masked_faces: np.ndarray, labels:
     values = visible_values(concepts, concept_outputs(model, masked_faces)[1])
     names = np.asarray(classes)[labels]
     visible = [column for column, hidden in zip(concepts.columns, concepts.hidden_by_mask(), strict=True) if not hidden]
-    return LinearModel(head_params(concept_set), classes, seed).fit(values, names, visible)
+    return LinearModel.from_params(head_params(concept_set), classes, seed).fit(values, names, visible)
 
 
 def masked_head_from_info(info: dict) -> LinearModel | None:
