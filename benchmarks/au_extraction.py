@@ -35,15 +35,11 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.au import extract
-from face_emotion.au.backends.mediapipe import (
-    TRAINING_MAX_FACES,
-    create_landmarker,
-    mediapipe_module,
-    mirrored_view,
-    padded_view,
-)
 from face_emotion.core.config import MediaPipeParams, Params, compose_conf, parse_params
 from face_emotion.core.tables import USED
+from face_emotion.faces.finder import TRAINING_MAX_FACES
+from face_emotion.faces.found import mirrored_view, padded_view
+from face_emotion.faces.landmarker import create_landmarker, mediapipe_module
 from face_emotion.results import record_benchmark
 
 

@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from face_emotion import au_model
-from face_emotion.au.backends.mediapipe import FoundFace, MediaPipeBackend, face_finder, is_tight_crop
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_rows
@@ -37,6 +37,8 @@ from face_emotion.data.video import Frame, VideoRejected, ended_early, is_video_
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons
 from face_emotion.explain.figures import timeline_figure
 from face_emotion.explain.reasons import MOUTH_HIDDEN, RegionReason, reasoned
+from face_emotion.faces.finder import finding_settings
+from face_emotion.faces.found import FoundFace, is_tight_crop
 
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 PARALLEL_FROM = 64
@@ -188,7 +190,7 @@ class _MediaPipePredictor:
 
     def video_measurer(self) -> VideoMeasurer:
         """A tracker for one video's frames, measuring faces as this predictor does."""
-        return VideoMeasurer(self.settings, self.backend.max_faces)
+        return VideoMeasurer(self.settings, self.backend.finder.max_faces)
 
     def complete(self, answers: list[FaceAnswer]) -> list[FaceAnswer]:
         """The answers with every pending measurement classified (all at once: much faster than one by one)."""
@@ -303,7 +305,7 @@ class CnnPredictor(_MediaPipePredictor):
             self.masked_head = concept_model.masked_head_from_info(info)
         self.surrogate = load_surrogate(model_dir, self.classes) if self.head is None else None
         self.measures = self.surrogate is not None
-        self.settings = face_finder()
+        self.settings = finding_settings()
         self.backend = MediaPipeBackend(self.settings, max_faces=max_faces)
 
     @staticmethod
@@ -313,13 +315,13 @@ class CnnPredictor(_MediaPipePredictor):
         if is_tight_crop(image):  # the CNN's own input: answered even when MediaPipe finds no face in it
             whole = (0, 0, image.width, image.height)
             measured = backend.measure_faces(image) if aus else []
-            face = measured[0][0] if measured else None if aus else next(iter(backend.faces(image)), None)
+            face = measured[0][0] if measured else None if aus else next(iter(backend.finder.faces(image)), None)
             note = "" if measured or face is not None else UNCONFIRMED_CROP
             return [(whole, to_gray_face(image), note, measured[0][1] if measured else {}, face)]
         if aus:
             return [(face.box(), to_gray_face(image.crop(face.box())), "", row, face)
                     for face, row in backend.measure_faces(image)]
-        return [(face.box(), to_gray_face(image.crop(face.box())), "", {}, face) for face in backend.every_face(image)]
+        return [(face.box(), to_gray_face(image.crop(face.box())), "", {}, face) for face in backend.finder.every_face(image)]
 
     def answer(self, located: list[CnnFace]) -> list[FaceAnswer]:
         """The CNN's answer for each located face; a concept CNN's with its reasons, from its head of masked faces
@@ -479,7 +481,7 @@ def _located(predictor: AuPredictor | CnnPredictor, images: list[Path], aus: boo
         return
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_start_worker,
-                      initargs=(type(predictor), predictor.settings, predictor.backend.max_faces, aus)) as pool:
+                      initargs=(type(predictor), predictor.settings, predictor.backend.finder.max_faces, aus)) as pool:
         yield from pool.imap(_locate_in_worker, images, chunksize=16)
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from face_emotion.au.backends.mediapipe import TIGHT_CROP_MAX_SIDE, face_finder
-from face_emotion.au.video import VideoMeasurer
 from face_emotion.data.video import ended_early, open_video, read_frames
+from face_emotion.faces.finder import finding_settings
+from face_emotion.faces.found import TIGHT_CROP_MAX_SIDE
+from face_emotion.faces.tracks import VideoFaces
 
 NO_FACE = "no face found in the frame"
 CROP_SIDE = TIGHT_CROP_MAX_SIDE
@@ -41,10 +42,10 @@ def write_face_crops(video: Path, out_dir: Path, frame_step: int) -> Iterator[Fr
     out_dir.mkdir(parents=True, exist_ok=True)
     frames_read = 0
     try:
-        with VideoMeasurer(face_finder(), max_faces=1) as measurer:
+        with VideoFaces(finding_settings(), max_faces=1) as tracked:
             for frame in read_frames(capture, info, frame_step):
                 frames_read = frame.index + frame_step  # as far as the analysed frames reach
-                found = measurer.measure(frame)
+                found = tracked.faces(frame.rgb, frame.time_s)
                 if not found:
                     yield FrameFace(frame.index, None, NO_FACE)
                     continue

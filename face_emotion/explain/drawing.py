@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au_model.base import AuModel
 from face_emotion.au_model.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams
 from face_emotion.core.io import atomic_path
 from face_emotion.data.images import ImageRejected, read_image
 from face_emotion.explain.reasons import RegionReason, regions_for
+from face_emotion.faces.finder import TRAINING_MAX_FACES, FaceFinder
 
 OUTLINES: dict[str, list[list[int]]] = {
     "brows": [[70, 63, 105, 66, 107], [300, 293, 334, 296, 336]],
@@ -134,14 +134,14 @@ def draw_faces(model: AuModel, faces: pd.DataFrame, au: MediaPipeParams, folder:
     ``folder``; the file names ('' where no face is found in the image to draw on)."""
     regions = regions_for(model, feature_matrix(faces, model.features_), list(faces.predicted))
     drawn: list[str] = []
-    with MediaPipeBackend(dataclasses.replace(au, mirror=False)) as backend:
+    with FaceFinder(dataclasses.replace(au, mirror=False), TRAINING_MAX_FACES) as finder:
         for row, (face, reasons) in enumerate(zip(faces.itertuples(), regions, strict=True)):
             try:
                 image = read_image(face.path)
             except ImageRejected:
                 drawn.append("")
                 continue
-            landmarks = backend.image_landmarks(image)
+            landmarks = finder.image_landmarks(image)
             if landmarks is None:
                 drawn.append("")
                 continue

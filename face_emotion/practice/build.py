@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au_model.base import AuModel
 from face_emotion.core.config import AuParams, MediaPipeParams, PracticeParams
 from face_emotion.data.images import ImageRejected, read_image
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons
 from face_emotion.explain.reasons import RegionReason
+from face_emotion.faces.finder import TRAINING_MAX_FACES, FaceFinder
 from face_emotion.practice.deck import Cue, candidates, hidden_mouth, qualifying, shuffled_by_emotion
 from face_emotion.practice.page import LEVELS, Deck, DeckFace, save_image
 
@@ -112,18 +112,18 @@ class _Drawer:
     """Draws deck faces with their emotion's movements marked (MediaPipe finds the landmarks to draw on)."""
 
     def __init__(self, au: MediaPipeParams) -> None:
-        self._backend = MediaPipeBackend(dataclasses.replace(au, mirror=False))
+        self._finder = FaceFinder(dataclasses.replace(au, mirror=False), TRAINING_MAX_FACES)
 
     def __enter__(self) -> _Drawer:
-        self._backend.__enter__()
+        self._finder.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._backend.__exit__(*exc)
+        self._finder.__exit__(*exc)
 
     def draw(self, image: Image.Image, reasons: list[RegionReason], folder: Path, name: str) -> str:
         """``image`` with ``reasons`` marked on its face, saved as ``name``; '' when MediaPipe finds no face on it."""
-        landmarks = self._backend.image_landmarks(image)
+        landmarks = self._finder.image_landmarks(image)
         if landmarks is None:
             return ""
         picture = draw_reasons(image, [FaceToDraw(landmarks, "", reasons)], legend=False)

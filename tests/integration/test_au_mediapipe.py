@@ -12,12 +12,13 @@ import pytest
 from PIL import Image, ImageOps
 
 from face_emotion.au import extract
-from face_emotion.au.backends import mediapipe
-from face_emotion.au.backends.mediapipe import MediaPipeBackend, verified_model_path
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.tables import AU_COLUMNS, GEOMETRY_COLUMNS, UNMEASURED_SEPARATOR
 from face_emotion.data.masking import apply_mask, draw_look
+from face_emotion.faces import found, landmarker
+from face_emotion.faces.landmarker import verified_model_path
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces
 
 SETTINGS = default_params("au.mirror=false", "compute.au_workers=1")
@@ -76,10 +77,10 @@ def test_altered_or_missing_model_file_is_refused(tmp_path, monkeypatch):
     assert verified_model_path().is_file()
     fake = tmp_path / "face_landmarker.task"
     fake.write_bytes(b"not the model")
-    monkeypatch.setattr(mediapipe, "packaged_model_path", lambda: fake)
+    monkeypatch.setattr(landmarker, "packaged_model_path", lambda: fake)
     with pytest.raises(UserError, match="sha256"):
         verified_model_path()
-    monkeypatch.setattr(mediapipe, "packaged_model_path", lambda: tmp_path / "absent.task")
+    monkeypatch.setattr(landmarker, "packaged_model_path", lambda: tmp_path / "absent.task")
     with pytest.raises(UserError, match="not found"):
         verified_model_path()
 
@@ -173,14 +174,13 @@ def test_the_mirror_view_is_the_view_of_the_mirrored_crop():
     """Measuring a crop's mirror image flips the upscaled view instead of upscaling again: byte for byte the same."""
     for path in real_faces("test", "surprise", 6):
         crop = Image.open(path)
-        view = mediapipe.padded_view(crop, PARAMS.pad, PARAMS.size)
-        assert np.array_equal(mediapipe.mirrored_view(view),
-                              mediapipe.padded_view(ImageOps.mirror(crop), PARAMS.pad, PARAMS.size))
+        view = found.padded_view(crop, PARAMS.pad, PARAMS.size)
+        assert np.array_equal(found.mirrored_view(view), found.padded_view(ImageOps.mirror(crop), PARAMS.pad, PARAMS.size))
 
 
 def test_mediapipe_is_imported_without_tensorflow_which_still_imports_after():
     """An AU worker does not load TensorFlow with MediaPipe; a process that needs TensorFlow later still gets it whole."""
-    script = ("import sys; from face_emotion.au.backends.mediapipe import mediapipe_module; mp = mediapipe_module(); "
+    script = ("import sys; from face_emotion.faces.landmarker import mediapipe_module; mp = mediapipe_module(); "
               "assert mp.tasks.vision.FaceLandmarker and 'tensorflow' not in sys.modules, 'TensorFlow loaded'; "
               "from tensorflow.tools.docs import doc_controls; import tensorflow as tf; "
               "assert hasattr(doc_controls, 'do_not_doc_inheritable') and int(tf.constant(2) + 1) == 3")

@@ -16,7 +16,7 @@ from PIL import Image
 
 from face_emotion import au_model
 from face_emotion import predict as predict_module
-from face_emotion.au.backends.mediapipe import MediaPipeBackend, face_finder
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.cli import main
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
@@ -26,6 +26,7 @@ from face_emotion.data.faces import decode_faces
 from face_emotion.data.images import read_image
 from face_emotion.data.masking import apply_mask, draw_look
 from face_emotion.explain.reasons import MOUTH_HIDDEN
+from face_emotion.faces.finder import FaceFinder, finding_settings
 from face_emotion.predict import load_predictor, predict_files
 from tests.helpers import CLASSES, SHARED_FIXTURES, default_params, real_faces, write_clip
 
@@ -474,8 +475,8 @@ def masked_inputs(tmp_path_factory) -> Path:
             Image.fromarray(apply_mask(pixels, look, rng)).save(root / f"{label}_{face.stem}_masked.png")
     group = Image.open(GROUP_PHOTO).convert("RGB")
     pixels = np.asarray(group).copy()
-    with MediaPipeBackend(face_finder(), max_faces=GROUP_FACES + 3) as backend:
-        for left, top, right, bottom in (face.box() for face in backend.every_face(group)):
+    with FaceFinder(finding_settings(), max_faces=GROUP_FACES + 3) as finder:
+        for left, top, right, bottom in (face.box() for face in finder.every_face(group)):
             pixels[top:bottom, left:right] = apply_mask(pixels[top:bottom, left:right], look, rng)
     group.save(root / "group_plain.jpg")
     Image.fromarray(pixels).save(root / "group_masked.jpg")

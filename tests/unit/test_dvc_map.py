@@ -170,3 +170,12 @@ def test_no_model_folder_is_found_by_a_name_spelled_in_python(folder):
 def test_the_folder_name_check_sees_a_name_held_in_a_constant():
     before = 'MASK_DETECTOR_DIR = "mask_detector"\nbeside = model_dir.parent / MASK_DETECTOR_DIR\nx = p / "cnn"\n'
     assert joined_folder_names(ast.parse(before)) == [2, 3]
+
+
+def test_reading_data_needs_no_au_measurement():
+    """data/ reads inputs and finds faces (faces/) to crop video frames; it never runs AU measurement (au/), which
+    reads data/ itself: the packages form no cycle."""
+    au = REPO / "face_emotion" / "au"
+    for module in sorted((REPO / "face_emotion" / "data").glob("*.py")):
+        measuring = sorted(str(f.relative_to(REPO)) for f in code_of(module) if au in f.parents)
+        assert not measuring, f"{module.name} runs AU measurement: {measuring}"

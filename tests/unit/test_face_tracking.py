@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from face_emotion.au.backends.mediapipe import FoundFace, one_per_face, photo_tiles
-from face_emotion.au.video import FaceTracks
+from face_emotion.faces.found import FoundFace, one_per_face, photo_tiles
+from face_emotion.faces.tracks import FaceTracks
 
 
 def face_at(x: float, y: float, side: float = 100) -> FoundFace:
