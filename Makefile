@@ -27,14 +27,14 @@ data: install  ## restore data/ from the default DVC remote
 	dvc pull --quiet data.dvc
 
 # `dvc exp run` composes conf/ into params.yaml before running (`dvc repro` would reuse whatever params.yaml holds),
-# so `make run` is always the default configuration, even after `make quick`. face_emotion.workspace first returns git
+# so `make run` is always the default configuration, even after `make quick`. face_emotion.core.workspace first returns git
 # to its branch if an earlier `dvc exp run` was killed midway.
 run: data  ## main job: the whole pipeline on the default configuration
-	python -m face_emotion.workspace
+	python -m face_emotion.core.workspace
 	dvc exp run
 
 quick: data  ## the whole pipeline on the quick configuration (a few images per class, one CNN epoch)
-	python -m face_emotion.workspace
+	python -m face_emotion.core.workspace
 	dvc exp run -S experiment=quick
 
 report: data  ## the explanation page of the experiment in the workspace; opens nothing, prints where it is
@@ -42,13 +42,13 @@ report: data  ## the explanation page of the experiment in the workspace; opens 
 	@python -c "from face_emotion.core.paths import load_paths; print('report:', load_paths().report.resolve().as_uri())"
 
 compare: install  ## the experiments side by side: headline metrics and the params that differ, in 120 columns
-	python -m face_emotion.compare
+	python -m face_emotion.reporting.compare
 
 params: install  ## regenerate params.yaml from conf/ (the defaults), as dvc exp run does
 	python -c "from face_emotion.core.config import write_default_params; write_default_params()"
 
 results: install  ## docs/results.md from the workspace's metrics and benchmarks/results/ (after make run)
-	python -m face_emotion.results
+	python -m face_emotion.reporting.results
 
 browser:  ## headless Chromium for the report's browser test (Debian's package; that test is skipped without it)
 	@command -v chromium >/dev/null 2>&1 || $(SUDO) sh -c 'export DEBIAN_FRONTEND=noninteractive; \

@@ -40,7 +40,7 @@ from face_emotion.core.tables import USED
 from face_emotion.faces.finder import TRAINING_MAX_FACES
 from face_emotion.faces.found import mirrored_view, padded_view
 from face_emotion.faces.landmarker import create_landmarker, mediapipe_module
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 
 def fer_faces(params: Params, count: int) -> list[Path]:

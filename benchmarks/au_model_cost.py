@@ -29,7 +29,7 @@ from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.paths import load_paths
 from face_emotion.data.images import read_image
 from face_emotion.predict import ANNOTATION_PNG_COMPRESSION, AuPredictor, FaceAnswer, load_predictor
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 GROUP_PHOTO_REPEATS = 20
 """The group photo is classified and drawn this many times, for a steadier time."""

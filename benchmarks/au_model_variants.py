@@ -30,7 +30,7 @@ from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import NO_FACE, read_au_table
 from face_emotion.evaluation.scores import scores
 from face_emotion.explain.profiles import facs_agreement
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 VARIANTS = [
     "au_model.class_weight=balanced", "au_model.class_weight=null", "au_model.features=au17_pairs",

@@ -27,7 +27,7 @@ from face_emotion.au.validity import prototype_of
 from face_emotion.core.facs import ACTION_UNITS, EMOTIONS, ActionUnit
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import GEOMETRY, read_au_table
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 
 def candidates(au: ActionUnit, table: pd.DataFrame) -> dict[str, pd.Series]:

@@ -23,7 +23,7 @@ from face_emotion.cnn import model as cnn
 from face_emotion.core.config import load_params
 from face_emotion.core.paths import load_paths
 from face_emotion.data.faces import load_face_cache
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 
 def describe_cnn(folder: Path) -> str:

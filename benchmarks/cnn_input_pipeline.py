@@ -39,7 +39,7 @@ from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.errors import UserError
 from face_emotion.data.faces import load_face_cache, write_face_cache
 from face_emotion.data.manifest import build_manifest
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 WARM_UP_BATCHES = 5
 PLAIN = "plain: image_dataset_from_directory -> fit"

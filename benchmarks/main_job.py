@@ -24,7 +24,7 @@ from pathlib import Path
 
 from face_emotion.cnn.training import available_cores
 from face_emotion.core.errors import UserError
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")

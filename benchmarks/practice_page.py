@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, sync_playwright
 from face_emotion.core.io import size_mb
 from face_emotion.core.paths import load_paths
 from face_emotion.practice.page import read_deck
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

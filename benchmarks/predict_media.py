@@ -25,7 +25,7 @@ from au_extraction import fer_faces  # the same FER2013 test faces as that bench
 from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.paths import load_paths
 from face_emotion.predict import PredictOptions, load_predictor, predict_files
-from face_emotion.results import record_benchmark
+from face_emotion.reporting.results import record_benchmark
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "media"
 

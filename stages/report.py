@@ -10,7 +10,7 @@ from face_emotion.core.io import read_json, write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
 from face_emotion.core.tables import read_csv_with_text, read_manifest
-from face_emotion.report import ReportInputs, render
+from face_emotion.reporting.report import ReportInputs, render
 
 
 def main(params: Params, paths: Paths) -> None:

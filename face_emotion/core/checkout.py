@@ -1,6 +1,6 @@
 """Who holds this checkout: a `dvc exp run` running in it, or a DVC process writing a stage's outputs in it. A second
 run stops at once, in one line naming that process, before it writes anything: `make run` and `make quick` ask first
-(face_emotion.workspace); a bare `dvc exp run` asks through face_emotion/dvc_hooks/ (a Hydra plugin folder that
+(face_emotion.core.workspace); a bare `dvc exp run` asks through face_emotion/dvc_hooks/ (a Hydra plugin folder that
 .dvc/config names; DVC imports it before it composes params.yaml); every stage asks as it starts (core.stage), which
 stops a bare `dvc repro` beside a running one."""
 

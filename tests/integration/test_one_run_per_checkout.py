@@ -65,7 +65,7 @@ def test_a_second_run_stops_before_anything_is_written_and_the_first_records_its
         assert running_experiment(repo / RUN_INFO) == first.pid
         head = run(["git", "rev-parse", "HEAD"], cwd=repo).stdout
         busy = f"a `dvc exp run` (process {first.pid}) is running in this checkout"
-        second = run([sys.executable, "-m", "face_emotion.workspace"], cwd=repo, check=False)
+        second = run([sys.executable, "-m", "face_emotion.core.workspace"], cwd=repo, check=False)
         assert second.returncode == 1 and second.stderr.count("\n") == 1
         assert second.stderr.startswith(f"error: {busy}")
         bare = run(["dvc", "exp", "run", "-S", "x=3"], cwd=repo, check=False)

@@ -12,7 +12,6 @@ import pytest
 import yaml
 from PIL import Image
 
-from face_emotion import results
 from face_emotion.au.validity import FACE_PIXELS, LABEL_HEIGHT, MIN_SPREAD, MONTAGE_FACES, prototype_of
 from face_emotion.core.facs import ACTION_UNITS
 from face_emotion.core.param_reads import covered
@@ -28,6 +27,7 @@ from face_emotion.core.tables import (
     read_csv_with_text,
     read_manifest,
 )
+from face_emotion.reporting import results
 from tests.helpers import (
     ALL_STAGES,
     CLASSES,
@@ -238,7 +238,7 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
     rows = pd.read_csv(tmp_path / "plain.csv")
     assert rows.au_reasons.str.match(r"^AU surrogate: \w+ \(0\.\d\d\): ").all()
     assert set(rows.surrogate_agrees) <= {True, False} and "AU01_r" not in rows  # measured for the surrogate, not shown
-    compared = run([sys.executable, "-m", "face_emotion.compare"], cwd=project_copy).stdout  # make compare
+    compared = run([sys.executable, "-m", "face_emotion.reporting.compare"], cwd=project_copy).stdout  # make compare
     assert max(map(len, compared.splitlines())) <= 120
     metrics, params = compared.split("Params that differ")
     assert all(re.search(rf"^{name} +[\d.]+ ", metrics, re.MULTILINE) for name in ("first", "sequential", "plain"))

@@ -174,7 +174,7 @@ def orphan_stages(work: Path, stage: str, seconds: float) -> list[str]:
 @pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])  # dash stays between DVC and the stage; bash execs it
 def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_branch(project, tmp_path, shell):
     """SIGKILL to `dvc exp run` mid-stage: its stage dies with it (no orphan writing outputs), whichever shell DVC
-    runs it in ($SHELL), and face_emotion.workspace (which make run and make quick call first) reattaches git to its
+    runs it in ($SHELL), and face_emotion.core.workspace (which make run and make quick call first) reattaches git to its
     branch."""
     work = Path(shutil.copytree(project, tmp_path / "work", symlinks=True))
     branch = run(["git", "branch", "--show-current"], cwd=work).stdout.strip()
@@ -189,10 +189,10 @@ def test_a_killed_exp_run_leaves_no_stage_running_and_make_run_returns_to_the_br
     dvc.wait()
     assert not orphan_stages(work, "train_cnn", seconds=20)  # SIGTERM, then its finally blocks: a few seconds at most
     assert run(["git", "branch", "--show-current"], cwd=work).stdout.strip() == ""  # DVC left a detached HEAD
-    result = run([sys.executable, "-m", "face_emotion.workspace"], cwd=work)
+    result = run([sys.executable, "-m", "face_emotion.core.workspace"], cwd=work)
     assert f"back on branch '{branch}'" in result.stderr
     assert run(["git", "branch", "--show-current"], cwd=work).stdout.strip() == branch
-    assert run([sys.executable, "-m", "face_emotion.workspace"], cwd=work).stderr == ""  # nothing left to do
+    assert run([sys.executable, "-m", "face_emotion.core.workspace"], cwd=work).stderr == ""  # nothing left to do
 
 
 def predict(model_dir: Path, output: Path, *inputs: Path) -> subprocess.CompletedProcess[str]:

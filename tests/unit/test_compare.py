@@ -1,6 +1,6 @@
 """make compare: headline metrics and the params that differ, named as dvc exp show names the experiments."""
 
-from face_emotion.compare import HEADLINE, experiment_tables, flat_params, render
+from face_emotion.reporting.compare import HEADLINE, experiment_tables, flat_params, render
 
 
 def test_the_tables_hold_the_headline_metrics_and_only_the_params_that_differ(tmp_path):

@@ -5,7 +5,7 @@ import dataclasses
 import json
 
 from face_emotion.core.paths import load_paths
-from face_emotion.results import BENCHMARK_RESULTS, render
+from face_emotion.reporting.results import BENCHMARK_RESULTS, render
 
 NO_RUN = "No pipeline results in this workspace: `make run` first."
 

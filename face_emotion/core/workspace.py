@@ -1,7 +1,7 @@
 """Before a run: one run per checkout (core.checkout), and git on its branch. A `dvc exp run` that died midway
 (killed, out of memory, a closed terminal) leaves git on a detached HEAD with its files staged, and the next commit
 would land off the branch: return git to its branch when nothing can be lost; otherwise say how.
-``python -m face_emotion.workspace`` (make run and make quick call it)."""
+``python -m face_emotion.core.workspace`` (make run and make quick call it)."""
 
 from __future__ import annotations
 

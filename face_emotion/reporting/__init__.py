@@ -1,0 +1,2 @@
+"""What people read: the explanation page (report), the results page (results), the experiments side by side
+(compare)."""
