@@ -24,7 +24,7 @@ from pathlib import Path
 from au_extraction import fer_faces  # the same FER2013 test faces as that benchmark
 from predict_media import MEDIA
 
-from face_emotion.au_model import MODEL_FILE
+from face_emotion.au_models import MODEL_FILE
 from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.paths import load_paths
 from face_emotion.data.images import read_image

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from face_emotion import au_model
-from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
+from face_emotion import au_models
+from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.core.config import compose_conf, parse_params
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import NO_FACE, read_au_table
@@ -47,11 +47,11 @@ REFERENCE_FEATURES = "au17_geometry"
 """The gradient-boosting reference sees these and the 52 blendshapes."""
 
 
-def model_size(model: au_model.AuModel) -> str:
+def model_size(model: au_models.AuModel) -> str:
     """Terms (pairs) of a pairwise model and its model.json size."""
     with tempfile.TemporaryDirectory() as folder:
-        au_model.save(model, folder, {})
-        megabytes = (Path(folder) / au_model.MODEL_FILE).stat().st_size / 1e6
+        au_models.save(model, folder, {})
+        megabytes = (Path(folder) / au_models.MODEL_FILE).stat().st_size / 1e6
     terms = getattr(model, "terms_", None)
     pairs = f"{len(terms):,} ({sum(len(t['features']) == 2 for t in terms):,})" if terms is not None else "-"
     return f"{pairs} | {megabytes:.2f} MB"
@@ -76,13 +76,13 @@ def variant_row(variant: str, table: pd.DataFrame, masked: pd.DataFrame | None, 
     params = parse_params(compose_conf(*variant.split()))
     classes, scored = params.data.classes, table[table.split == split]
     start = time.perf_counter()
-    model = au_model.fit_table(table[table.split == "train"], params.au_model, classes, params.seed)
+    model = au_models.fit_table(table[table.split == "train"], params.au_model, classes, params.seed)
     seconds = time.perf_counter() - start
-    unmasked = scores(scored.label, au_model.predict_table(model, scored), classes)
+    unmasked = scores(scored.label, au_models.predict_table(model, scored), classes)
     hits = facs_agreement(model)
     per_class = unmasked["per_class"]
     return {"variant": variant or "(defaults)", "accuracy": unmasked["accuracy"], "macro-F1": unmasked["macro_f1"],
-            "masked accuracy": scores(masked.label, au_model.predict_table(model, masked), classes)["accuracy"]
+            "masked accuracy": scores(masked.label, au_models.predict_table(model, masked), classes)["accuracy"]
             if masked is not None else "-",
             "FACS angry / disgust / happy / sad / surprise": " / ".join(
                 str(hits[e]["hits"]) if e in hits else "-" for e in ("angry", "disgust", "happy", "sad", "surprise")),

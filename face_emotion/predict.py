@@ -18,11 +18,11 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au.video import VideoMeasurer
-from face_emotion.au_model.base import AuModel
-from face_emotion.au_model.features import feature_rows
+from face_emotion.au_models.base import AuModel
+from face_emotion.au_models.features import feature_rows
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
@@ -223,8 +223,8 @@ class AuPredictor(_MediaPipePredictor):
     """The explainable model: MediaPipe AUs measured as for its training faces, the model, the AUs behind each answer."""
 
     def __init__(self, model_dir: Path, max_faces: int) -> None:
-        self.model = au_model.load(model_dir)
-        settings_file = model_dir / au_model.AU_SETTINGS_FILE
+        self.model = au_models.load(model_dir)
+        settings_file = model_dir / au_models.AU_SETTINGS_FILE
         settings = parse_section(AuParams, read_json(settings_file, "train_au_model"), str(settings_file))
         if not isinstance(settings, MediaPipeParams):
             raise UserError(f"{model_dir} was trained on '{settings.backend}' AUs; predict measures faces with "
@@ -281,9 +281,9 @@ def load_masked_model(model_dir: Path, classes: list[str]) -> AuModel | None:
     """The masked-face AU model the AU model's folder names (None where it names none, or there is none yet); one of
     other classes is a one-line error."""
     folder = companion(model_dir, MASKED_FACES_MODEL)
-    if folder is None or not (folder / au_model.MODEL_FILE).is_file():
+    if folder is None or not (folder / au_models.MODEL_FILE).is_file():
         return None
-    model = au_model.load(folder, "train_upper_face_au_model")
+    model = au_models.load(folder, "train_upper_face_au_model")
     if model.classes != classes:
         raise UserError(f"{folder} predicts {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: retrain both "
                         "with 'make run'")
@@ -382,9 +382,9 @@ def load_surrogate(model_dir: Path, classes: list[str]) -> AuModel | None:
     """The AU surrogate the surrogates stage fitted to the CNN in ``model_dir``, as its folder names it (None where
     there is none); one of other classes is a one-line error."""
     folder = companion(model_dir, SURROGATE)
-    if folder is None or not (folder / au_model.MODEL_FILE).is_file():
+    if folder is None or not (folder / au_models.MODEL_FILE).is_file():
         return None
-    model = au_model.load(folder, "surrogates")
+    model = au_models.load(folder, "surrogates")
     if not set(model.classes) <= set(classes):
         raise UserError(f"{folder} answers {', '.join(model.classes)}, {model_dir} {', '.join(classes)}: rerun "
                         "'dvc repro surrogates'")
@@ -396,10 +396,10 @@ def load_predictor(model_dir: str | Path, max_faces: int = PredictOptions.max_fa
     """The predictor for a model folder written by train_au_model (model.json) or train_cnn (model.keras), with the
     mask detector in ``detector_dir`` (None: the one the model's folder names, if it is there)."""
     model_dir = Path(model_dir)
-    kind = AuPredictor if (model_dir / au_model.MODEL_FILE).is_file() else \
+    kind = AuPredictor if (model_dir / au_models.MODEL_FILE).is_file() else \
         CnnPredictor if (model_dir / cnn.MODEL_FILE).is_file() else None
     if kind is None:
-        raise UserError(f"{model_dir} holds no {au_model.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
+        raise UserError(f"{model_dir} holds no {au_models.MODEL_FILE} (AU model) or {cnn.MODEL_FILE} (CNN): "
                         "train one with 'make run'")
     named = companion(model_dir, MASK_DETECTOR)
     if detector_dir is not None or (named is not None and (named / cnn.MODEL_FILE).is_file()):  # before MediaPipe opens

@@ -6,7 +6,7 @@ no further when it fails; valid params leave the output as it was, and nothing d
 """
 
 from face_emotion.au.backends import BACKENDS
-from face_emotion.au_model.features import source_columns
+from face_emotion.au_models.features import source_columns
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import write_text

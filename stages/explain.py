@@ -1,8 +1,8 @@
 """Stage explain: per-emotion AU profiles, a heatmap, FACS agreement, and a reason for every test face."""
 
 
-from face_emotion import au_model
-from face_emotion.au_model.features import feature_matrix
+from face_emotion import au_models
+from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams, Params, parse_section
 from face_emotion.core.io import atomic_dir, read_json, write_csv, write_json
 from face_emotion.core.paths import Paths
@@ -16,7 +16,7 @@ from face_emotion.explain.reasons import MOUTH_HIDDEN, choose_examples, explain_
 
 
 def main(params: Params, paths: Paths) -> None:
-    model = au_model.load(paths.au_model)
+    model = au_models.load(paths.au_model)
     table = read_au_table(paths.au_table)
     au = parse_section(AuParams, read_json(paths.au_settings, "extract_au"), "au")
     write_csv(profiles(model), paths.profiles)
@@ -37,7 +37,7 @@ def main(params: Params, paths: Paths) -> None:
     with atomic_dir(paths.example_faces) as folder:
         examples = draw_examples(model, choose_examples(explanations, model.classes), test, au, folder)
     write_csv(examples, paths.examples)
-    if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
+    if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
         explain_masked(paths, au)
     print(f"explain: {metrics}")
     for emotion, found in agreement.items():
@@ -49,7 +49,7 @@ def main(params: Params, paths: Paths) -> None:
 def explain_masked(paths: Paths, au: AuParams) -> None:
     """The masked-face AU model: its profiles, and its most confident right and wrong answers on the masked test
     faces, each drawn with its reasons."""
-    model = au_model.load(paths.upper_face_au_model, "train_upper_face_au_model")
+    model = au_models.load(paths.upper_face_au_model, "train_upper_face_au_model")
     write_csv(profiles(model), paths.masked_profiles)
     masked = read_au_table(paths.masked_au_table("masked"))
     explanations = explain_table(model, masked)

@@ -2,7 +2,7 @@
 movements behind each (reports/practice/index.html)."""
 
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.core.config import AuParams, FaceImageData, Params, parse_section
 from face_emotion.core.io import atomic_dir, read_json, size_mb, write_json
 from face_emotion.core.paths import Paths
@@ -17,9 +17,9 @@ def main(params: Params, paths: Paths) -> None:
     levels = []
     if isinstance(params.data, FaceImageData):
         table = read_au_table(paths.au_table)
-        levels.append(Level("whole", au_model.load(paths.au_model), table[table.split == "test"]))
-        if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
-            levels.append(Level("masked", au_model.load(paths.upper_face_au_model, "train_upper_face_au_model"),
+        levels.append(Level("whole", au_models.load(paths.au_model), table[table.split == "test"]))
+        if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
+            levels.append(Level("masked", au_models.load(paths.upper_face_au_model, "train_upper_face_au_model"),
                                 read_au_table(paths.masked_au_table("masked"))))
     with atomic_dir(paths.practice) as folder:
         deck = build_deck(levels, params.practice, params.data.classes, au, folder)

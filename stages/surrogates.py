@@ -5,7 +5,7 @@ the surrogate gives the black box's answer). A concept CNN gives its own reasons
 
 import numpy as np
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.io import read_json, write_json
@@ -49,7 +49,7 @@ def main(params: Params, paths: Paths) -> None:
                       "training face: nothing for an AU surrogate to learn")
                 continue
             surrogate = fit_surrogate(answers["train"], params.au_model, classes, params.seed)
-            au_model.save(surrogate, paths.surrogate(name), read_json(paths.au_settings, "extract_au"))
+            au_models.save(surrogate, paths.surrogate(name), read_json(paths.au_settings, "extract_au"))
             metrics[name] = {"surrogate_agreement": agreement(surrogate, answers["test"]), "terms": surrogate.n_terms}
             print(f"surrogates: {name}: the {surrogate.kind} AU model gives its answer on "
                   f"{metrics[name]['surrogate_agreement']:.1%} of the test faces")

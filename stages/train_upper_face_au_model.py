@@ -4,7 +4,7 @@ mask detector sees masked."""
 
 import dataclasses
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.core.config import Params
 from face_emotion.core.io import read_json, write_json
 from face_emotion.core.paths import Paths
@@ -21,7 +21,7 @@ def main(params: Params, paths: Paths) -> None:
         print("train_upper_face_au_model: skipped (no masked training face was measured)")
         return
     model_params = dataclasses.replace(params.au_model, features=params.mask.au_features)
-    model = au_model.train(table, model_params, params.data.classes, params.seed, paths.upper_face_au_model,
+    model = au_models.train(table, model_params, params.data.classes, params.seed, paths.upper_face_au_model,
                            read_json(paths.au_settings, "extract_au"))
     metrics = training_metrics(model, table, paths.upper_face_au_model)
     write_json({UPPER_FACE_AU_MODEL: metrics}, paths.train_upper_face_au_model_metrics)

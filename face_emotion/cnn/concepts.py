@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from face_emotion.au_model.base import neutral_values
-from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
-from face_emotion.au_model.linear import LinearModel
+from face_emotion.au_models.base import neutral_values
+from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
+from face_emotion.au_models.linear import LinearModel
 from face_emotion.cnn.model import concept_outputs, head_weights
 from face_emotion.core.config import ConceptSet, LinearModelParams
 from face_emotion.core.errors import UserError

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from face_emotion import au_model
-from face_emotion.au_model.base import AuModel
+from face_emotion import au_models
+from face_emotion.au_models.base import AuModel
 from face_emotion.cnn.model import predict_proba
 from face_emotion.core.tables import AU_MODEL, AU_ROUTE, CNN_ROUTE, CNN_UPPER_FACE, NO_FACE, UPPER_FACE_AU_MODEL
 from face_emotion.evaluation.scores import confusion_pairs, scores
@@ -47,7 +47,7 @@ def evaluate_au_model(test: pd.DataFrame, au_table: pd.DataFrame, model: AuModel
     rows = test[["path"]].merge(au_table.drop(columns=["label", "split"]), on="path", how="left", validate="one_to_one")
     rows["success"] = rows.success.fillna(False).astype(bool)
     start = time.perf_counter()
-    predicted = au_model.predict_table(model, rows).to_numpy()
+    predicted = au_models.predict_table(model, rows).to_numpy()
     result = _result(test, predicted, model.classes, time.perf_counter() - start)
     result.scores["no_face"] = int((~rows.success).sum())
     return result

@@ -9,8 +9,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from face_emotion import au_model
-from face_emotion.au_model.base import AuModel
+from face_emotion import au_models
+from face_emotion.au_models.base import AuModel
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
@@ -53,11 +53,11 @@ class MaskedResults(NamedTuple):
     said_masked: np.ndarray | None
 
 
-def au_models(paths: Paths) -> dict[str, AuModel]:
+def load_au_models(paths: Paths) -> dict[str, AuModel]:
     """The AU model, and the masked-face AU model where train_upper_face_au_model trained one."""
-    models = {AU_MODEL: au_model.load(paths.au_model)}
-    if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
-        models[UPPER_FACE_AU_MODEL] = au_model.load(paths.upper_face_au_model, "train_upper_face_au_model")
+    models = {AU_MODEL: au_models.load(paths.au_model)}
+    if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
+        models[UPPER_FACE_AU_MODEL] = au_models.load(paths.upper_face_au_model, "train_upper_face_au_model")
     return models
 
 
@@ -70,9 +70,9 @@ def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dic
     """The models on raw faces (the CNN, any Teachable Machine exports) and every model's size in MB (the AU route's:
     both AU models and the mask detector)."""
     models: dict[str, FaceModel] = {}
-    sizes = {AU_MODEL: size_mb(paths.au_model / au_model.MODEL_FILE)}
-    if (paths.upper_face_au_model / au_model.MODEL_FILE).is_file():
-        sizes[UPPER_FACE_AU_MODEL] = size_mb(paths.upper_face_au_model / au_model.MODEL_FILE)
+    sizes = {AU_MODEL: size_mb(paths.au_model / au_models.MODEL_FILE)}
+    if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
+        sizes[UPPER_FACE_AU_MODEL] = size_mb(paths.upper_face_au_model / au_models.MODEL_FILE)
         if (paths.mask_detector / cnn.MODEL_FILE).is_file():
             sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL]
                                     + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
@@ -165,7 +165,7 @@ def evaluate(params: Params, paths: Paths) -> str:
     metrics, confusion matrices, comparison details, every face's answers and the comparison table (returned as
     Markdown)."""
     classes = params.data.classes
-    models = au_models(paths)
+    models = load_au_models(paths)
     au_table = read_au_table(paths.au_table)
     others, sizes = face_models(params, paths)
     detector = load_detector(paths)

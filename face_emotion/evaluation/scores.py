@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from face_emotion import au_model
-from face_emotion.au_model.base import AuModel
+from face_emotion import au_models
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.io import size_mb
 
 
@@ -38,9 +38,9 @@ def confusion_pairs(actual: Sequence[str], predicted: Sequence[str]) -> pd.DataF
 def training_metrics(model: AuModel, table: pd.DataFrame, folder: Path) -> dict[str, object]:
     """What a stage that trains an AU model reports: accuracy and macro-F1 on the table's val rows (unmeasured faces
     counted wrong), the number of terms and the size of model.json."""
-    metrics: dict[str, object] = {"terms": model.n_terms, "size_mb": size_mb(folder / au_model.MODEL_FILE)}
+    metrics: dict[str, object] = {"terms": model.n_terms, "size_mb": size_mb(folder / au_models.MODEL_FILE)}
     val = table[table.split == "val"]
     if len(val):
-        val_scores = scores(val.label, au_model.predict_table(model, val), model.classes)
+        val_scores = scores(val.label, au_models.predict_table(model, val), model.classes)
         metrics = {"val_accuracy": val_scores["accuracy"], "val_macro_f1": val_scores["macro_f1"], **metrics}
     return metrics

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from face_emotion import au_model
-from face_emotion.au_model.base import AuModel
+from face_emotion import au_models
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.config import AuModelParams
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import NO_FACE
@@ -34,11 +34,11 @@ def fit_surrogate(train: pd.DataFrame, params: AuModelParams, classes: list[str]
     if len(given) < 2:
         raise UserError(f"the model gives fewer than two of the classes on the measured training faces ({given}): "
                         "nothing for an AU surrogate to learn")
-    return au_model.fit_table(train, params, given, seed)
+    return au_models.fit_table(train, params, given, seed)
 
 
 def agreement(surrogate: AuModel, test: pd.DataFrame) -> float:
     """The share of test rows (with_answers) where the surrogate gives the black box's answer; a face it cannot
     measure counts as a disagreement."""
-    predicted = au_model.predict_table(surrogate, test)
+    predicted = au_models.predict_table(surrogate, test)
     return round(float(np.mean((predicted.to_numpy() == test.label.to_numpy()) & (predicted.to_numpy() != NO_FACE))), 4)

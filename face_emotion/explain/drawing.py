@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from face_emotion.au_model.base import AuModel
-from face_emotion.au_model.features import feature_matrix
+from face_emotion.au_models.base import AuModel
+from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams
 from face_emotion.core.io import atomic_path
 from face_emotion.data.images import ImageRejected, read_image

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.tables import PAIR_SEPARATOR, action_units_of
 
 REASONS = 3

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.facs import PROTOTYPES
 from face_emotion.core.tables import action_units_of, describe
 

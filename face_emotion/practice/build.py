@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.config import AuParams, MediaPipeParams, PracticeParams
 from face_emotion.data.images import ImageRejected, read_image
 from face_emotion.explain.drawing import FaceToDraw, draw_reasons

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from face_emotion.au_model.base import AuModel
-from face_emotion.au_model.features import feature_matrix
+from face_emotion.au_models.base import AuModel
+from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
 from face_emotion.core.words import PLAIN_WORDS
 from face_emotion.explain.drawing import SHOWN

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion import predict as predict_module
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.cli import main
@@ -45,7 +45,7 @@ def measured_faces() -> pd.DataFrame:
 
 def save_au_model(params, measured_faces: pd.DataFrame, folder: Path) -> Path:
     """The model folder train_au_model writes, for faces measured as AU measures them."""
-    au_model.save(au_model.fit_table(measured_faces, params, CLASSES, seed=0), folder, dataclasses.asdict(AU))
+    au_models.save(au_models.fit_table(measured_faces, params, CLASSES, seed=0), folder, dataclasses.asdict(AU))
     return folder
 
 
@@ -610,7 +610,7 @@ def test_a_upper_face_au_model_of_other_classes_is_one_line(models_with_upper_fa
     shutil.copytree(models_with_upper_face_au_model, models)
     three = measured_faces[measured_faces.label.isin(CLASSES[:3])]
     shutil.rmtree(models / "masked")
-    au_model.save(au_model.fit_table(three, dataclasses.replace(LINEAR, features=MASK.au_features), CLASSES[:3], seed=0),
+    au_models.save(au_models.fit_table(three, dataclasses.replace(LINEAR, features=MASK.au_features), CLASSES[:3], seed=0),
                   models / "masked", dataclasses.asdict(AU))
     code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
                  str(masked_inputs / "group_masked.jpg")])
@@ -622,7 +622,7 @@ def test_a_damaged_masked_au_model_is_one_line_naming_its_stage(models_with_uppe
                                                                 capsys):
     models = tmp_path / "models"
     shutil.copytree(models_with_upper_face_au_model, models)
-    model_file = models / "masked" / au_model.MODEL_FILE
+    model_file = models / "masked" / au_models.MODEL_FILE
     model_file.write_text(model_file.read_text()[:300])
     code = main(["predict", "--model", str(models / "au_model"), "--output", str(tmp_path / "o.csv"),
                  str(masked_inputs / "group_masked.jpg")])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.cnn import model as cnn
 from face_emotion.cnn import training
 from face_emotion.core.companions import SURROGATE, write_companions
@@ -51,7 +51,7 @@ def test_the_surrogate_learns_the_black_boxs_answers_not_the_labels(project, bla
     surrogate = fit_surrogate(train, LINEAR, CLASSES, 0)
     assert set(surrogate.classes) == set(answers["train"]) & set(CLASSES)
     test = with_answers(table, face_paths(faces, "test"), answers["test"])
-    predicted = au_model.predict_table(surrogate, test)
+    predicted = au_models.predict_table(surrogate, test)
     expected = float(np.mean((predicted == test.label) & (predicted != NO_FACE)))
     assert agreement(surrogate, test) == pytest.approx(expected, abs=1e-4) and 0 < expected <= 1
 
@@ -74,7 +74,7 @@ def test_predict_with_a_plain_cnn_gives_its_surrogates_reasons_and_agreement(pro
     model.save(models / "cnn" / cnn.MODEL_FILE)
     (models / "cnn" / cnn.INFO_FILE).write_text(json.dumps({"role": cnn.EMOTION_ROLE, "classes": CLASSES}))
     surrogate = fit_surrogate(with_answers(table, face_paths(faces, "train"), answers["train"]), LINEAR, CLASSES, 0)
-    au_model.save(surrogate, models / "explained" / "cnn", dataclasses.asdict(PARAMS.au))
+    au_models.save(surrogate, models / "explained" / "cnn", dataclasses.asdict(PARAMS.au))
     write_companions(models / "cnn", {SURROGATE: models / "explained" / "cnn"})
     inputs = [Path(p) for p in face_paths(faces, "test")[:6]]
     rows = predict_files(load_predictor(models / "cnn"), inputs)
@@ -83,8 +83,8 @@ def test_predict_with_a_plain_cnn_gives_its_surrogates_reasons_and_agreement(pro
     answered = rows.au_reasons[measured].str.removeprefix(SURROGATE_PREFIX).str.split(" ").str[0]
     assert (rows.surrogate_agrees[measured] == (answered == rows.emotion[measured])).all()
     assert "AU01_r" not in rows  # measured for the surrogate, shown only with --aus
-    data = json.loads((models / "explained" / "cnn" / au_model.MODEL_FILE).read_text())
+    data = json.loads((models / "explained" / "cnn" / au_models.MODEL_FILE).read_text())
     data["classes"] = ["joy", "anger", "calm", "fear", "awe", "envy"][: len(data["classes"])]
-    (models / "explained" / "cnn" / au_model.MODEL_FILE).write_text(json.dumps(data))
+    (models / "explained" / "cnn" / au_models.MODEL_FILE).write_text(json.dumps(data))
     with pytest.raises(UserError, match="rerun 'dvc repro surrogates'"):
         load_predictor(models / "cnn")

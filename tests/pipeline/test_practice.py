@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from face_emotion import au_model
-from face_emotion.au_model.features import feature_matrix
+from face_emotion import au_models
+from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import load_params
 from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
 from face_emotion.core.paths import load_paths
@@ -37,8 +37,8 @@ def level_faces(deck: dict, name: str) -> list[dict]:
 
 def test_every_deck_face_is_answered_as_labelled_for_a_prototype_movement_it_shows(quick_project, deck):
     paths, params = load_paths(quick_project), load_params(quick_project / "params.yaml")
-    sources = {"whole": (au_model.load(paths.au_model), read_au_table(paths.au_table), "path"),
-               "masked": (au_model.load(paths.upper_face_au_model), read_au_table(paths.masked_au_table("masked")),
+    sources = {"whole": (au_models.load(paths.au_model), read_au_table(paths.au_table), "path"),
+               "masked": (au_models.load(paths.upper_face_au_model), read_au_table(paths.masked_au_table("masked")),
                           "source_path")}
     for level, (model, table, key) in sources.items():
         faces = level_faces(deck, level)

@@ -8,8 +8,8 @@ import typing
 import numpy as np
 import pytest
 
-from face_emotion import au_model
-from face_emotion.au_model.features import FEATURE_SETS, feature_matrix, feature_rows
+from face_emotion import au_models
+from face_emotion.au_models.features import FEATURE_SETS, feature_matrix, feature_rows
 from face_emotion.core.config import AboveMaskFeatureSet
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import HEAD_POSITIONS, UPPER_FACE_AUS
@@ -22,7 +22,7 @@ FAMILIES = pytest.mark.parametrize("params", [LINEAR, ADDITIVE, PAIRWISE, EBM], 
 
 
 def fit(params, table=None):
-    return au_model.fit_table(synthetic_au_table() if table is None else table, params, CLASSES, seed=0)
+    return au_models.fit_table(synthetic_au_table() if table is None else table, params, CLASSES, seed=0)
 
 
 def values_of(table):
@@ -129,7 +129,7 @@ def test_ebm_model_reproduces_interpret_exactly_from_plain_bins():
     class weights reach it as sample weights."""
     from interpret.glassbox import ExplainableBoostingClassifier
 
-    from face_emotion.au_model.ebm import balanced_weights
+    from face_emotion.au_models.ebm import balanced_weights
 
     table = synthetic_au_table().iloc[20:]  # fewer happy faces: the weights matter
     model = fit(EBM, table)
@@ -152,10 +152,10 @@ def test_two_classes_give_a_logit_per_class_with_the_librarys_probabilities(para
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from face_emotion.au_model.ebm import balanced_weights
+    from face_emotion.au_models.ebm import balanced_weights
 
     table = synthetic_au_table(classes=("happy", "sad")).iloc[10:]
-    model = au_model.fit_table(table, params, ["sad", "happy"], seed=0)
+    model = au_models.fit_table(table, params, ["sad", "happy"], seed=0)
     probabilities = model.predict_proba(values_of(table))
     assert probabilities.shape == (len(table), 2) and (probabilities.argmax(axis=1) == (table.label == "happy")).mean() > 0.9
     if params.kind == "ebm":
@@ -177,13 +177,13 @@ def test_contributions_sum_to_the_logit_and_the_file_round_trips(params, tmp_pat
     values = values_of(table)
     np.testing.assert_allclose(model.contributions(values).sum(axis=2) + np.asarray(model.intercept_),
                                model.logits(values), atol=1e-10)
-    au_model.save(model, tmp_path, {"backend": "mediapipe"})
-    saved = json.loads((tmp_path / au_model.MODEL_FILE).read_text())
+    au_models.save(model, tmp_path, {"backend": "mediapipe"})
+    saved = json.loads((tmp_path / au_models.MODEL_FILE).read_text())
     assert saved["kind"] == params.kind and saved["params"]["kind"] == params.kind
-    again = au_model.load(tmp_path)
+    again = au_models.load(tmp_path)
     assert type(again) is type(model) and again.params == model.params
     np.testing.assert_array_equal(again.predict_proba(values), model.predict_proba(values))
-    assert (tmp_path / au_model.COEFFICIENTS_FILE).is_file() and (tmp_path / au_model.AU_SETTINGS_FILE).is_file()
+    assert (tmp_path / au_models.COEFFICIENTS_FILE).is_file() and (tmp_path / au_models.AU_SETTINGS_FILE).is_file()
 
 
 @FAMILIES
@@ -200,7 +200,7 @@ def test_unmeasured_faces_predict_no_face():
     model = fit(LINEAR, table)
     table.loc[[0, 1], "success"] = False
     table.loc[[0, 1], list(AU_COLUMNS)] = np.nan
-    predicted = au_model.predict_table(model, table)
+    predicted = au_models.predict_table(model, table)
     assert list(predicted[:2]) == [NO_FACE, NO_FACE] and set(predicted[2:]) <= set(CLASSES)
 
 
@@ -297,18 +297,18 @@ def test_geometry_features_on_a_table_without_them_fail_clearly():
     ],
 )
 def test_damaged_model_files_are_one_clear_line(tmp_path, damage, message):
-    au_model.save(fit(LINEAR), tmp_path, {})
-    path = tmp_path / au_model.MODEL_FILE
+    au_models.save(fit(LINEAR), tmp_path, {})
+    path = tmp_path / au_models.MODEL_FILE
     path.write_text(damage(path.read_text()))
     with pytest.raises(UserError, match=message) as raised:
-        au_model.load(tmp_path)
+        au_models.load(tmp_path)
     assert "\n" not in str(raised.value) and "dvc repro train_au_model" in str(raised.value)
 
 
 def test_an_ebm_term_of_three_features_is_a_damaged_file(tmp_path):
     """The saved EBM holds main effects and pairs; a term of three features (an edited file) is refused, not misread."""
-    au_model.save(fit(EBM), tmp_path, {})
-    path = tmp_path / au_model.MODEL_FILE
+    au_models.save(fit(EBM), tmp_path, {})
+    path = tmp_path / au_models.MODEL_FILE
     saved = json.loads(path.read_text())
     pair = next(term for term in saved["terms"] if len(term["features"]) == 2)
     pair["features"].append(saved["features"][0])
@@ -316,10 +316,10 @@ def test_an_ebm_term_of_three_features_is_a_damaged_file(tmp_path):
     pair["scores"] = [[[[0.0] * len(CLASSES)] * 4] * len(pair["scores"][0])] * len(pair["scores"])
     path.write_text(json.dumps(saved))
     with pytest.raises(UserError, match=r"is damaged .*has 3 features, not 1 or 2") as raised:
-        au_model.load(tmp_path)
+        au_models.load(tmp_path)
     assert "\n" not in str(raised.value)
 
 
 def test_missing_model_file(tmp_path):
     with pytest.raises(UserError, match="not found"):
-        au_model.load(tmp_path)
+        au_models.load(tmp_path)

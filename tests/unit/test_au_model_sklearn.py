@@ -9,8 +9,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from face_emotion import au_model
-from face_emotion.au_model import MODELS
+from face_emotion import au_models
+from face_emotion.au_models import MODELS
 from face_emotion.core.config import compose_conf
 from face_emotion.explain.reasons import explain_table
 from tests.helpers import synthetic_au_table
@@ -38,8 +38,8 @@ def test_a_family_runs_through_cross_validation_and_a_grid_search_on_an_au_table
     probabilities = best.predict_proba(table)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert (best.predict(table) == table.label).mean() > 0.9
-    au_model.save(best, tmp_path, {})  # the plain-JSON form and the reasons, as for the pipeline's models
-    loaded = au_model.load(tmp_path)
+    au_models.save(best, tmp_path, {})  # the plain-JSON form and the reasons, as for the pipeline's models
+    loaded = au_models.load(tmp_path)
     np.testing.assert_allclose(loaded.predict_proba(table), probabilities)
     assert explain_table(loaded, table).reasons.str.contains("AU12 lip corner puller").any()
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from face_emotion.au.backends import BACKENDS
-from face_emotion.au_model import MODELS
-from face_emotion.au_model.features import FEATURE_SETS
+from face_emotion.au_models import MODELS
+from face_emotion.au_models.features import FEATURE_SETS
 from face_emotion.core.config import (
     AuModelParams,
     AuParams,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from face_emotion import au_model
+from face_emotion import au_models
 from face_emotion.core.tables import AU_COLUMNS, BLENDSHAPE_COLUMNS, GEOMETRY_COLUMNS
 from face_emotion.explain.profiles import agreement_score, facs_agreement, profiles
 from face_emotion.explain.reasons import explain_table, reason_text, top_reasons
@@ -22,7 +22,7 @@ ALL_MODELS = pytest.mark.parametrize("params", [LINEAR, ADDITIVE, PAIRWISE, EBM]
 
 def fitted(params=LINEAR, table=None):
     table = synthetic_au_table() if table is None else table
-    return au_model.fit_table(table, params, CLASSES, seed=0), table
+    return au_models.fit_table(table, params, CLASSES, seed=0), table
 
 
 @ALL_MODELS
@@ -60,12 +60,12 @@ def test_a_reason_from_a_movement_no_stronger_than_on_a_neutral_face_says_at_res
 
 def test_the_neutral_face_is_the_median_of_the_neutral_training_faces_and_is_saved(tmp_path):
     table = synthetic_au_table().assign(label=lambda t: t.label.replace("sad", "neutral"))
-    model = au_model.fit_table(table, synthetic_model_params("linear"), ["happy", "neutral", "surprise"], seed=0)
+    model = au_models.fit_table(table, synthetic_model_params("linear"), ["happy", "neutral", "surprise"], seed=0)
     expected = table[table.label == "neutral"][model.features_].median()
     np.testing.assert_allclose(model.neutral_, expected.to_numpy())
-    au_model.save(model, tmp_path, {})
-    assert au_model.load(tmp_path).neutral_ == model.neutral_
-    without_neutral = au_model.fit_table(synthetic_au_table(), synthetic_model_params("linear"), CLASSES, seed=0)
+    au_models.save(model, tmp_path, {})
+    assert au_models.load(tmp_path).neutral_ == model.neutral_
+    without_neutral = au_models.fit_table(synthetic_au_table(), synthetic_model_params("linear"), CLASSES, seed=0)
     np.testing.assert_allclose(without_neutral.neutral_, synthetic_au_table()[model.features_].median().to_numpy())
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.config import EbmModelParams
 
 ROWS_AT_ONCE = 2048

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.config import AdditiveModelParams, LinearModelParams
 from face_emotion.core.errors import UserError
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from face_emotion.au_model.base import AuModel
+from face_emotion.au_models.base import AuModel
 from face_emotion.core.config import PairwiseModelParams
 
 Term = dict[str, list]

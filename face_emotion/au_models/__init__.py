@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from face_emotion.au_model.additive import AdditiveModel
-from face_emotion.au_model.base import FORMAT, AuModel
-from face_emotion.au_model.ebm import EbmModel
-from face_emotion.au_model.features import FEATURE_SETS, feature_matrix
-from face_emotion.au_model.linear import LinearModel
-from face_emotion.au_model.pairwise import PairwiseModel
+from face_emotion.au_models.additive import AdditiveModel
+from face_emotion.au_models.base import FORMAT, AuModel
+from face_emotion.au_models.ebm import EbmModel
+from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
+from face_emotion.au_models.linear import LinearModel
+from face_emotion.au_models.pairwise import PairwiseModel
 from face_emotion.core.config import AuModelParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.io import write_csv, write_json

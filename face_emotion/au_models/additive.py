@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from face_emotion.au_model.base import AuModel
-from face_emotion.au_model.linear import fit_logistic
+from face_emotion.au_models.base import AuModel
+from face_emotion.au_models.linear import fit_logistic
 from face_emotion.core.config import AdditiveModelParams
 from face_emotion.core.tables import describe
 
