@@ -14,13 +14,13 @@ from pathlib import Path
 READS_ENV = "FACE_EMOTION_PARAM_READS"
 
 
-def _prefixes(section: object, prefix: str = "") -> dict[type, str]:
-    """Each dataclass type under ``section`` (the Params object itself first) -> the dotted prefix of its fields."""
-    found = {type(section): prefix}
+def _sections(section: object, prefix: str = "") -> list[tuple[object, str]]:
+    """Each section under ``section`` (the Params object itself first) with the dotted prefix of its fields."""
+    found = [(section, prefix)]
     for field in dataclasses.fields(section):  # type: ignore[arg-type]
         value = getattr(section, field.name)
-        if dataclasses.is_dataclass(value) and type(value) not in found:
-            found |= _prefixes(value, f"{prefix}{field.name}.")
+        if dataclasses.is_dataclass(value):
+            found += _sections(value, f"{prefix}{field.name}.")
     return found
 
 
@@ -33,14 +33,18 @@ def recorded(params: object, stage: str) -> Iterator[None]:
         yield
         return
     reads: set[str] = set()
-    patched = _prefixes(params)
-    for cls, prefix in patched.items():
+    sections = _sections(params)
+    # by instance, not type: a model file's own params (the same dataclass, read as it loads) are not params.yaml's
+    prefixes = {id(section): prefix for section, prefix in sections}
+    patched = {type(section) for section, _ in sections}
+    for cls in patched:
         names = {field.name for field in dataclasses.fields(cls)}
 
-        def noting(self: object, name: str, _get=cls.__getattribute__, _names=names, _prefix=prefix) -> object:
+        def noting(self: object, name: str, _get=cls.__getattribute__, _names=names) -> object:
             value = _get(self, name)
-            if name in _names and not dataclasses.is_dataclass(value):
-                reads.add(_prefix + name)
+            prefix = prefixes.get(id(self))
+            if prefix is not None and name in _names and not dataclasses.is_dataclass(value):
+                reads.add(prefix + name)
             return value
 
         cls.__getattribute__ = noting  # type: ignore[method-assign]

@@ -22,6 +22,7 @@ import pytest
 import yaml
 from PIL import Image
 
+from face_emotion.au_models.base import FORMAT
 from face_emotion.core.config import compose_conf
 from face_emotion.core.paths import load_paths
 from tests.helpers import CLASSES, QUICK, build_face_folder, copy_project, project_env, real_faces, run, stages_run
@@ -204,7 +205,7 @@ def predict(model_dir: Path, output: Path, *inputs: Path) -> subprocess.Complete
 @pytest.mark.parametrize(("model", "damage", "message"), [
     ("au_model", lambda folder: (folder / "model.json").write_text((folder / "model.json").read_text()[:200]),
      "model.json is damaged (JSONDecodeError"),
-    ("au_model", lambda folder: (folder / "model.json").write_text(json.dumps({"kind": "linear", "format": 1})),
+    ("au_model", lambda folder: (folder / "model.json").write_text(json.dumps({"kind": "linear", "format": FORMAT})),
      "model.json is damaged (KeyError"),
     ("cnn", lambda folder: (folder / "model.keras").write_bytes((folder / "model.keras").read_bytes()[:5000]),
      "model.keras is damaged or not a Keras model"),
