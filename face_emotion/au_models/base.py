@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
 from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
+from face_emotion.core.config import parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import NEUTRAL
 from face_emotion.core.tables import describe
@@ -89,7 +90,8 @@ class AuModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame | np.ndarray, y: Any, columns: list[str] | None = None) -> Self:
         """Fit on an AU table ``X`` (the ``features`` set read from its columns) or an array of the named
         ``columns``, and the emotion labels ``y``; returns self. A value not measured (NaN) is fitted as the
-        feature's mean."""
+        feature's mean. Hyperparameters out of range are one line naming the key, as in params.yaml."""
+        parse_section(self.Params, dataclasses.asdict(self.params), "au_model")
         values, features = self._design(X, columns)
         labels = np.asarray(y, dtype=object)
         self.classes_ = np.asarray(list(self.emotions) if self.emotions is not None else sorted(set(labels)), dtype=object)

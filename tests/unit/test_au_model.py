@@ -293,6 +293,10 @@ def test_geometry_features_on_a_table_without_them_fail_clearly():
         (lambda text: json.dumps({**json.loads(text), "format": 0}), "format 0"),
         (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "coef"}), "is damaged .KeyError"),
         (lambda text: json.dumps({**json.loads(text), "coef": [[1.0]]}), "is damaged"),
+        (lambda text: json.dumps({**json.loads(text), "neutral": [0.0]}), "neutral has shape"),
+        (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "neutral"}), "is damaged .KeyError"),
+        (lambda text: json.dumps({**json.loads(text), "params": {**json.loads(text)["params"], "C": -1}}),
+         "au_model.C must be"),
         (lambda text: "[1, 2]", "not an AU model"),
     ],
 )

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from face_emotion import au_models
 from face_emotion.au_models import MODELS
 from face_emotion.core.config import compose_conf
+from face_emotion.core.errors import UserError
 from face_emotion.explain.reasons import explain_table
 from tests.helpers import synthetic_au_table
 
@@ -51,3 +52,14 @@ def test_an_array_needs_its_column_names_and_the_emotions_keep_their_order():
         model.fit(table[["AU12_r"]].to_numpy(), table.label)
     fitted = model.fit(table[["AU12_r", "AU26_r"]].to_numpy(), table.label, columns=["AU12_r", "AU26_r"])
     assert fitted.classes == ["surprise", "happy", "sad"] and fitted.features_ == ["AU12_r", "AU26_r"]
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({"C": -1.0}, "au_model.C must be"), ({"features": "pixels"}, "unknown au_model.features 'pixels'"),
+    ({"class_weight": "even"}, "au_model.class_weight"),
+])
+def test_a_hyperparameter_out_of_range_is_one_line_naming_its_key(keywords, message):
+    table = synthetic_au_table()
+    with pytest.raises(UserError, match=message) as raised:
+        MODELS["linear"](**{"features": "au17", **keywords}).fit(table, table.label)
+    assert "\n" not in str(raised.value)
