@@ -4,11 +4,13 @@ params that differ between the experiments."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dvc.api
 import pandas as pd
 import yaml
+from dvc.exceptions import DvcException
 
 WIDTH = 120
 HEADLINE: dict[str, str] = {
@@ -51,7 +53,12 @@ def render(table: pd.DataFrame, width: int = WIDTH) -> str:
 
 
 def main() -> None:
-    metrics, params = experiment_tables(dvc.api.exp_show(), flat_params())
+    try:
+        metrics, params = experiment_tables(dvc.api.exp_show(), flat_params())
+    except (DvcException, OSError, yaml.YAMLError) as exc:  # not in the repository root, no params.yaml, ...
+        print(f"error: make compare: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}: run it in the "
+              "repository root after 'make params' or a run", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"Headline metrics (val = validation split; the rest: test split)\n{render(metrics)}\n")
     print(f"Params that differ\n{render(params)}")
 

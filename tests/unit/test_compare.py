@@ -1,6 +1,8 @@
 """make compare: headline metrics and the params that differ, named as dvc exp show names the experiments."""
 
-from face_emotion.reporting.compare import HEADLINE, experiment_tables, flat_params, render
+import pytest
+
+from face_emotion.reporting.compare import HEADLINE, experiment_tables, flat_params, main, render
 
 
 def test_the_tables_hold_the_headline_metrics_and_only_the_params_that_differ(tmp_path):
@@ -19,3 +21,11 @@ def test_the_tables_hold_the_headline_metrics_and_only_the_params_that_differ(tm
     assert "weight3 (running)" in text and "0.7200" in text and "!" not in text  # DVC's 'missing' shown as '-'
     assert max(len(line) for line in render(metrics.assign(**{f"m{i}": 0.5 for i in range(30)})).splitlines()) <= 120
     assert render(differing.iloc[:, :0]) == "(none)"
+
+
+def test_outside_the_repository_it_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as ended:
+        main()
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and err.startswith("error: make compare: ") and err.count("\n") == 1
