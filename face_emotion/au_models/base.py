@@ -73,9 +73,10 @@ class AuModel(ClassifierMixin, BaseEstimator):
 
     @property
     def params(self) -> Any:
-        """The hyperparameters as the family's params dataclass (what the saved file records)."""
-        return self.Params(kind=self.kind, **{field.name: getattr(self, field.name)
-                                              for field in dataclasses.fields(self.Params) if field.name != "kind"})
+        """The hyperparameters as the family's params dataclass (what the saved file records); out of range: one line
+        naming the key, as in params.yaml."""
+        values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self.Params) if field.name != "kind"}
+        return parse_section(self.Params, {"kind": self.kind, **values}, "au_model")
 
     @property
     def classes(self) -> list[str]:
@@ -91,7 +92,7 @@ class AuModel(ClassifierMixin, BaseEstimator):
         """Fit on an AU table ``X`` (the ``features`` set read from its columns) or an array of the named
         ``columns``, and the emotion labels ``y``; returns self. A value not measured (NaN) is fitted as the
         feature's mean. Hyperparameters out of range are one line naming the key, as in params.yaml."""
-        parse_section(self.Params, dataclasses.asdict(self.params), "au_model")
+        self.params  # noqa: B018 (checks the hyperparameters)
         values, features = self._design(X, columns)
         labels = np.asarray(y, dtype=object)
         self.classes_ = np.asarray(list(self.emotions) if self.emotions is not None else sorted(set(labels)), dtype=object)

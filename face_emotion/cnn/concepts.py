@@ -17,7 +17,7 @@ from face_emotion.au_models.base import neutral_values
 from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_models.linear import LinearModel
 from face_emotion.cnn.model import concept_outputs, head_weights
-from face_emotion.core.config import ConceptSet, LinearModelParams
+from face_emotion.core.config import ConceptSet, LinearModelParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_GEOMETRY_COLUMNS
 
@@ -159,9 +159,9 @@ def masked_head_from_info(info: dict) -> LinearModel | None:
         return None
     data = info[MASKED_HEAD]
     try:
-        model = LinearModel.from_dict(data, LinearModelParams(**data["params"]))
+        model = LinearModel.from_dict(data, parse_section(LinearModelParams, data["params"], "au_model"))
         model.predict_proba(np.asarray([model.mean_]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, UserError) as exc:
         raise UserError(f"the CNN's model_info.json holds a damaged {MASKED_HEAD} ({type(exc).__name__}): retrain it "
                         "with 'dvc repro train_cnn'") from None
     return model

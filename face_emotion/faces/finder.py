@@ -3,14 +3,15 @@ views, with a rescue pass at a lower confidence; a photo as a whole and in overl
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from types import TracebackType
 
 import numpy as np
+import yaml
 from PIL import Image
 
-from face_emotion.core.config import MediaPipeParams, compose_conf, parse_params
+from face_emotion.core.config import CONF_DIR, MediaPipeParams, parse_section
+from face_emotion.core.errors import UserError
 from face_emotion.faces.found import (
     PAD_GREY,
     RESCUE_PADS,
@@ -30,11 +31,21 @@ TRAINING_MAX_FACES = 3
 """Faces the pipeline's landmarker looks for in an image; it measures and draws the most prominent."""
 
 
+FINDING_SETTINGS = CONF_DIR / "au" / "mediapipe.yaml"
+"""MediaPipe's default settings (the offline AU backend's) are the ones faces are found with, to crop them (video
+frames, a CNN's faces in predict): prepare declares their keys as params in dvc.yaml."""
+
+
 @functools.cache
 def finding_settings() -> MediaPipeParams:
-    """MediaPipe as conf/au/mediapipe.yaml configures it, once per image: for finding faces (to crop them), not for
-    measuring them. Composed once per process."""
-    return dataclasses.replace(parse_params(compose_conf("au=mediapipe")).au, mirror=False)
+    """MediaPipe as FINDING_SETTINGS configures it, once per image: for finding faces, not for measuring them. Read
+    once per process."""
+    try:
+        raw = yaml.safe_load(FINDING_SETTINGS.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise UserError(f"{FINDING_SETTINGS} cannot be read ({type(exc).__name__}): restore it with 'git checkout "
+                        f"-- conf'") from None
+    return parse_section(MediaPipeParams, {**raw, "mirror": False} if isinstance(raw, dict) else raw, "au")
 
 
 class FaceFinder:
@@ -71,12 +82,17 @@ class FaceFinder:
             return self._photo_faces(image)
         return self._crop_faces(image) or self._rescued(image)
 
-    def _crop_faces(self, crop: Image.Image, rescue: bool = False, mirrored: bool = False) -> list[FoundFace]:
+    def _crop_faces(self, crop: Image.Image, rescue: bool = False, mirrored: bool = False,
+                    views: dict[int, np.ndarray] | None = None) -> list[FoundFace]:
         """The face of a tight crop (with ``mirrored``, of its mirror image) in the first of its views that shows one:
-        the usual views, or with ``rescue`` the RESCUE_PADS views at the rescue confidence."""
+        the usual views, or with ``rescue`` the RESCUE_PADS views at the rescue confidence. ``views`` keeps the views
+        made, by pad, for the next search of the same crop (its mirror image's)."""
         landmarker, pads = (self._rescuer, RESCUE_PADS) if rescue else (self._landmarker, view_pads(self.settings))
+        views = {} if views is None else views
         for pad in pads:
-            view = padded_view(crop, pad, self.settings.size)
+            if pad not in views:
+                views[pad] = padded_view(crop, pad, self.settings.size)
+            view = views[pad]
             result = landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
                                                       data=mirrored_view(view) if mirrored else view))
             if result.face_landmarks:
@@ -85,18 +101,22 @@ class FaceFinder:
                 return found_faces(result, to_image, view.shape[1], view.shape[0])
         return []
 
-    def _rescued(self, crop: Image.Image, mirrored: bool = False) -> list[FoundFace]:
+    def _rescued(self, crop: Image.Image, mirrored: bool = False,
+                 views: dict[int, np.ndarray] | None = None) -> list[FoundFace]:
         """A tight crop's face (or its mirror image's) as the rescue landmarker finds it (none when rescue is off)."""
-        return [] if self.settings.rescue_confidence is None else self._crop_faces(crop, rescue=True, mirrored=mirrored)
+        if self.settings.rescue_confidence is None:
+            return []
+        return self._crop_faces(crop, rescue=True, mirrored=mirrored, views=views)
 
     def crop_and_mirror(self, crop: Image.Image) -> tuple[FoundFace | None, FoundFace | None]:
         """A tight crop's face and (with au.mirror) its mirror image's; when the usual views find neither, both are
         searched again by the rescue landmarker (so a face found by the usual views is measured as it always was)."""
-        plain = self._crop_faces(crop)
-        mirrored = self._crop_faces(crop, mirrored=True) if self.settings.mirror else []
+        views: dict[int, np.ndarray] = {}
+        plain = self._crop_faces(crop, views=views)
+        mirrored = self._crop_faces(crop, mirrored=True, views=views) if self.settings.mirror else []
         if not plain and not mirrored:
-            plain = self._rescued(crop)
-            mirrored = self._rescued(crop, mirrored=True) if self.settings.mirror else []
+            plain = self._rescued(crop, views=views)
+            mirrored = self._rescued(crop, mirrored=True, views=views) if self.settings.mirror else []
         return next(iter(plain), None), next(iter(mirrored), None)
 
     def _photo_faces(self, photo: Image.Image, offset: tuple[int, int] = (0, 0)) -> list[FoundFace]:

@@ -43,7 +43,7 @@ def weights(model) -> list[np.ndarray]:
 @pytest.mark.parametrize("arch", ["vgg", "xception"])
 def test_each_architecture_trains_on_real_faces(face_cache, tmp_path, arch):
     params = dataclasses.replace(TINY, arch=arch, schedule="cosine" if arch == "xception" else "plateau",
-                                 class_weight="balanced", optimizer="sgd" if arch == "vgg" else "adam")
+                                 class_weight="balanced", concepts=None, optimizer="sgd" if arch == "vgg" else "adam")
     model = training.train(split(face_cache, "train"), split(face_cache, "val"), len(CLASSES), params, MASK, 0,
                            tmp_path / "live", 1)
     probabilities = cnn.predict_proba(model, split(face_cache, "test")[0])

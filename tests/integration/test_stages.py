@@ -20,8 +20,8 @@ def test_stage_reports_bad_config_in_one_line(tmp_path):
     (project / "params.yaml").write_text(params.replace("- surprise", "- contempt"))
     result = run(["python", "-m", "stages.prepare"], cwd=project, check=False)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: params: unknown class 'contempt' in data.classes[5] " \
-        "(known: angry, disgust, happy, neutral, sad, surprise)"
+    assert result.stderr.strip() == "error: params: data.classes[5]: input should be 'angry', 'disgust', 'happy', " \
+        "'neutral', 'sad' or 'surprise', got 'contempt'"
     (project / "params.yaml").write_text(params.replace("root: data/fer2013", "root: missing/fer2013"))
     result = run(["python", "-m", "stages.prepare"], cwd=project, check=False)
     assert result.returncode == 2

@@ -43,12 +43,12 @@ def project(quick_project, tmp_path_factory):
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ("au_model.interactions=-1", "error: params: au_model.interactions must be at least 0"),
-    ("au_model.interactions=abc", "error: params: au_model.interactions = 'abc' is not an integer"),
-    ("data.classes=[happy,joy]", "error: params: unknown class 'joy'"),
-    ("cnn.epochs=0", "error: params: cnn.epochs must be at least 1"),
-    ("compute.au_workers=0", "error: params: compute.au_workers must be at least 1"),
-    ("practice.min_confidence=2", "error: params: practice.min_confidence must be in [0, 1]"),
+    ("au_model.interactions=-1", "error: params: au_model.interactions: input should be greater than or equal to 0, got -1"),
+    ("au_model.interactions=abc", "error: params: au_model.interactions: input should be a valid integer, got 'abc'"),
+    ("data.classes=[happy,joy]", "error: params: data.classes[1]: input should be 'angry', 'disgust'"),
+    ("cnn.epochs=0", "error: params: cnn.epochs: input should be greater than or equal to 1, got 0"),
+    ("compute.au_workers=0", "error: params: compute.au_workers: input should be greater than or equal to 1"),
+    ("practice.min_confidence=2", "error: params: practice.min_confidence: input should be less than or equal to 1, got 2"),
     ("+au_model.foo=1", "error: params: unknown key 'au_model.foo'"),
     ("au.backend=nonexistent", "error: params: unknown au.backend 'nonexistent'"),
     ("data.root=nowhere", "nowhere"),

@@ -296,7 +296,7 @@ def test_geometry_features_on_a_table_without_them_fail_clearly():
         (lambda text: json.dumps({**json.loads(text), "neutral": [0.0]}), "neutral has shape"),
         (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "neutral"}), "is damaged .KeyError"),
         (lambda text: json.dumps({**json.loads(text), "params": {**json.loads(text)["params"], "C": -1}}),
-         "au_model.C must be"),
+         r"au_model\.C: input should be greater than 0"),
         (lambda text: "[1, 2]", "not an AU model"),
     ],
 )

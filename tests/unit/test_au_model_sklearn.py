@@ -55,7 +55,8 @@ def test_an_array_needs_its_column_names_and_the_emotions_keep_their_order():
 
 
 @pytest.mark.parametrize(("keywords", "message"), [
-    ({"C": -1.0}, "au_model.C must be"), ({"features": "pixels"}, "unknown au_model.features 'pixels'"),
+    ({"C": -1.0}, r"au_model\.C: input should be greater than 0"),
+    ({"features": "pixels"}, r"au_model\.features: .* got 'pixels'"),
     ({"class_weight": "even"}, "au_model.class_weight"),
 ])
 def test_a_hyperparameter_out_of_range_is_one_line_naming_its_key(keywords, message):

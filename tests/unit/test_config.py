@@ -26,6 +26,8 @@ from face_emotion.core.config import (
 )
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import EMOTIONS
+from face_emotion.faces import finder
+from face_emotion.faces.finder import FINDING_SETTINGS, finding_settings
 from stages.check_params import check_features
 from tests.helpers import REPO, default_params
 
@@ -52,7 +54,9 @@ def test_default_params_are_valid(tmp_path):
 
 
 def tags(union: object, tag: str) -> set[str]:
-    return {typing.get_args(typing.get_type_hints(schema)[tag])[0] for schema in typing.get_args(union)}
+    """The tags of a tagged union of schemas (``Annotated[A | B, Field(discriminator=tag)]``)."""
+    members = typing.get_args(typing.get_args(union)[0])
+    return {typing.get_args(typing.get_type_hints(schema)[tag])[0] for schema in members}
 
 
 def test_each_name_has_one_owner_and_the_registries_agree():
@@ -97,57 +101,78 @@ def test_bad_override_gives_one_line(override):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda r: r["data"].update(classes=["happy", "joy"]), r"unknown class 'joy' in data.classes\[1\]"),
-        (lambda r: r["data"].update(classes=["happy", "happy"]), "data.classes must list at least 2 distinct"),
-        (lambda r: r["data"].update(val_fraction=1.5), r"data.val_fraction must be in \[0, 1\)"),
-        (lambda r: r["data"].update(max_per_class=0), "data.max_per_class must be at least 1"),
-        (lambda r: r["data"].update(val_fraction=0), "data.val_fraction must be above 0 for images"),
+        (lambda r: r["data"].update(classes=["happy", "joy"]),
+         r"data\.classes\[1\]: input should be 'angry', 'disgust', 'happy', 'neutral',"),
+        (lambda r: r["data"].update(classes=["happy", "happy"]), r"data\.classes: lists 'happy' twice; each item once"),
+        (lambda r: r["data"].update(val_fraction=1.5), r"data\.val_fraction: input should be less than 1, got 1\.5"),
+        (lambda r: r["data"].update(max_per_class=0), r"data\.max_per_class: input should be greater than or equal to 1, got 0"),
+        (lambda r: r["data"].update(val_fraction=0), "params: data.val_fraction must be above 0 for images: the CNN stops early"),
         (lambda r: r["data"].update(kind="video"), "unknown data.kind 'video'"),
-        (lambda r: r["au_model"].update(interactions="many"), "au_model.interactions = 'many' is not an integer"),
-        (lambda r: r["au_model"].update(interactions=-1), "au_model.interactions must be at least 0"),
-        (lambda r: r["au_model"].update(outer_bags=0), "au_model.outer_bags must be at least 1"),
-        (lambda r: r["au_model"].update(class_weight="heavy"), r"class_weight 'heavy' \(known: balanced, null\)"),
-        (lambda r: r["au_model"].update(features="pixels"), "unknown au_model.features 'pixels'"),
+        (lambda r: r["au_model"].update(interactions="many"),
+         r"au_model\.interactions: input should be a valid integer, got 'many'"),
+        (lambda r: r["au_model"].update(interactions=-1),
+         r"au_model\.interactions: input should be greater than or equal to 0, got -1"),
+        (lambda r: r["au_model"].update(outer_bags=0),
+         r"au_model\.outer_bags: input should be greater than or equal to 1, got 0"),
+        (lambda r: r["au_model"].update(class_weight="heavy"),
+         r"au_model\.class_weight: input should be 'balanced', got 'heavy'"),
+        (lambda r: r["au_model"].update(features="pixels"),
+         r"au_model\.features: input should be 'au17', 'au17_pairs', 'blendshapes',"),
         (lambda r: r["au_model"].update(kind="forest"), "unknown au_model.kind 'forest'"),
         (lambda r: r["au_model"].update(knots=4), "unknown key 'au_model.knots'"),
-        (lambda r: r.update(au_model={**r["au_model"], "kind": "linear"}), "unknown key 'au_model.interactions'"),
+        (lambda r: r.update(au_model={**r["au_model"], "kind": "linear"}), r"missing key 'au_model\.C'"),
         (lambda r: r["cnn"].update(epoch=3), "unknown key 'cnn.epoch'"),
-        (lambda r: r["cnn"].update(arch="resnet"), "unknown cnn.arch 'resnet'"),
-        (lambda r: r["cnn"].update(optimizer="rmsprop"), "unknown cnn.optimizer 'rmsprop'"),
-        (lambda r: r["cnn"].update(dropout=1.0), r"cnn.dropout must be in \[0, 1\)"),
-        (lambda r: r["cnn"].update(filters=[]), "cnn.filters must list at least 1 item"),
-        (lambda r: r["cnn"].update(epochs=0), "cnn.epochs must be at least 1"),
-        (lambda r: r["cnn"].update(arch="vgg", dense_units=0), "cnn.dense_units must be at least 1 for cnn.arch=vgg"),
-        (lambda r: r["cnn"]["augment"].update(shift=-0.1), r"cnn.augment.shift must be in \[0, 1\)"),
+        (lambda r: r["cnn"].update(arch="resnet"), r"cnn\.arch: input should be 'vgg' or 'xception', got 'resnet'"),
+        (lambda r: r["cnn"].update(optimizer="rmsprop"), r"cnn\.optimizer: input should be 'adam' or 'sgd', got 'rmsprop'"),
+        (lambda r: r["cnn"].update(dropout=1.0), r"cnn\.dropout: input should be less than 1, got 1\.0"),
+        (lambda r: r["cnn"].update(filters=[]), r"cnn\.filters: list should have at least 1 item after validation, not 0, got"),
+        (lambda r: r["cnn"].update(epochs=0), r"cnn\.epochs: input should be greater than or equal to 1, got 0"),
+        (lambda r: r["cnn"].update(arch="vgg", dense_units=0),
+         r"cnn: dense_units must be at least 1 for arch=vgg \(its dense layer\)"),
+        (lambda r: r["cnn"]["augment"].update(shift=-0.1),
+         r"cnn\.augment\.shift: input should be greater than or equal to 0, got -0\.1"),
         (lambda r: r["au"].pop("mirror"), "missing key 'au.mirror'"),
-        (lambda r: r["au"].update(mirror="yes"), "au.mirror = 'yes' is not true or false"),
-        (lambda r: r["au"].update(backend="nonexistent"), r"unknown au.backend 'nonexistent' \(known: mediapipe, openface"),
-        (lambda r: r["compute"].update(au_workers=0), "compute.au_workers must be at least 1"),
-        (lambda r: r["practice"].update(faces_per_emotion=0), r"practice.faces_per_emotion must be in \[1, 200\]"),
-        (lambda r: r["practice"].update(min_confidence=1.5), r"practice.min_confidence must be in \[0, 1\], got 1.5"),
-        (lambda r: r["practice"].update(round_length="all"), "practice.round_length = 'all' is not an integer"),
+        (lambda r: r["au"].update(mirror="yes"), r"au\.mirror: input should be a valid boolean, got 'yes'"),
+        (lambda r: r["au"].update(backend="nonexistent"), r"unknown au\.backend 'nonexistent' \(known: 'mediapipe', 'openface',"),
+        (lambda r: r["compute"].update(au_workers=0), r"compute\.au_workers: input should be greater than or equal to 1, got 0"),
+        (lambda r: r["practice"].update(faces_per_emotion=0),
+         r"practice\.faces_per_emotion: input should be greater than or equal to 1,"),
+        (lambda r: r["practice"].update(min_confidence=1.5),
+         r"practice\.min_confidence: input should be less than or equal to 1, got 1\.5"),
+        (lambda r: r["practice"].update(round_length="all"),
+         r"practice\.round_length: input should be a valid integer, got 'all'"),
         (lambda r: r["practice"].pop("seed"), "missing key 'practice.seed'"),
-        (lambda r: r["mask"].update(test_style="scarf"), "unknown mask.test_style 'scarf'"),
-        (lambda r: r["mask"].update(styles=["cloth", "bandana"]), r"unknown mask.styles\[1\] 'bandana'"),
-        (lambda r: r["mask"].update(styles=[]), "mask.styles must list at least 1"),
-        (lambda r: r["mask"].update(height=[0.1, 0.5]), r"mask.height\[0\] must be in \[0.2, 0.8\], got 0.1"),
-        (lambda r: r["mask"].update(height=[0.6, 0.4]), r"mask.height must be \[low, high\] with low <= high"),
-        (lambda r: r["mask"].update(height=0.5), "mask.height = 0.5 is not a list"),
-        (lambda r: r["mask"].update(test_height=0.9), r"mask.test_height must be in \[0.2, 0.8\]"),
-        (lambda r: r["mask"].update(unseen_style="cloth"), "mask.unseen_style 'cloth' is one of mask.styles"),
-        (lambda r: r["mask"].update(au_features="au17"), r"unknown mask.au_features 'au17' \(known: upper_face, "),
-        (lambda r: r["mask"].update(train_copies=0), "mask.train_copies must be"),
-        (lambda r: r["au"].update(rescue_confidence=0.5), r"au.rescue_confidence \(0.5\) must be below au.min_confidence"),
-        (lambda r: r["au"].update(rescue_confidence=-0.1), "au.rescue_confidence must be"),
-        (lambda r: r["cnn"].update(mask_prob=1.5), r"cnn.mask_prob must be in \[0, 1\], got 1.5"),
-        (lambda r: r["cnn"].update(mask_prob=-0.1), r"cnn.mask_prob must be in \[0, 1\]"),
-        (lambda r: r["cnn"].update(concepts="blendshapes"), r"unknown cnn.concepts 'blendshapes' \(known: au17, "),
-        (lambda r: r["cnn"].update(concept_weight=-1), "cnn.concept_weight must be at least 0"),
-        (lambda r: r["cnn"].update(concept_training="both"), "unknown cnn.concept_training 'both'"),
+        (lambda r: r["mask"].update(test_style="scarf"),
+         r"mask\.test_style: input should be 'surgical_pleated', 'surgical_flat',"),
+        (lambda r: r["mask"].update(styles=["cloth", "bandana"]),
+         r"mask\.styles\[1\]: input should be 'surgical_pleated', 'surgical_flat',"),
+        (lambda r: r["mask"].update(styles=[]), r"mask\.styles: list should have at least 1 item after validation, not 0, got"),
+        (lambda r: r["mask"].update(height=[0.1, 0.5]),
+         r"mask\.height\[0\]: input should be greater than or equal to 0\.2, got 0\.1"),
+        (lambda r: r["mask"].update(height=[0.6, 0.4]),
+         r"mask: height must be \[low, high\] with low <= high, got \[0\.6, 0\.4\]"),
+        (lambda r: r["mask"].update(height=0.5), r"mask\.height: input should be a valid list, got 0\.5"),
+        (lambda r: r["mask"].update(test_height=0.9), r"mask\.test_height: input should be less than or equal to 0\.8, got 0\.9"),
+        (lambda r: r["mask"].update(unseen_style="cloth"),
+         "mask: unseen_style 'cloth' is one of styles, so it would not be unseen"),
+        (lambda r: r["mask"].update(au_features="au17"), r"mask\.au_features: input should be 'upper_face' or"),
+        (lambda r: r["mask"].update(train_copies=0), r"mask\.train_copies: input should be greater than or equal to 1, got 0"),
+        (lambda r: r["au"].update(rescue_confidence=0.5),
+         r"au: rescue_confidence \(0\.5\) must be below min_confidence \(0\.3\): it"),
+        (lambda r: r["au"].update(rescue_confidence=-0.1),
+         r"au\.rescue_confidence: input should be greater than or equal to 0, got -0\.1"),
+        (lambda r: r["cnn"].update(mask_prob=1.5), r"cnn\.mask_prob: input should be less than or equal to 1, got 1\.5"),
+        (lambda r: r["cnn"].update(mask_prob=-0.1), r"cnn\.mask_prob: input should be greater than or equal to 0, got -0\.1"),
+        (lambda r: r["cnn"].update(concepts="blendshapes"),
+         r"cnn\.concepts: input should be 'au17' or 'au17_geometry', got 'blendshapes'"),
+        (lambda r: r["cnn"].update(concept_weight=-1),
+         r"cnn\.concept_weight: input should be greater than or equal to 0, got -1"),
+        (lambda r: r["cnn"].update(concept_training="both"),
+         r"cnn\.concept_training: input should be 'joint' or 'sequential', got 'both'"),
         (lambda r: r["cnn"].update(concepts="au17", class_weight="balanced"),
-         "cnn.class_weight must be null with cnn.concepts"),
+         r"cnn: class_weight must be null with concepts \(Keras weighs classes only"),
         (lambda r: r["cnn"].update(concepts="au17", concept_training="sequential", concept_weight=0),
-         "cnn.concept_weight must be above 0 with cnn.concept_training=sequential"),
+         r"cnn: concept_weight must be above 0 with concept_training=sequential \(the"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r.update(logreg={}), "unknown key 'logreg'"),
     ],
@@ -203,3 +228,21 @@ def test_feature_sets_the_backend_cannot_measure_are_refused_before_any_stage():
     check_features(default_params("au=openface_csv", "au_model.features=au17", "mask.au_features=upper_face",
                                   "cnn.concepts=au17"))
     check_features(default_params())
+
+
+def test_faces_are_found_with_the_settings_prepare_declares(tmp_path, monkeypatch):
+    """Video frames are cropped with conf/au/mediapipe.yaml's settings (no mirror: finding, not measuring); prepare
+    lists each of their keys as params, so editing one reruns it; a damaged file is one line."""
+    assert finding_settings() == dataclasses.replace(default_params().au, mirror=False)
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    (declared,) = [entry for entry in stages["prepare"]["params"] if isinstance(entry, dict)]
+    settings = FINDING_SETTINGS.relative_to(REPO).as_posix()
+    assert set(declared[settings]) == {field.name for field in dataclasses.fields(MediaPipeParams)} - {"backend", "mirror"}
+    for text, message in (("pad: [\n", "mediapipe.yaml cannot be read"), ("- 1\n", "params: au: input should be"),
+                          ((REPO / settings).read_text().replace("size: 192", "size: 16"), "au.size: input should be")):
+        (tmp_path / "mediapipe.yaml").write_text(text)
+        monkeypatch.setattr(finder, "FINDING_SETTINGS", tmp_path / "mediapipe.yaml")
+        finding_settings.cache_clear()
+        with pytest.raises(UserError, match=message):
+            finding_settings()
+    finding_settings.cache_clear()
