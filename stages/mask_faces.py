@@ -22,8 +22,8 @@ def main(params: Params, paths: Paths) -> None:
     metrics = {}
     for name, style in test_sets.items():
         height = (params.mask.test_height,) * 2
-        masked, table = mask_and_measure(manifest, ("test",), [style], height, params, paths.masked_images(name),
-                                         paths.au_cache)
+        masked, table = mask_and_measure(manifest, ("test",), [style], height, params, paths.au_cache,
+                                         images=paths.masked_images(name))
         report = extract.summary(table)
         write_csv(masked, paths.masked_manifest(name))
         write_csv(table, paths.masked_au_table(name))

@@ -38,7 +38,8 @@ class Paths:
     masked: Path
     """mask_faces: per masked test set, the masked test faces, their manifest and their AU table."""
     masked_train: Path
-    """mask_train_faces: every training and validation face masked, their manifest and their AU table."""
+    """mask_train_faces: the manifest and the AU table of every training and validation face masked (the copies
+    themselves are not kept)."""
     au_model: Path
     upper_face_au_model: Path
     cnn: Path
@@ -205,10 +206,6 @@ class Paths:
 
     def masked_au_table(self, test_set: str) -> Path:
         return self.masked / test_set / "au.csv"
-
-    @property
-    def masked_train_images(self) -> Path:
-        return self.masked_train / "images"
 
     @property
     def masked_train_manifest(self) -> Path:

@@ -2,15 +2,18 @@
 
 import dataclasses
 import json
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 
 from face_emotion.au.extract import extract
+from face_emotion.au.masked import mask_and_measure, masked_copy_id
 from face_emotion.core.paths import load_paths
 from face_emotion.data.manifest import build_manifest
 from face_emotion.data.masking import write_masked_copies
 from face_emotion.evaluation.comparison import au_survival
-from tests.helpers import add_bad_files, build_face_folder, copy_project, default_params, run
+from tests.helpers import CLASSES, add_bad_files, build_face_folder, copy_project, default_params, run
 
 
 def test_stage_reports_bad_config_in_one_line(tmp_path):
@@ -59,3 +62,22 @@ def test_real_mediapipe_keeps_the_eyes_and_loses_the_mouth_under_a_mask(tmp_path
     assert masked_table.success.sum() >= len(masked) // 2
     survival = au_survival(unmasked_table, masked_table, ["AU01_r", "AU45_r", "AU12_r", "AU25_r"]).set_index("au").r
     assert min(survival["AU01_r"], survival["AU45_r"]) > max(survival["AU12_r"], survival["AU25_r"])
+
+
+def test_masked_copies_not_kept_measure_as_kept_ones_and_name_their_original(tmp_path):
+    """mask_train_faces measures its copies from a scratch folder it removes: the same rows (real MediaPipe) as copies
+    kept in a folder, each path naming its original and copy number, and nothing left behind."""
+    params = default_params("au.mirror=false", "compute.au_workers=1")
+    faces = build_face_folder(tmp_path / "faces", per_class=2)
+    manifest = build_manifest(dataclasses.replace(params.data, root=str(faces), val_fraction=0.0), seed=0)
+    styles, heights = params.mask.styles, params.mask.height_range()
+    kept_manifest, kept = mask_and_measure(manifest, ("train",), styles, heights, params, tmp_path / "cache", 2,
+                                           images=tmp_path / "kept")
+    scratch = set(Path(tempfile.gettempdir()).glob("masked-copies.*"))
+    copies_manifest, copies = mask_and_measure(manifest, ("train",), styles, heights, params, tmp_path / "cache2", 2)
+    assert set(Path(tempfile.gettempdir()).glob("masked-copies.*")) == scratch  # the scratch folder is gone
+    assert len(list((tmp_path / "kept").rglob("*.png"))) == len(kept) == len(copies) == 2 * 2 * len(CLASSES)
+    assert list(copies.path) == list(copies_manifest.path) == [
+        masked_copy_id(source, copy) for copy in (0, 1) for source in kept_manifest.source_path[: len(kept) // 2]]
+    assert list(copies.source_path) == list(kept.source_path) and list(copies_manifest.md5) == list(kept_manifest.md5)
+    assert copies.drop(columns="path").equals(kept.drop(columns="path")) and copies.success.sum() > 0
