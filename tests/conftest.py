@@ -1,6 +1,7 @@
 """How the suite is shared between pytest-xdist's workers (`-n auto --dist loadfile` in pyproject.toml): each test file
-is one unit of work, so its module fixtures are made once, and the files on the pipeline lane's shared quick run
-(tests/pipeline/conftest.py) are one unit together, so that run is made once."""
+is one unit of work, so its module fixtures are made once; the files on the pipeline lane's quick run
+(tests/pipeline/conftest.py) form two units, each making that run once on its worker; the longest units start first,
+so that the short ones fill in beside them."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 SHARED_RUN_FIXTURE = "quick_project"
-SHARED_RUN_FILES = frozenset(f"tests/pipeline/{name}.py" for name in
-                             ("test_pipeline", "test_practice", "test_report", "test_robustness", "test_sharing"))
-"""The test files whose tests use the shared quick run; a test elsewhere that uses it is a collection error."""
+EXPERIMENTS, PAGES_AND_SHARING = "quick run: experiments on it", "quick run: its pages, sharing, robustness"
+SHARED_RUN_UNITS = {
+    "tests/pipeline/test_pipeline.py": EXPERIMENTS,
+    **{f"tests/pipeline/{name}.py": PAGES_AND_SHARING
+       for name in ("test_practice", "test_report", "test_robustness", "test_sharing")},
+}
+"""The test files whose tests use the quick run, and the unit of work each is in; a test elsewhere that uses the run
+is a collection error."""
+LONGEST_FIRST = (EXPERIMENTS, PAGES_AND_SHARING, "tests/pipeline/test_other_inputs.py")
+"""The units that take minutes (a pipeline run each, or several), handed out before any other."""
 
 
 def test_file(nodeid: str) -> str:
@@ -21,11 +29,17 @@ def test_file(nodeid: str) -> str:
 
 
 class SharedRunScheduling(LoadScopeScheduling):
-    """xdist's load-file scheduling with the shared-run files as one scope."""
+    """xdist's load-file scheduling with the quick run's files in their units, the longest units first."""
 
     def _split_scope(self, nodeid: str) -> str:
         file = test_file(nodeid)
-        return "shared quick run" if file in SHARED_RUN_FILES else file
+        return SHARED_RUN_UNITS.get(file, file)
+
+    def _assign_work_unit(self, node) -> None:
+        for scope in reversed(LONGEST_FIRST):
+            if scope in self.workqueue:
+                self.workqueue.move_to_end(scope, last=False)
+        super()._assign_work_unit(node)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> SharedRunScheduling | None:
@@ -34,8 +48,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log) -> SharedRunScheduli
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test on the shared quick run outside SHARED_RUN_FILES would make the run again on another worker."""
+    """A test on the quick run outside SHARED_RUN_UNITS would make the run again in a unit of its own."""
     for item in items:
-        if SHARED_RUN_FIXTURE in getattr(item, "fixturenames", ()) and test_file(item.nodeid) not in SHARED_RUN_FILES:
+        if SHARED_RUN_FIXTURE in getattr(item, "fixturenames", ()) and test_file(item.nodeid) not in SHARED_RUN_UNITS:
             raise pytest.UsageError(f"{item.nodeid} uses {SHARED_RUN_FIXTURE}: add its file to "
-                                    "tests/conftest.py's SHARED_RUN_FILES, so the quick run is made once")
+                                    "tests/conftest.py's SHARED_RUN_UNITS, so the quick run is made once per unit")
