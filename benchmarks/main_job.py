@@ -24,7 +24,7 @@ from pathlib import Path
 
 from face_emotion.cnn.training import available_cores
 from face_emotion.core.errors import UserError
-from face_emotion.reporting.results import record_benchmark
+from face_emotion.reporting.results import provenance, record_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
 STAGE_LINE = re.compile(r"Running stage '([^']+)'")
@@ -73,6 +73,7 @@ def main() -> None:
         lines, total, code = timed_lines(["make", target], clone, clone.parent / f"{clone.name}.log")
         if code != 0:
             raise UserError(f"`make {target}` failed (exit {code}) in {clone}; its output: {clone.name}.log beside it")
+        measured = provenance(clone)  # the clone's commit, whatever this checkout holds by the time the run ends
     finally:
         if not args.keep:
             shutil.rmtree(clone, ignore_errors=True)
@@ -84,7 +85,7 @@ def main() -> None:
             "DVC's 'Running stage' line to the next one's.")
     print(note)
     print(record_benchmark(f"main_job_{target}", "python benchmarks/main_job.py" + (" --quick" if args.quick else ""),
-                           rows, note))
+                           rows, note, measured))
 
 
 if __name__ == "__main__":

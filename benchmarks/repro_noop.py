@@ -21,10 +21,9 @@ import yaml
 
 from face_emotion.cnn.training import available_cores
 from face_emotion.core.errors import UserError
-from face_emotion.reporting.results import record_benchmark
+from face_emotion.reporting.results import provenance, record_benchmark
 
 REPO = Path(__file__).resolve().parents[1]
-NOTHING_TO_RUN = "Data and pipelines are up to date."
 
 
 def timed(command: list[str], project: Path) -> tuple[float, str]:
@@ -68,13 +67,13 @@ def main() -> None:
         rows.append({"command": label, "seconds (median)": round(statistics.median(runs), 2),
                      "each run": ", ".join(f"{s:.2f}" for s in runs)})
     counts = files_checked(project)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project, capture_output=True, text=True,
-                            check=True).stdout.strip()
-    note = (f"In a checkout of {commit} after `make run`, {available_cores()} cores; DVC checks {counts['data']} files "
+    measured = provenance(project)
+    note = (f"In a checkout of {measured['commit']} after `make run`, {available_cores()} cores; DVC checks "
+            f"{counts['data']} files "
             f"of the data folder and {counts['outputs']} files of the pipeline's outputs on every run. "
             "Target: `dvc repro` at most 2 s.")
     print(note)
-    print(record_benchmark("repro_noop", "python benchmarks/repro_noop.py", rows, note))
+    print(record_benchmark("repro_noop", "python benchmarks/repro_noop.py", rows, note, measured))
 
 
 if __name__ == "__main__":

@@ -24,20 +24,24 @@ CODE = ["face_emotion", "stages", "conf", "dvc.yaml", "benchmarks", f":(exclude)
 """What a measurement depends on: a change here, not yet committed, marks it '+ uncommitted changes'."""
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+def _git(checkout: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True,
+                          check=False).stdout.strip()
 
 
-def provenance() -> dict[str, str]:
-    """The commit (with a mark when the code has uncommitted changes) and the UTC date, for a measurement made now."""
-    dirty = " + uncommitted changes" if _git("status", "--porcelain", "--", *CODE) else ""
-    return {"commit": (_git("rev-parse", "--short", "HEAD") or "unknown") + dirty,
+def provenance(checkout: Path = Path()) -> dict[str, str]:
+    """The commit of ``checkout`` (with a mark when its code has uncommitted changes) and the UTC date, for a
+    measurement made now."""
+    dirty = " + uncommitted changes" if _git(checkout, "status", "--porcelain", "--", *CODE) else ""
+    return {"commit": (_git(checkout, "rev-parse", "--short", "HEAD") or "unknown") + dirty,
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
-def record_benchmark(name: str, command: str, rows: list[dict[str, object]], note: str = "") -> str:
-    """Save a benchmark's table (with its command, commit and date) for the results page; return it as Markdown."""
-    write_json({"name": name, "command": command, **provenance(), "note": note, "rows": rows},
+def record_benchmark(name: str, command: str, rows: list[dict[str, object]], note: str = "",
+                     measured: dict[str, str] | None = None) -> str:
+    """Save a benchmark's table (with its command, and the commit and date of ``measured``: default, this checkout
+    now) for the results page; return it as Markdown."""
+    write_json({"name": name, "command": command, **(measured or provenance()), "note": note, "rows": rows},
                BENCHMARK_RESULTS / f"{name}.json")
     return pd.DataFrame(rows).to_markdown(index=False)
 
@@ -62,9 +66,8 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         return kept_pipeline_section(page) or ["No pipeline results in this workspace: `make run` first.", ""]
     details = json.loads(paths.comparison_details.read_text())
     measured = datetime.fromtimestamp(paths.comparison_details.stat().st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    dirty = " + uncommitted changes" if _git("status", "--porcelain", "--", *CODE) else ""
     params = Path("params.yaml").read_text()
-    lines = [f"Workspace run: code at {_git('rev-parse', '--short', 'HEAD')}{dirty}, evaluated {measured}. "
+    lines = [f"Workspace run: code at {provenance()['commit']}, evaluated {measured}. "
              "Test split; faces the AU model could not measure count as wrong.", "",
              "```yaml", params.strip(), "```", ""]
     models, masked = details["models"], details.get("masked") or {}
