@@ -12,6 +12,7 @@ dvc.lock and data.dvc): every one is looked up on every run. Run it on an otherw
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import time
@@ -52,7 +53,10 @@ def main() -> None:
     project = args.project.resolve()
     if not (project / "dvc.lock").is_file():
         raise UserError(f"{project} has no dvc.lock: run `make run` there first")
-    dvc = str(project / ".venv" / "bin" / "dvc")
+    dvc = project / ".venv" / "bin" / "dvc"  # the project's own DVC, as `make` runs it; else the one on PATH
+    dvc = str(dvc) if dvc.is_file() else shutil.which("dvc")
+    if dvc is None:
+        raise UserError(f"no DVC in {project}/.venv or on PATH: run `make install` there first")
     timed([dvc, "repro"], project)  # warm-up: DVC's state of file hashes, as after any run
     rows = []
     for label, command in (("`dvc repro`, nothing changed", [dvc, "repro"]),
