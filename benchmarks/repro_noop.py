@@ -33,13 +33,14 @@ def timed(command: list[str], project: Path) -> tuple[float, str]:
     result = subprocess.run(command, cwd=project, capture_output=True, text=True)
     seconds = time.monotonic() - start
     if result.returncode != 0:
-        raise UserError(f"`{' '.join(command)}` failed in {project}: {result.stderr.strip().splitlines()[-1:]}")
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise UserError(f"`{' '.join(command)}` failed in {project}: {last}")
     return seconds, result.stdout
 
 
 def files_checked(project: Path) -> dict[str, int]:
     """Files in the data folder (data.dvc) and in the pipeline's outputs (dvc.lock), as DVC recorded them."""
-    data = yaml.safe_load((project / "data.dvc").read_text())["outs"]
+    data = yaml.safe_load((project / "data.dvc").read_text())["outs"] if (project / "data.dvc").is_file() else []
     lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
     outs = [out for stage in lock.values() for out in stage.get("outs", [])]
     return {"data": sum(out.get("nfiles", 1) for out in data), "outputs": sum(out.get("nfiles", 1) for out in outs)}
