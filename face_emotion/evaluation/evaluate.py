@@ -66,9 +66,9 @@ def load_detector(paths: Paths) -> object | None:
     return mask_detector.load(paths.mask_detector) if (paths.mask_detector / cnn.MODEL_FILE).is_file() else None
 
 
-def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dict[str, float]]:
-    """The models on raw faces (the CNN, any Teachable Machine exports) and every model's size in MB (the AU route's:
-    both AU models and the mask detector)."""
+def face_models(params: Params, paths: Paths, cnn_model: object | None) -> tuple[dict[str, FaceModel], dict[str, float]]:
+    """The models on raw faces (``cnn_model``, None when the run trained none; any Teachable Machine exports) and
+    every model's size in MB (the AU route's: both AU models and the mask detector)."""
     models: dict[str, FaceModel] = {}
     sizes = {AU_MODEL: size_mb(paths.au_model / au_models.MODEL_FILE)}
     if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
@@ -76,14 +76,13 @@ def face_models(params: Params, paths: Paths) -> tuple[dict[str, FaceModel], dic
         if (paths.mask_detector / cnn.MODEL_FILE).is_file():
             sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL]
                                     + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
-    if (paths.cnn / cnn.MODEL_FILE).is_file():
-        model = cnn.load(paths.cnn)
-        models.update(cnn_face_models(model, params.data.classes, params.evaluate.tta))
+    if cnn_model is not None:
+        models.update(cnn_face_models(cnn_model, params.data.classes, params.evaluate.tta))
         info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
         if (masked_head := concept_model.masked_head_from_info(info)) is not None:
             concepts = concept_model.Concepts.from_info(info)
             models[CNN_UPPER_FACE] = lambda faces: np.asarray(params.data.classes)[concept_model.masked_head_outputs(
-                model, masked_head, concepts, faces, tta=params.evaluate.tta).argmax(axis=1)]
+                cnn_model, masked_head, concepts, faces, tta=params.evaluate.tta).argmax(axis=1)]
         sizes.update(dict.fromkeys(models, size_mb(paths.cnn / cnn.MODEL_FILE)))
         if CNN_UPPER_FACE in models and (paths.mask_detector / cnn.MODEL_FILE).is_file():
             sizes[CNN_ROUTE] = round(sizes[CNN_UPPER_FACE] + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
@@ -167,7 +166,8 @@ def evaluate(params: Params, paths: Paths) -> str:
     classes = params.data.classes
     models = load_au_models(paths)
     au_table = read_au_table(paths.au_table)
-    others, sizes = face_models(params, paths)
+    cnn_model = cnn.load(paths.cnn) if (paths.cnn / cnn.MODEL_FILE).is_file() else None
+    others, sizes = face_models(params, paths, cnn_model)
     detector = load_detector(paths)
     test = usable(read_manifest(paths.manifest), "test")
     faces, labels = load_face_cache(paths.faces, "test", classes)
@@ -187,8 +187,8 @@ def evaluate(params: Params, paths: Paths) -> str:
         for name, result in confusions:
             write_csv(result.confusion, folder / f"{name}.csv")
     numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
-    if (paths.cnn / cnn.MODEL_FILE).is_file() and cnn.is_concept_model(model := cnn.load(paths.cnn)):
-        numbers["cnn_concepts"] = concept_checks(paths, model, faces, labels, test, au_table, params.evaluate.tta)
+    if cnn_model is not None and cnn.is_concept_model(cnn_model):
+        numbers["cnn_concepts"] = concept_checks(paths, cnn_model, faces, labels, test, au_table, params.evaluate.tta)
     write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
     write_json({"models": details, "masked": summaries, "concepts": numbers.get("cnn_concepts")},
