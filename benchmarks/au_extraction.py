@@ -9,7 +9,9 @@
 Larger photos are made from FER2013 test faces: the face upscaled to 256 px and placed on a 640x480 background.
 Start-up (opening MediaPipe in each worker) is included. The last row is the floor under the first: MediaPipe's
 FaceLandmarker alone on the same faces' detection views (and their mirror images with au.mirror), in as many
-processes, start-up and everything else excluded. Run it on an otherwise idle machine; it prints one Markdown
+processes, start-up and everything else excluded. The two rows above it say where the time between goes: the same
+faces measured in a plain loop in each process (no start-up, no pool), and the part of that loop spent inside
+FaceLandmarker calls (retried views included). Run it on an otherwise idle machine; it prints one Markdown
 table and records it for docs/results.md.
 
 ``--against COMMIT`` times the FER2013 faces with this checkout's code and with COMMIT's (a temporary git worktree),
@@ -35,6 +37,7 @@ import pandas as pd
 from PIL import Image
 
 from face_emotion.au import extract
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.core.config import MediaPipeParams, Params, compose_conf, parse_params
 from face_emotion.core.tables import USED
 from face_emotion.faces.finder import TRAINING_MAX_FACES
@@ -96,12 +99,48 @@ def landmarker_floor(faces: list[Path], params: Params) -> dict[str, object]:
             "seconds": round(seconds, 1), "images/s": round(len(faces) / seconds, 1), "face found": "-"}
 
 
+def _loop_seconds(faces: list[Path], params: MediaPipeParams) -> tuple[float, float]:
+    """Seconds one open MediaPipe backend takes to measure ``faces`` in a plain loop, and the part of them spent inside
+    FaceLandmarker calls."""
+    landmarker_class = mediapipe_module().tasks.vision.FaceLandmarker
+    detect, inside = landmarker_class.detect, [0.0]
+
+    def timed_detect(self: object, image: object, *args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        try:
+            return detect(self, image, *args, **kwargs)
+        finally:
+            inside[0] += time.perf_counter() - start
+
+    with MediaPipeBackend(params) as backend:
+        backend.measure(str(faces[0]))
+        landmarker_class.detect = timed_detect
+        start = time.perf_counter()
+        for face in faces:
+            backend.measure(str(face))
+        return time.perf_counter() - start, inside[0]
+
+
+def where_time_goes(faces: list[Path], params: Params) -> list[dict[str, object]]:
+    """The faces measured in a plain loop in each of ``compute.au_workers`` processes (start-up and the pool
+    excluded), and the FaceLandmarker calls of that loop alone: the slowest process's seconds of each."""
+    workers = params.compute.au_workers
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        loops = pool.starmap(_loop_seconds, [(faces[i::workers], params.au) for i in range(workers)])
+    loop, inside = max(total for total, _ in loops), max(calls for _, calls in loops)
+    return [{"input": "FER2013 test faces again, a plain loop in each process (no start-up, no pool)", "images": len(faces),
+             "seconds": round(loop, 1), "images/s": round(len(faces) / loop, 1), "face found": "-"},
+            {"input": "that loop's FaceLandmarker calls alone (retried views included)", "images": len(faces),
+             "seconds": round(inside, 1), "images/s": round(len(faces) / inside, 1), "face found": "-"}]
+
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 TIMED_RUN = """
 import json, sys, time
 sys.path[:0] = json.loads(sys.argv[2])  # run with -S: no editable-install hook, the workers (spawned with -S) alike
 import pandas as pd
 from face_emotion.au import extract
+from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.core.config import compose_conf, parse_params
 paths, overrides = json.loads(sys.stdin.read()), json.loads(sys.argv[1])
 params = parse_params(compose_conf(*overrides))
@@ -171,7 +210,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             rows.append(measure("640x480 photos", photos(faces[: args.photos], Path(folder)), params))
     if isinstance(params.au, MediaPipeParams):
-        rows.append(landmarker_floor(faces, params))
+        rows += [*where_time_goes(faces, params), landmarker_floor(faces, params)]
     note = (f"au={params.au}, {params.compute.au_workers} workers; start-up included.")
     name = "au_extraction" + "".join(f"_{o}" for o in args.overrides) + ("_against" if args.against else "")
     print(record_benchmark(name, "python benchmarks/au_extraction.py " + shlex.join(sys.argv[1:]), rows, note))
