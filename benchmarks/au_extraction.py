@@ -90,9 +90,10 @@ def _landmarker_seconds(views: list[np.ndarray], params: MediaPipeParams) -> flo
 
 
 def landmarker_floor(faces: list[Path], params: Params) -> dict[str, object]:
-    """The FaceLandmarker calls of measuring ``faces`` alone, spread over ``compute.au_workers`` processes."""
+    """The FaceLandmarker calls of measuring ``faces`` alone, spread over ``compute.au_workers`` processes (fewer for
+    fewer faces)."""
     views = [padded_view(Image.open(face), params.au.pad, params.au.size) for face in faces]
-    workers = params.compute.au_workers
+    workers = min(params.compute.au_workers, len(faces))
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         seconds = max(pool.starmap(_landmarker_seconds, [(views[i::workers], params.au) for i in range(workers)]))
     return {"input": "FaceLandmarker alone on those faces' views (floor)", "images": len(faces),
@@ -122,9 +123,9 @@ def _loop_seconds(faces: list[Path], params: MediaPipeParams) -> tuple[float, fl
 
 
 def where_time_goes(faces: list[Path], params: Params) -> list[dict[str, object]]:
-    """The faces measured in a plain loop in each of ``compute.au_workers`` processes (start-up and the pool
-    excluded), and the FaceLandmarker calls of that loop alone: the slowest process's seconds of each."""
-    workers = params.compute.au_workers
+    """The faces measured in a plain loop in each of ``compute.au_workers`` processes (fewer for fewer faces; start-up
+    and the pool excluded), and the FaceLandmarker calls of that loop alone: the slowest process's seconds of each."""
+    workers = min(params.compute.au_workers, len(faces))
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         loops = pool.starmap(_loop_seconds, [(faces[i::workers], params.au) for i in range(workers)])
     loop, inside = max(total for total, _ in loops), max(calls for _, calls in loops)
@@ -200,6 +201,9 @@ def main() -> None:
     parser.add_argument("--against", metavar="COMMIT", help="also time COMMIT's code on the FER2013 faces, in turns")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of --against")
     args = parser.parse_args()
+    for option, value, least in (("--faces", args.faces, 0), ("--photos", args.photos, 0), ("--rounds", args.rounds, 1)):
+        if value < least:
+            parser.error(f"{option} must be at least {least}, got {value}")
     params = parse_params(compose_conf(*args.overrides))
     faces = fer_faces(params, args.faces)
     if args.against:
