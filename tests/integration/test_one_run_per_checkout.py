@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from face_emotion.core.checkout import RUN_INFO, RWLOCK, running_experiment, running_stage
+from face_emotion.core.config import compose_conf
 from face_emotion.core.paths import DVC_FILE
 from face_emotion.core.stage import run_stage
 from tests.helpers import REPO, project_env, run
@@ -117,9 +118,15 @@ def test_finished_or_gone_runs_and_damaged_records_hold_nothing(tmp_path):
     assert running_stage(lock, own={os.getpid()}) is None
 
 
+def stage_files(folder: Path) -> None:
+    """dvc.yaml and the default params.yaml, composed from conf/ as copy_project does: the working tree's params.yaml
+    may hold the last experiment's values, or a value that experiment rejected."""
+    shutil.copy(REPO / DVC_FILE, folder / DVC_FILE)
+    (folder / "params.yaml").write_text(yaml.safe_dump(compose_conf()))
+
+
 def test_a_stage_whose_params_change_under_it_is_not_recorded(tmp_path, monkeypatch, capsys):
-    for name in (DVC_FILE, "params.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
+    stage_files(tmp_path)
     monkeypatch.chdir(tmp_path)
 
     def another_run_rewrites_params(params, paths) -> None:
@@ -137,8 +144,7 @@ def test_a_stage_whose_params_change_under_it_is_not_recorded(tmp_path, monkeypa
 def test_a_stage_does_not_start_while_another_process_holds_the_checkout(tmp_path, monkeypatch, capsys):
     """A bare `dvc repro` beside a running `dvc exp run` would run the stages the first has not reached yet: each
     stage asks first, and stops in one line before its code runs."""
-    for name in (DVC_FILE, "params.yaml"):
-        shutil.copy(REPO / name, tmp_path / name)
+    stage_files(tmp_path)
     monkeypatch.chdir(tmp_path)
     other_run = subprocess.Popen(["sleep", "30"])
     try:
