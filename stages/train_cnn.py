@@ -1,12 +1,13 @@
 """Stage train_cnn: the reference Keras CNN on raw 48x48 faces (a share masked on the fly), with per-epoch curves from
-dvclive; validation accuracy unmasked and under the test mask style, for choosing cnn.mask_prob. With cnn.concepts,
+dvclive; validation accuracy unmasked and under the test mask style, for choosing cnn.mask_prob; with cnn.class_bias,
+offsets per emotion chosen on validation for macro-F1 (and what they are worth on held-out halves). With cnn.concepts,
 the concept-bottleneck CNN, its head as a readable coefficient table, its concepts' fidelity on validation, and a
 second head for masked faces on the concepts a mask leaves visible, fitted on masked copies of the training faces."""
 
 import numpy as np
 
+from face_emotion.cnn import class_bias, training
 from face_emotion.cnn import concepts as concept_model
-from face_emotion.cnn import training
 from face_emotion.cnn.model import EMOTION_ROLE, INFO_FILE, MODEL_FILE, concept_outputs, predict_proba
 from face_emotion.core.companions import MASK_DETECTOR, SURROGATE, write_companions
 from face_emotion.core.config import FaceImageData, Params
@@ -42,6 +43,13 @@ def main(params: Params, paths: Paths) -> None:
                                          concepts.hidden_by_mask())
     model = training.train(train, val, len(classes), params.cnn, params.mask, params.seed, paths.cnn_training,
                            params.compute.cnn_threads, data)
+    views = class_bias.answer_views(model, val[0], params.evaluate.tta)
+    offsets = np.zeros(len(classes))
+    if params.cnn.class_bias == "macro_f1":
+        offsets = class_bias.tuned_offsets(views, val[1])
+        class_bias.add_offsets(model, offsets)
+    bias_metrics = {"val_macro_f1": round(class_bias.scores(views, val[1], offsets)[0], 4),
+                    "val_class_bias_heldout_gain": class_bias.heldout_gain(views, val[1], params.seed)}
     val_accuracy = round(float(np.mean(predict_proba(model, val[0]).argmax(axis=1) == val[1])), 4)
     masked_val = mask_faces(val[0], np.random.default_rng(params.seed), 1.0, [params.mask.test_style],
                             (params.mask.test_height, params.mask.test_height))
@@ -53,8 +61,8 @@ def main(params: Params, paths: Paths) -> None:
             "input": "48x48 grayscale, uint8 0-255 (the model rescales); (n, 48, 48, 1)",
             "preprocessing": "face found and cropped square around its landmarks, 1.15x wider (face-emotion "
                              "predict); FER2013 crops used as they are; resized to 48x48 bilinear, grayscale",
-            "seed": params.seed}
-    metrics = {"val_accuracy": val_accuracy, "val_masked_accuracy": val_masked_accuracy,
+            "seed": params.seed, "class_bias": dict(zip(classes, np.round(offsets, 2).tolist(), strict=True))}
+    metrics = {"val_accuracy": val_accuracy, "val_masked_accuracy": val_masked_accuracy, **bias_metrics,
                "size_mb": size_mb(paths.cnn / MODEL_FILE)}
     if concepts is not None:
         info |= {"concept_set": params.cnn.concepts, "concept_training": params.cnn.concept_training,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from face_emotion.cnn import mask_detector, training
+from face_emotion.cnn import class_bias, mask_detector, training
 from face_emotion.cnn import model as cnn
 from face_emotion.core.errors import UserError
 from face_emotion.data.faces import decode_faces, load_face_cache, write_face_cache
@@ -75,6 +75,19 @@ def test_test_time_augmentation_averages_a_face_and_its_mirror(face_cache):
     mirrored = faces[:, :, ::-1]
     expected = (cnn.predict_proba(model, faces) + cnn.predict_proba(model, mirrored)) / 2
     assert np.allclose(cnn.predict_proba(model, faces, tta=True), expected, atol=1e-6)
+
+
+def test_class_offsets_add_to_the_logits_of_the_answer_evaluate_reads(face_cache):
+    model = cnn.build_model(TINY, len(CLASSES))
+    faces = split(face_cache, "test")[0]
+    views = class_bias.answer_views(model, faces, tta=True)
+    assert np.allclose((views[0] + views[1]) / 2, cnn.predict_proba(model, faces, tta=True), atol=1e-6)
+    offsets = np.linspace(-0.5, 0.5, len(CLASSES))
+    class_bias.add_offsets(model, offsets)
+    shifted = np.log(views[0]) + offsets
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    assert np.allclose(cnn.predict_proba(model, faces), expected, atol=1e-5)
+    assert np.array_equal(cnn.predict_proba(model, faces, tta=True).argmax(axis=1), class_bias.answers(views, offsets))
 
 
 def test_balanced_class_weights_average_one():

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from face_emotion.cnn import class_bias, training
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import model as cnn
-from face_emotion.cnn import training
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import UPPER_FACE_COLUMNS, describe
 from face_emotion.data.faces import face_paths, load_face_cache
@@ -86,6 +86,23 @@ def test_the_head_is_the_linear_au_model_on_the_concepts(project):
     flipped = cnn.concept_outputs(model, test, tta=True)
     assert np.allclose(flipped[1], (standardised + mirrored) / 2, atol=1e-6)  # the answer from the mean concepts
     assert np.allclose(head.predict_proba(concepts.in_units(flipped[1])), flipped[0], atol=1e-5)
+
+
+def test_class_offsets_become_the_heads_intercepts_and_the_reasons_still_sum_to_the_answer(project):
+    faces, _ = project
+    concepts, _ = concept_data(project)
+    model = cnn.build_model(TINY, len(CLASSES), len(concepts.columns))
+    test = load_face_cache(faces, "test", CLASSES)[0]
+    views = class_bias.answer_views(model, test, tta=True)
+    offsets = np.linspace(-0.5, 0.5, len(CLASSES))
+    before = concept_model.head(model, concepts, CLASSES, TINY.concepts).intercept_
+    class_bias.add_offsets(model, offsets)
+    head = concept_model.head(model, concepts, CLASSES, TINY.concepts)
+    assert np.allclose(np.subtract(head.intercept_, before), offsets, atol=1e-6)
+    probabilities, standardised = cnn.concept_outputs(model, test, tta=True)
+    assert np.array_equal(probabilities.argmax(axis=1), class_bias.answers(views, offsets))
+    values = concepts.in_units(standardised)
+    assert np.allclose(head.predict_proba(values), probabilities, atol=1e-5)
 
 
 def test_a_face_masked_on_the_fly_has_no_target_for_what_the_mask_hides(project):

@@ -212,7 +212,10 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
          "--output", str(tmp_path / "out.csv")], cwd=project_copy)
     rows = pd.read_csv(tmp_path / "out.csv")
     assert len(rows) == 3 and rows.au_reasons.str.match(r"^\w+ \([01]\.\d\d\): ").all()
-    plain = ["cnn.concepts=null", "cnn=vgg", "cnn.epochs=30", "cnn.patience=30", "cnn.mask_prob=0"]  # answers 2+ classes
+    default_offsets = json.loads((paths.cnn / "model_info.json").read_text())["class_bias"]
+    assert list(default_offsets) == CLASSES
+    plain = ["cnn.concepts=null", "cnn=vgg", "cnn.epochs=30", "cnn.patience=30", "cnn.mask_prob=0",  # answers 2+ classes
+             "cnn.class_bias=null"]
     for name, overrides in (("sequential", ["cnn.concept_training=sequential"]), ("plain", plain)):
         result = run(["dvc", "exp", "run", "--name", name, *QUICK, *(f for o in overrides for f in ("-S", o))],
                      cwd=project_copy)
@@ -223,6 +226,8 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
                    "cnn.val_concept_fidelity"):
         assert table[column].iloc[:2].notna().all() and pd.isna(table.loc["plain", column]), column
     assert not (paths.cnn / "coefficients.csv").exists() and pd.notna(table.loc["plain", "cnn.accuracy"])
+    assert json.loads((paths.cnn / "model_info.json").read_text())["class_bias"] == dict.fromkeys(CLASSES, 0.0)
+    assert table[["cnn.val_macro_f1", "cnn.val_class_bias_heldout_gain.macro_f1"]].notna().all().all()
     # the plain CNN, a black box, gets an AU surrogate; the Teachable Machine export of random weights answers one
     # class on every face, so it gets none, and the run says so and goes on
     assert (table["tm_classroom.classes_answered"].astype(float) == 1).all()
