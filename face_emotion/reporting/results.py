@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from face_emotion.cnn.model import INFO_FILE
 from face_emotion.core.io import write_json, write_text
 from face_emotion.core.paths import Paths, load_paths
 from face_emotion.core.tables import AU_ROUTE, UPPER_FACE_AU_MODEL
@@ -95,7 +96,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         trained = json.loads(paths.train_cnn_metrics.read_text()).get("cnn", {})
         if "val_masked_accuracy" in trained:
             lines += [f"CNN on the validation split: {trained['val_accuracy']:.4f} unmasked, "
-                      f"{trained['val_masked_accuracy']:.4f} in the test mask style.", ""]
+                      f"{trained['val_masked_accuracy']:.4f} in the test mask style{_offset_words(paths, trained)}.", ""]
     lines += _concept_lines(paths)
     surrogates = json.loads(paths.surrogates_metrics.read_text()) if paths.surrogates_metrics.is_file() else {}
     if surrogates:
@@ -121,6 +122,19 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
         lines += ["Practice page: faces per emotion in each deck (whole: the AU model's, masked: the upper-face model's, "
                   "each answered as labelled for a prototype movement on the face):", "", counts.to_markdown(), ""]
     return lines
+
+
+def _offset_words(paths: Paths, trained: dict) -> str:
+    """The CNN's class offsets (cnn.class_bias) and what they were worth on validation, as a clause; '' without."""
+    info = paths.cnn / INFO_FILE
+    offsets = json.loads(info.read_text()).get("class_bias") if info.is_file() else None
+    if "val_class_bias_heldout_gain" not in trained or offsets is None:
+        return ""
+    gain = trained["val_class_bias_heldout_gain"]
+    return (f"; macro-F1 {trained['val_macro_f1']:.4f} with its class offsets ("
+            + ", ".join(f"{emotion} {value:+.2f}" for emotion, value in offsets.items())
+            + f"; chosen on one half of the validation faces and scored on the other, offsets changed macro-F1 by "
+              f"{gain['macro_f1']:+.4f} and accuracy by {gain['accuracy']:+.4f})")
 
 
 def _concept_lines(paths: Paths) -> list[str]:

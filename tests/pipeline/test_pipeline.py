@@ -305,9 +305,12 @@ def test_every_au_column_of_the_run_has_spread_and_a_montage(quick_project):
             assert montage.size == (per_row * FACE_PIXELS, 2 * (FACE_PIXELS + LABEL_HEIGHT))
 
 
-def test_results_page_shows_the_runs_au_checks(quick_project, monkeypatch, tmp_path):
+def test_results_page_shows_the_runs_au_checks_and_the_cnns_class_offsets(quick_project, monkeypatch, tmp_path):
     monkeypatch.chdir(quick_project)
     page = results.render(load_paths(), tmp_path / "results.md")
+    offsets = json.loads((load_paths().cnn / "model_info.json").read_text())["class_bias"]
+    assert ", ".join(f"{emotion} {value:+.2f}" for emotion, value in offsets.items()) in page
+    assert re.search(r"offsets changed macro-F1 by [+-]\d\.\d{4} and accuracy by [+-]\d\.\d{4}\)", page)
     assert "AU measurement checks (validation split; `au_validity`, the mean prototype AUC: " in page
     assert re.search(r"\| AU06_r +\| cheek raiser +\| happy +\| +[01](\.\d+)? +\| +\d\.\d+ \|", page)
     assert re.search(r"\| AU45_r +\| blink +\| - +\| - +\|", page)  # in no prototype: no AUC
