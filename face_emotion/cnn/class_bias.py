@@ -10,7 +10,6 @@ tuned model, and a concept model's reasons still sum to its answer (the offsets 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import f1_score
 
 from face_emotion.cnn.model import EMOTION_OUTPUT, concept_outputs, is_concept_model
 
@@ -40,11 +39,16 @@ def answers(views: list[np.ndarray], offsets: np.ndarray) -> np.ndarray:
 
 
 def scores(views: list[np.ndarray], labels: np.ndarray, offsets: np.ndarray) -> tuple[float, float]:
-    """(macro-F1, accuracy) of the answers with ``offsets`` against class indices ``labels``."""
+    """(macro-F1, accuracy) of the answers with ``offsets`` against class indices ``labels``: scikit-learn's macro-F1
+    over every class (0 for a class neither labelled nor answered), counted directly, as the search calls it
+    thousands of times."""
     predicted = answers(views, offsets)
-    classes = np.arange(views[0].shape[1])
-    return (float(f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)),
-            float(np.mean(predicted == labels)))
+    n_classes = views[0].shape[1]
+    right = np.bincount(labels[predicted == labels], minlength=n_classes)
+    counted = np.bincount(labels, minlength=n_classes) + np.bincount(predicted, minlength=n_classes)
+    f1 = np.divide(2 * right, counted, out=np.zeros(n_classes), where=counted > 0)
+    accuracy = float(np.mean(predicted == labels)) if len(labels) else 0.0
+    return float(f1.mean()), accuracy
 
 
 def tuned_offsets(views: list[np.ndarray], labels: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@ what they are worth on faces they were not."""
 
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from face_emotion.cnn import class_bias
 
@@ -30,6 +31,14 @@ def test_offsets_raise_macro_f1_and_keep_accuracy_on_the_faces_they_are_chosen_o
     assert after[1] >= before[1]
     assert offsets[2] > 0  # the rare class gets answered more often
     assert set(np.round(offsets, 2)) <= set(class_bias.GRID)
+
+
+@pytest.mark.parametrize("offsets", [np.zeros(3), np.array([0.0, 0.5, 1.5]), np.array([-1.5, 0.0, 0.0])])
+def test_macro_f1_is_scikit_learns(offsets):
+    views, labels = skewed_answers()
+    predicted = class_bias.answers(views, offsets)
+    expected = f1_score(labels, predicted, labels=[0, 1, 2], average="macro", zero_division=0)
+    assert class_bias.scores(views, labels, offsets) == pytest.approx((expected, np.mean(predicted == labels)))
 
 
 def test_a_model_that_is_already_right_gets_no_offsets():
