@@ -43,13 +43,7 @@ def main(params: Params, paths: Paths) -> None:
                                          concepts.hidden_by_mask())
     model = training.train(train, val, len(classes), params.cnn, params.mask, params.seed, paths.cnn_training,
                            params.compute.cnn_threads, data)
-    views = class_bias.answer_views(model, val[0], params.evaluate.tta)
-    offsets = np.zeros(len(classes))
-    if params.cnn.class_bias == "macro_f1":
-        offsets = class_bias.tuned_offsets(views, val[1])
-        class_bias.add_offsets(model, offsets)
-    bias_metrics = {"val_macro_f1": round(class_bias.scores(views, val[1], offsets)[0], 4),
-                    "val_class_bias_heldout_gain": class_bias.heldout_gain(views, val[1], params.seed)}
+    offsets, bias_metrics = class_bias.fit(model, val[0], val[1], params.cnn.class_bias, params.seed)
     val_accuracy = round(float(np.mean(predict_proba(model, val[0]).argmax(axis=1) == val[1])), 4)
     masked_val = mask_faces(val[0], np.random.default_rng(params.seed), 1.0, [params.mask.test_style],
                             (params.mask.test_height, params.mask.test_height))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from face_emotion.cnn.model import EMOTION_OUTPUT, concept_outputs, is_concept_model
+from face_emotion.core.config import ClassBias
 
 GRID = np.round(np.arange(-1.5, 1.5001, 0.05), 2)
 """The offsets tried per class (logit units)."""
@@ -19,13 +20,14 @@ ROUNDS = 3
 """Passes over the classes."""
 
 
-def answer_views(model, faces: np.ndarray, tta: bool) -> list[np.ndarray]:
-    """The (n, classes) probabilities whose mean is the model's answer, as evaluate reads it: a concept model's from
-    its concepts (mirror-averaged with ``tta``), a plain CNN's per view (the face, and its mirror image with ``tta``)."""
+def answer_views(model, faces: np.ndarray) -> list[np.ndarray]:
+    """The (n, classes) probabilities whose mean is the model's answer as `face-emotion predict` gives it (each face
+    averaged with its mirror image: cnn_tta in evaluate): a concept model's from its mirror-averaged concepts, a plain
+    CNN's per view."""
     if is_concept_model(model):
-        return [concept_outputs(model, faces, tta=tta)[0]]
-    views = [faces, faces[:, :, ::-1]] if tta else [faces]
-    return [np.asarray(model.predict(view.astype(np.float32), batch_size=256, verbose=0), float) for view in views]
+        return [concept_outputs(model, faces, tta=True)[0]]
+    return [np.asarray(model.predict(view.astype(np.float32), batch_size=256, verbose=0), float)
+            for view in (faces, faces[:, :, ::-1])]
 
 
 def answers(views: list[np.ndarray], offsets: np.ndarray) -> np.ndarray:
@@ -88,6 +90,18 @@ def heldout_gain(views: list[np.ndarray], labels: np.ndarray, seed: int) -> dict
         gains.append(np.subtract(after, before))
     f1_gain, accuracy_gain = np.mean(gains, axis=0)
     return {"macro_f1": round(float(f1_gain), 4), "accuracy": round(float(accuracy_gain), 4)}
+
+
+def fit(model, faces: np.ndarray, labels: np.ndarray, kind: ClassBias, seed: int
+        ) -> tuple[np.ndarray, dict[str, object]]:
+    """``cnn.class_bias`` on a trained model and its validation faces (class indices ``labels``): the offsets, added to
+    the model for ``kind='macro_f1'`` (zeros and the model unchanged for None), and the metrics train_cnn reports:
+    macro-F1 with them and what tuning them is worth on held-out halves (measured whether or not they are added)."""
+    views = answer_views(model, faces)
+    offsets = tuned_offsets(views, labels) if kind == "macro_f1" else np.zeros(views[0].shape[1])
+    add_offsets(model, offsets)
+    return offsets, {"val_macro_f1": round(scores(views, labels, offsets)[0], 4),
+                     "val_class_bias_heldout_gain": heldout_gain(views, labels, seed)}
 
 
 def add_offsets(model, offsets: np.ndarray) -> None:

@@ -76,6 +76,8 @@ AboveMaskFeatureSet = Literal["upper_face", "upper_face_geometry_blendshapes"]
 ConceptSet = Literal["au17", "au17_geometry"]
 """The feature sets a concept-bottleneck CNN may predict: named measurements only (no products, no blendshapes)."""
 ClassWeight = Literal["balanced"] | None
+ClassBias = Literal["macro_f1"] | None
+"""cnn.class_bias: offsets per emotion chosen on validation for macro-F1 (face_emotion.cnn.class_bias), or none."""
 
 
 @schema
@@ -300,7 +302,7 @@ class CnnParams:
     concept_training: Literal["joint", "sequential"]
     """joint: body, concepts and head trained together; sequential: body and concepts on the concepts' loss alone,
     then the head fitted on the frozen concepts."""
-    class_bias: Literal["macro_f1"] | None
+    class_bias: ClassBias
     """null: the emotion layer's biases as trained; macro_f1: one offset per emotion added to them, chosen on the
     validation faces to raise macro-F1 without lowering accuracy (face_emotion.cnn.class_bias)."""
 

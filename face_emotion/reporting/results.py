@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from face_emotion.cnn.model import INFO_FILE
-from face_emotion.core.io import write_json, write_text
+from face_emotion.core.io import read_json, write_json, write_text
 from face_emotion.core.paths import Paths, load_paths
 from face_emotion.core.tables import AU_ROUTE, UPPER_FACE_AU_MODEL
 from face_emotion.practice.page import read_deck
@@ -127,7 +127,7 @@ def _pipeline_section(paths: Paths, page: Path) -> list[str]:
 def _offset_words(paths: Paths, trained: dict) -> str:
     """The CNN's class offsets (cnn.class_bias) and what they were worth on validation, as a clause; '' without."""
     info = paths.cnn / INFO_FILE
-    offsets = json.loads(info.read_text()).get("class_bias") if info.is_file() else None
+    offsets = read_json(info, "train_cnn").get("class_bias") if info.is_file() else None
     if "val_class_bias_heldout_gain" not in trained or offsets is None:
         return ""
     gain = trained["val_class_bias_heldout_gain"]

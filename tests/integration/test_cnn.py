@@ -80,7 +80,7 @@ def test_test_time_augmentation_averages_a_face_and_its_mirror(face_cache):
 def test_class_offsets_add_to_the_logits_of_the_answer_evaluate_reads(face_cache):
     model = cnn.build_model(TINY, len(CLASSES))
     faces = split(face_cache, "test")[0]
-    views = class_bias.answer_views(model, faces, tta=True)
+    views = class_bias.answer_views(model, faces)
     assert np.allclose((views[0] + views[1]) / 2, cnn.predict_proba(model, faces, tta=True), atol=1e-6)
     offsets = np.linspace(-0.5, 0.5, len(CLASSES))
     class_bias.add_offsets(model, offsets)
@@ -88,6 +88,19 @@ def test_class_offsets_add_to_the_logits_of_the_answer_evaluate_reads(face_cache
     expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
     assert np.allclose(cnn.predict_proba(model, faces), expected, atol=1e-5)
     assert np.array_equal(cnn.predict_proba(model, faces, tta=True).argmax(axis=1), class_bias.answers(views, offsets))
+
+
+def test_class_bias_null_leaves_the_model_as_trained_and_still_measures_what_offsets_would_be_worth(face_cache):
+    model = cnn.build_model(TINY, len(CLASSES))
+    faces, labels = split(face_cache, "val")
+    before = cnn.predict_proba(model, faces)
+    offsets, metrics = class_bias.fit(model, faces, labels, None, seed=0)
+    assert np.array_equal(offsets, np.zeros(len(CLASSES))) and np.array_equal(cnn.predict_proba(model, faces), before)
+    assert set(metrics) == {"val_macro_f1", "val_class_bias_heldout_gain"}
+    views = class_bias.answer_views(model, faces)
+    tuned, _ = class_bias.fit(model, faces, labels, "macro_f1", seed=0)
+    assert np.array_equal(tuned, class_bias.tuned_offsets(views, labels))
+    assert np.array_equal(cnn.predict_proba(model, faces, tta=True).argmax(axis=1), class_bias.answers(views, tuned))
 
 
 def test_balanced_class_weights_average_one():

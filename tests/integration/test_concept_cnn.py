@@ -93,7 +93,7 @@ def test_class_offsets_become_the_heads_intercepts_and_the_reasons_still_sum_to_
     concepts, _ = concept_data(project)
     model = cnn.build_model(TINY, len(CLASSES), len(concepts.columns))
     test = load_face_cache(faces, "test", CLASSES)[0]
-    views = class_bias.answer_views(model, test, tta=True)
+    views = class_bias.answer_views(model, test)
     offsets = np.linspace(-0.5, 0.5, len(CLASSES))
     before = concept_model.head(model, concepts, CLASSES, TINY.concepts).intercept_
     class_bias.add_offsets(model, offsets)

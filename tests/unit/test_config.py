@@ -169,6 +169,8 @@ def test_bad_override_gives_one_line(override):
          r"cnn\.concept_weight: input should be greater than or equal to 0, got -1"),
         (lambda r: r["cnn"].update(concept_training="both"),
          r"cnn\.concept_training: input should be 'joint' or 'sequential', got 'both'"),
+        (lambda r: r["cnn"].update(class_bias="accuracy"),
+         r"cnn\.class_bias: input should be 'macro_f1', got 'accuracy'"),
         (lambda r: r["cnn"].update(concepts="au17", class_weight="balanced"),
          r"cnn: class_weight must be null with concepts \(Keras weighs classes only"),
         (lambda r: r["cnn"].update(concepts="au17", concept_training="sequential", concept_weight=0),
