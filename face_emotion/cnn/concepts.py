@@ -8,7 +8,7 @@ the fly, where the mask hides the concept's region."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from face_emotion.au_models.base import neutral_values
 from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_models.linear import LinearModel
 from face_emotion.cnn.model import concept_outputs, head_weights
-from face_emotion.core.config import ConceptSet, LinearModelParams, parse_section
+from face_emotion.core.config import ClassWeight, ConceptSet, LinearModelParams, parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_GEOMETRY_COLUMNS
 
@@ -144,13 +144,15 @@ def concept_check(model, concepts: Concepts, faces: np.ndarray, labels: np.ndarr
 
 
 def fit_masked_head(model, concepts: Concepts, masked_faces: np.ndarray, labels: np.ndarray, classes: list[str],
-                    concept_set: ConceptSet, seed: int) -> LinearModel:
+                    concept_set: ConceptSet, seed: int, class_weight: ClassWeight = None) -> LinearModel:
     """The head of masked faces: the linear AU model (logistic regression) on the concepts a mask leaves visible, as
-    the model sees them on masked training faces (``labels``: class indices)."""
+    the model sees them on masked training faces (``labels``: class indices). Unweighted in the pipeline:
+    ``class_weight='balanced'`` cost accuracy on masked validation faces (benchmarks/masked_head_balance.py)."""
     values = visible_values(concepts, concept_outputs(model, masked_faces)[1])
     names = np.asarray(classes)[labels]
     visible = [column for column, hidden in zip(concepts.columns, concepts.hidden_by_mask(), strict=True) if not hidden]
-    return LinearModel.from_params(head_params(concept_set), classes, seed).fit(values, names, visible)
+    params = replace(head_params(concept_set), class_weight=class_weight)
+    return LinearModel.from_params(params, classes, seed).fit(values, names, visible)
 
 
 def masked_head_from_info(info: dict) -> LinearModel | None:
