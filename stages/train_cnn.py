@@ -1,8 +1,9 @@
 """Stage train_cnn: the reference Keras CNN on raw 48x48 faces (a share masked on the fly), with per-epoch curves from
 dvclive; validation accuracy unmasked and under the test mask style, for choosing cnn.mask_prob; with cnn.class_bias,
-offsets per emotion chosen on validation for macro-F1 (and what they are worth on held-out halves). With cnn.concepts,
-the concept-bottleneck CNN, its head as a readable coefficient table, its concepts' fidelity on validation, and a
-second head for masked faces on the concepts a mask leaves visible, fitted on masked copies of the training faces."""
+offsets per emotion chosen on validation for macro-F1, kept where they are worth it on held-out halves. With
+cnn.concepts, the concept-bottleneck CNN, its head as a readable coefficient table, its concepts' fidelity on
+validation, and a second head for masked faces on the concepts a mask leaves visible, fitted on masked copies of the
+training faces."""
 
 import numpy as np
 

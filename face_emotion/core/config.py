@@ -304,7 +304,8 @@ class CnnParams:
     then the head fitted on the frozen concepts."""
     class_bias: ClassBias
     """null: the emotion layer's biases as trained; macro_f1: one offset per emotion added to them, chosen on the
-    validation faces to raise macro-F1 without lowering accuracy (face_emotion.cnn.class_bias)."""
+    validation faces to raise macro-F1 without lowering accuracy, kept where they also raised it on held-out halves of
+    those faces (face_emotion.cnn.class_bias)."""
 
     def __post_init__(self) -> None:
         if self.arch == "vgg" and self.dense_units < 1:

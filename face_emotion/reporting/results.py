@@ -131,10 +131,11 @@ def _offset_words(paths: Paths, trained: dict) -> str:
     if "val_class_bias_heldout_gain" not in trained or offsets is None:
         return ""
     gain = trained["val_class_bias_heldout_gain"]
-    return (f"; macro-F1 {trained['val_macro_f1']:.4f} with its class offsets ("
-            + ", ".join(f"{emotion} {value:+.2f}" for emotion, value in offsets.items())
-            + f"; chosen on one half of the validation faces and scored on the other, offsets changed macro-F1 by "
-              f"{gain['macro_f1']:+.4f} and accuracy by {gain['accuracy']:+.4f})")
+    kept = ", ".join(f"{emotion} {value:+.2f}" for emotion, value in offsets.items()) if any(offsets.values()) else (
+        "none kept")
+    return (f"; macro-F1 {trained['val_macro_f1']:.4f} with its class offsets ({kept}; chosen on one half of the "
+            f"validation faces and scored on the other, offsets changed macro-F1 by {gain['macro_f1']:+.4f} and "
+            f"accuracy by {gain['accuracy']:+.4f})")
 
 
 def _concept_lines(paths: Paths) -> list[str]:
