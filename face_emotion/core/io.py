@@ -90,22 +90,33 @@ class CsvRows:
         fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
         os.close(fd)
         self.tmp = Path(name)
-        self.rows = 0
+        self._complete = (0, 0)
+        """(rows, bytes) of the file that whole calls of ``add`` wrote: set in one assignment, so that a Ctrl-C
+        between the write and the count cannot leave them apart."""
+
+    @property
+    def rows(self) -> int:
+        """Rows added so far."""
+        return self._complete[0]
 
     def add(self, frame: pd.DataFrame) -> None:
         """Append ``frame``'s rows (its columns: the header, written with the first rows)."""
-        frame.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
-        self.rows += len(frame)
+        text = frame.to_csv(index=False, header=not self.rows).encode()
+        with self.tmp.open("ab") as stream:
+            stream.write(text)
+        self._complete = (self.rows + len(frame), self._complete[1] + len(text))
 
     def finish(self) -> None:
         os.chmod(self.tmp, 0o666 & ~_UMASK)
         os.replace(self.tmp, self.target)
 
     def keep_partial(self) -> Path | None:
-        """What was written, under a new name (None, and nothing kept, when no row was)."""
+        """What whole calls of ``add`` wrote, under a new name (None, and nothing kept, when no row was): rows an
+        interrupted ``add`` wrote in part or in whole are cut off, so the file holds ``rows`` rows."""
         if not self.rows:
             self.tmp.unlink(missing_ok=True)
             return None
+        os.truncate(self.tmp, self._complete[1])
         stem, suffix, number = self.target.stem, self.target.suffix, 1
         partial = self.target.with_name(f"{stem}.partial{suffix}")
         while partial.exists():
