@@ -32,10 +32,9 @@ from face_emotion.data.masking import mask_faces
 from face_emotion.reporting.results import record_benchmark
 
 
-def row(variant: str, probabilities: np.ndarray, labels: np.ndarray, classes: list[str],
+def row(variant: str, answers: np.ndarray, labels: np.ndarray, classes: list[str],
         heldout: dict[str, float] | None = None) -> dict[str, object]:
-    """One variant's scores on the masked validation faces (class indices ``labels``)."""
-    answers = probabilities.argmax(axis=1)
+    """One variant's scores from its answers on the masked validation faces (class indices, as ``labels``)."""
     per_class = f1_score(labels, answers, average=None, labels=range(len(classes)), zero_division=0)
     change = f"{heldout['accuracy']:+.4f} / {heldout['macro_f1']:+.4f}" if heldout else "-"
     return {"head of masked faces": variant, "accuracy": round(float(np.mean(answers == labels)), 4),
@@ -62,13 +61,12 @@ def main() -> None:
     balanced = concept_model.fit_masked_head(model, concepts, masked_train, train[1], classes, params.cnn.concepts,
                                              params.seed, class_weight="balanced")
     offsets = class_bias.tuned_offsets([as_fitted], val[1])
-    with_offsets = np.exp(np.log(np.clip(as_fitted, 1e-12, None)) + offsets)
-    rows = [row("as the pipeline fits it (no class weights)", as_fitted, val[1], classes),
+    rows = [row("as the pipeline fits it (no class weights)", as_fitted.argmax(axis=1), val[1], classes),
             row("fitted with balanced class weights", concept_model.masked_head_outputs(
-                model, balanced, concepts, masked_val, tta=True), val[1], classes),
+                model, balanced, concepts, masked_val, tta=True).argmax(axis=1), val[1], classes),
             row("with class offsets " + ", ".join(f"{name} {value:+.2f}" for name, value in zip(classes, offsets,
                                                                                                  strict=True))
-                + " (chosen on these faces)", with_offsets, val[1], classes,
+                + " (chosen on these faces)", class_bias.answers([as_fitted], offsets), val[1], classes,
                 class_bias.heldout_gain([as_fitted], val[1], params.seed))]
     print(record_benchmark("masked_head_balance", "python benchmarks/masked_head_balance.py", rows,
                            f"Validation faces of the workspace's run ({len(val[1])}), masked in the test style "
