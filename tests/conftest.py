@@ -1,7 +1,8 @@
 """How the suite is shared between pytest-xdist's workers (`-n auto --dist loadfile` in pyproject.toml): each test file
 is one unit of work, so its module fixtures are made once; the files on the pipeline lane's quick run
-(tests/pipeline/conftest.py) form two units, each making that run once on its worker; the longest units start first,
-so that the short ones fill in beside them."""
+(tests/pipeline/conftest.py) form two units, each on its own copy of the one run the first of them makes. The longest
+units start first, and the second unit on the quick run after another long one, so that its worker has work to do
+while the run is made; the short units fill in beside them."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ SHARED_RUN_UNITS = {
 }
 """The test files whose tests use the quick run, and the unit of work each is in; a test elsewhere that uses the run
 is a collection error."""
-LONGEST_FIRST = (EXPERIMENTS, PAGES_AND_SHARING, "tests/pipeline/test_other_inputs.py")
-"""The units that take minutes (a pipeline run each, or several), handed out before any other."""
+LONGEST_FIRST = (EXPERIMENTS, "tests/pipeline/test_other_inputs.py", PAGES_AND_SHARING)
+"""The units that take minutes (a pipeline run each, or several), handed out before any other, in this order."""
 
 
 def test_file(nodeid: str) -> str:
