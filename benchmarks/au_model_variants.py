@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from face_emotion import au_models
-from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.core.config import compose_conf, parse_params
+from face_emotion.core.feature_sets import FEATURE_SETS, feature_matrix
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import NO_FACE, read_au_table
 from face_emotion.evaluation.scores import scores

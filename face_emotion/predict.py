@@ -22,13 +22,13 @@ from face_emotion import au_models
 from face_emotion.au.backends.mediapipe import MediaPipeBackend
 from face_emotion.au.video import VideoMeasurer
 from face_emotion.au_models.base import AuModel
-from face_emotion.au_models.features import feature_rows
 from face_emotion.cnn import concepts as concept_model
 from face_emotion.cnn import mask_detector
 from face_emotion.cnn import model as cnn
 from face_emotion.core.companions import MASK_DETECTOR, MASKED_FACES_MODEL, SURROGATE, companion
 from face_emotion.core.config import AuParams, MediaPipeParams, parse_section
 from face_emotion.core.errors import UserError
+from face_emotion.core.feature_sets import feature_rows
 from face_emotion.core.io import atomic_path, read_json
 from face_emotion.core.lifetime import end_with_parent
 from face_emotion.core.tables import AU_COLUMNS, AU_PRESENCE_COLUMNS, AU_PRESENT_FROM

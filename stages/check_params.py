@@ -6,9 +6,9 @@ no further when it fails; valid params leave the output as it was, and nothing d
 """
 
 from face_emotion.au.backends import BACKENDS
-from face_emotion.au_models.features import source_columns
 from face_emotion.core.config import FaceImageData, Params
 from face_emotion.core.errors import UserError
+from face_emotion.core.feature_sets import source_columns
 from face_emotion.core.io import write_text
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage

@@ -2,8 +2,8 @@
 
 
 from face_emotion import au_models
-from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams, Params, parse_section
+from face_emotion.core.feature_sets import feature_matrix
 from face_emotion.core.io import atomic_dir, read_json, write_csv, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage

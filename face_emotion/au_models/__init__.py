@@ -12,11 +12,11 @@ import pandas as pd
 from face_emotion.au_models.additive import AdditiveModel
 from face_emotion.au_models.base import FORMAT, AuModel
 from face_emotion.au_models.ebm import EbmModel
-from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_models.linear import LinearModel
 from face_emotion.au_models.pairwise import PairwiseModel
 from face_emotion.core.config import AuModelParams, parse_section
 from face_emotion.core.errors import UserError
+from face_emotion.core.feature_sets import FEATURE_SETS, feature_matrix
 from face_emotion.core.io import write_csv, write_json
 from face_emotion.core.tables import NO_FACE
 

@@ -13,10 +13,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import StandardScaler
 
-from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.core.config import parse_section
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import NEUTRAL
+from face_emotion.core.feature_sets import FEATURE_SETS, feature_matrix
 from face_emotion.core.tables import describe
 
 FORMAT = 2

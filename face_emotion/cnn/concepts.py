@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from face_emotion.au_models.base import neutral_values
-from face_emotion.au_models.features import FEATURE_SETS, feature_matrix
 from face_emotion.au_models.linear import LinearModel
 from face_emotion.cnn.model import concept_outputs, head_weights
 from face_emotion.core.config import ClassWeight, ConceptSet, LinearModelParams, parse_section
 from face_emotion.core.errors import UserError
+from face_emotion.core.feature_sets import FEATURE_SETS, feature_matrix
 from face_emotion.core.tables import AU_COLUMNS, UPPER_FACE_COLUMNS, UPPER_FACE_GEOMETRY_COLUMNS
 
 MASKED_HEAD = "masked_head"

@@ -70,7 +70,7 @@ Classes = Annotated[list[Emotion], Field(min_length=2), DISTINCT]
 FeatureSet = Literal["au17", "au17_pairs", "blendshapes", "both", "au17_geometry", "au17_geometry_blendshapes",
                      "au17_pairs_geometry", "au17_pairs_geometry_blendshapes", "upper_face",
                      "upper_face_geometry_blendshapes"]
-"""The AU-table columns an AU model reads (face_emotion.au_models.features defines each)."""
+"""The AU-table columns an AU model reads (face_emotion.core.feature_sets defines each)."""
 AboveMaskFeatureSet = Literal["upper_face", "upper_face_geometry_blendshapes"]
 """The feature sets that name only what a mask leaves visible."""
 ConceptSet = Literal["au17", "au17_geometry"]

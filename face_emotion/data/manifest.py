@@ -1,4 +1,7 @@
-"""The manifest: every file under the data folder accounted for, a seeded split, duplicates flagged, a quality report."""
+"""The manifest: every file under the data folder accounted for, a seeded split, duplicates flagged, a quality report.
+
+scikit-learn (about 0.8 s to import) is imported by the functions that split: stages/check_params.py reads this
+module's checks before every run, and runs without it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from face_emotion.core.config import AuTableData, DataParams, ImageData, OpenFaceVideosData, VideoData
 from face_emotion.core.errors import UserError
@@ -107,6 +109,8 @@ def _cap(manifest: pd.DataFrame, max_per_class: int | None, seed: int) -> pd.Dat
 def _grouped_split(rows: pd.DataFrame, fraction: float, seed: int, split: str, manifest: pd.DataFrame) -> pd.DataFrame:
     """Move whole groups of ``rows`` (a video's frames, a subject's faces), with their unused rows, to ``split``: one
     fold of a seeded, class-stratified group k-fold with k = 1 / ``fraction``, so about that share of the rows."""
+    from sklearn.model_selection import StratifiedGroupKFold  # here, not above: see the module's docstring
+
     folds = max(2, round(1 / fraction))
     if rows.group.nunique() < folds:
         raise UserError(f"too few groups ({rows.group.nunique()}) in data.group_column for a {split} split of {fraction:g}")
@@ -151,6 +155,8 @@ def _split_validation(manifest: pd.DataFrame, val_fraction: float, seed: int) ->
     train = manifest[(manifest.status == USED) & (manifest.split == "train")]
     if (train.group != "").any():
         return _grouped_split(train, val_fraction, seed, "val", manifest)
+    from sklearn.model_selection import train_test_split  # here, not above: see the module's docstring
+
     manifest = manifest.copy()
     n_val = validation_size(train.label.value_counts(), val_fraction)
     _, val_index = train_test_split(train.index, test_size=n_val, stratify=train.label, random_state=seed)
@@ -298,6 +304,8 @@ def _hold_out_test(manifest: pd.DataFrame, test_fraction: float, seed: int) -> p
     rows = manifest[manifest.status == USED]
     if (rows.group != "").any():
         return _grouped_split(rows, test_fraction, seed, "test", manifest)
+    from sklearn.model_selection import train_test_split  # here, not above: see the module's docstring
+
     manifest = manifest.copy()
     usable = manifest.index[manifest.status == USED]
     _, test_index = train_test_split(usable, test_size=test_fraction, random_state=seed)

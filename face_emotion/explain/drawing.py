@@ -13,8 +13,8 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from face_emotion.au_models.base import AuModel
-from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import AuParams, MediaPipeParams
+from face_emotion.core.feature_sets import feature_matrix
 from face_emotion.core.io import atomic_path
 from face_emotion.data.images import ImageRejected, read_image
 from face_emotion.explain.reasons import RegionReason, regions_for

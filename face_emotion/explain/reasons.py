@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from face_emotion.au_models.base import AuModel
-from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.facs import HEAD_POSITIONS
+from face_emotion.core.feature_sets import feature_matrix
 from face_emotion.core.tables import action_units_of, describe
 from face_emotion.core.words import AT_REST_WORDS, OPPOSED, PLAIN_WORDS
 

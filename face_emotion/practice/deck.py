@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from face_emotion.au_models.base import AuModel
-from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.feature_sets import feature_matrix
 from face_emotion.core.words import PLAIN_WORDS
 from face_emotion.explain.drawing import SHOWN
 from face_emotion.explain.reasons import RegionReason, regions_for

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from face_emotion import au_models
-from face_emotion.au_models.features import feature_matrix
 from face_emotion.core.config import load_params
 from face_emotion.core.facs import HEAD_POSITIONS, PROTOTYPES, UPPER_FACE_AUS
+from face_emotion.core.feature_sets import feature_matrix
 from face_emotion.core.paths import load_paths
 from face_emotion.core.tables import read_au_table
 from face_emotion.explain.reasons import Movement

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from face_emotion import au_models
-from face_emotion.au_models.features import FEATURE_SETS, feature_matrix, feature_rows
 from face_emotion.core.config import AboveMaskFeatureSet
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import HEAD_POSITIONS, UPPER_FACE_AUS
+from face_emotion.core.feature_sets import FEATURE_SETS, feature_matrix, feature_rows
 from face_emotion.core.tables import AU_COLUMNS, BLENDSHAPE_COLUMNS, NO_FACE, UPPER_FACE_COLUMNS, action_units_of
 from tests.helpers import SYNTHETIC_CLASSES as CLASSES
 from tests.helpers import synthetic_au_table, synthetic_model_params

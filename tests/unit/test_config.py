@@ -11,7 +11,6 @@ import yaml
 
 from face_emotion.au.backends import BACKENDS
 from face_emotion.au_models import MODELS
-from face_emotion.au_models.features import FEATURE_SETS
 from face_emotion.core.config import (
     AuModelParams,
     AuParams,
@@ -26,6 +25,7 @@ from face_emotion.core.config import (
 )
 from face_emotion.core.errors import UserError
 from face_emotion.core.facs import EMOTIONS
+from face_emotion.core.feature_sets import FEATURE_SETS
 from face_emotion.faces import finder
 from face_emotion.faces.finder import FINDING_SETTINGS, finding_settings
 from stages.check_params import check_features
