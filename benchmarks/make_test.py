@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -38,6 +37,11 @@ def durations(junit: Path) -> list[tuple[str, float]]:
             for case in ET.parse(junit).getroot().iter("testcase")]
 
 
+def row(what: str, seconds: float) -> dict[str, object]:
+    """One row of the table: what was timed, in seconds and minutes."""
+    return {"what": what, "seconds": round(seconds, 1), "minutes": round(seconds / 60, 1)}
+
+
 def lane(node_id: str) -> str:
     """The lane a test is in: tests/<lane>/..."""
     return node_id.split("/")[1]
@@ -54,26 +58,21 @@ def main() -> None:
         lines, total, code = timed_lines(["env", f"PYTEST_ADDOPTS=--junitxml={junit}", "make", "test"], clone, log)
         summary = next((match for _, line in reversed(lines) if (match := SUMMARY.search(line))), None)
         if code != 0 or summary is None:
-            raise UserError(f"`make test` failed (exit {code}) in {clone}; its output: {clone.name}.log beside it")
+            raise UserError(f"`make test` failed (exit {code}) in a fresh clone of {commit}; its output: {log}")
         measured = provenance(clone)
         tests = durations(junit)
-        log.unlink()
-        junit.unlink()
+        log.unlink()  # kept when make test fails: the message names it
     finally:
         shutil.rmtree(clone, ignore_errors=True)
+        junit.unlink(missing_ok=True)
     pytest_seconds = float(summary["seconds"])
-    rows = [{"what": "make test, in all", "seconds": round(total), "minutes": round(total / 60, 1)},
-            {"what": f"pytest's own clock ({summary['counts']})", "seconds": round(pytest_seconds),
-             "minutes": round(pytest_seconds / 60, 1)},
-            {"what": "set-up before pytest (virtual environment, install, dvc pull, Chromium)",
-             "seconds": round(total - pytest_seconds), "minutes": round((total - pytest_seconds) / 60, 1)}]
     per_lane = Counter()
     for node_id, seconds in tests:
         per_lane[lane(node_id)] += seconds
-    rows += [{"what": f"{name} lane, summed over the workers", "seconds": round(seconds),
-              "minutes": round(seconds / 60, 1)} for name, seconds in per_lane.most_common()]
-    rows += [{"what": f"slow: {node_id}", "seconds": round(seconds, 1), "minutes": round(seconds / 60, 1)}
-             for node_id, seconds in sorted(tests, key=lambda test: -test[1])[:SLOWEST]]
+    rows = [row("make test, in all", total), row(f"pytest's own clock ({summary['counts']})", pytest_seconds),
+            row("set-up before pytest (virtual environment, install, dvc pull, Chromium)", total - pytest_seconds),
+            *(row(f"{name} lane, summed over the workers", seconds) for name, seconds in per_lane.most_common()),
+            *(row(f"slow: {node_id}", seconds) for node_id, seconds in sorted(tests, key=lambda test: -test[1])[:SLOWEST])]
     note = (f"`make test` in a fresh clone of {commit} beside ../shared, {available_cores()} cores, pytest-xdist as "
             "pyproject.toml sets it; a lane's seconds are its tests' summed over the workers (so more than its share "
             "of the clock).")
@@ -85,4 +84,4 @@ if __name__ == "__main__":
     try:
         main()
     except UserError as exc:
-        sys.exit(f"error: {exc}")
+        raise SystemExit(f"error: {exc}") from None

@@ -19,3 +19,22 @@ def test_au_extraction_rejects_a_negative_count_in_one_line(arguments, message):
                             cwd=AU_EXTRACTION.parents[1])
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].endswith(f"error: {message}")
     assert result.stdout == ""
+
+
+CONCEPT_HEADS = AU_EXTRACTION.with_name("concept_heads.py")
+
+
+@pytest.mark.parametrize(("folder", "message"), [
+    ("nowhere", "nowhere is not a model folder: train it with 'dvc repro train_cnn'"),
+    ("empty", "model_info.json not found: run 'dvc repro train_cnn'"),
+])
+def test_concept_heads_given_no_concept_cnn_stops_in_one_line_and_records_nothing(tmp_path, folder, message):
+    (tmp_path / "empty").mkdir()
+    recorded = CONCEPT_HEADS.parent / "results" / "concept_heads.json"
+    before = recorded.read_bytes() if recorded.exists() else None
+    result = subprocess.run([sys.executable, str(CONCEPT_HEADS), "--model", str(tmp_path / folder)],
+                            capture_output=True, text=True, cwd=CONCEPT_HEADS.parents[1])
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and result.stdout == ""
+    assert lines[0].startswith(f"error: {tmp_path}") and lines[0].endswith(message)
+    assert (recorded.read_bytes() if recorded.exists() else None) == before
