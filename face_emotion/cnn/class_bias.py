@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face_emotion.cnn.model import EMOTION_OUTPUT, concept_outputs, is_concept_model
+from face_emotion.cnn.model import EMOTION_OUTPUT, concept_outputs, is_concept_model, model_outputs
 from face_emotion.core.config import ClassBias
 
 GRID = np.round(np.arange(-1.5, 1.5001, 0.05), 2)
@@ -27,7 +27,7 @@ def answer_views(model, faces: np.ndarray) -> list[np.ndarray]:
     CNN's per view."""
     if is_concept_model(model):
         return [concept_outputs(model, faces, tta=True)[0]]
-    return [np.asarray(model.predict(view.astype(np.float32), batch_size=256, verbose=0), float)
+    return [np.asarray(model_outputs(model, view.astype(np.float32)), float)
             for view in (faces, faces[:, :, ::-1])]
 
 

@@ -86,7 +86,7 @@ class TeachableMachineModel:
 
     def predict_labels(self, faces: np.ndarray) -> np.ndarray:
         """The export's class name for each (n, h, w, 1) uint8 face."""
-        indices = [self.model.predict(to_model_input(faces[i:i + BATCH]), verbose=0).argmax(axis=1)  # type: ignore[attr-defined]
+        indices = [self.model.predict_on_batch(to_model_input(faces[i:i + BATCH])).argmax(axis=1)  # type: ignore[attr-defined]
                    for i in range(0, len(faces), BATCH)]
         return np.asarray(self.labels, dtype=object)[np.concatenate(indices)] if indices else np.array([], dtype=object)
 

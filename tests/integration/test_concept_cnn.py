@@ -152,6 +152,10 @@ def test_the_saved_concept_model_reloads_and_predict_gives_and_draws_its_reasons
     folder = save(model, concepts, tmp_path / "cnn")
     test = load_face_cache(faces, "test", CLASSES)[0]
     assert np.allclose(cnn.predict_proba(cnn.load(folder), test), cnn.predict_proba(model, test), atol=1e-6)
+    # the stages' batch-by-batch outputs (here in batches of 7) are Keras' predict's; no faces give no outputs
+    by_batch, keras_predict = cnn.model_outputs(model, test / 1.0, 7), model.predict(test / 1.0, verbose=0)
+    assert all(np.allclose(by_batch[name], keras_predict[name], atol=1e-6) for name in keras_predict)
+    assert all(len(outputs) == 0 for outputs in cnn.model_outputs(model, test[:0] / 1.0).values())
     drawn = tmp_path / "drawn"
     inputs = [Path(p) for p in face_paths(faces, "test")[:6]] + [SHARED_FIXTURES / "media" / "multi_face.jpg"]
     table = predict_files(load_predictor(folder), inputs, PredictOptions(annotate=drawn))
