@@ -1,9 +1,11 @@
-"""Benchmark: two CNNs the pipeline trained, on the same test faces: each one's accuracy and macro-F1 with flip
-averaging (as cnn_tta) and the share of faces they answer alike. Made to compare the concept CNN (the default,
+"""Benchmark: CNNs the pipeline trained, on the same test faces: each one's accuracy and macro-F1 with flip
+averaging (as cnn_tta) and the share of faces each pair answers alike. Made to compare the concept CNN (the default,
 cnn.concepts) with the plain CNN trained with the same params (cnn.concepts=null): does reading its answer through
-named movements change what it answers?
+named movements change what it answers? A second plain CNN trained with another seed gives the yardstick: how alike
+two CNNs answer that differ in nothing but the seed.
 
     python benchmarks/cnn_agreement.py --other ../plain/models/cnn   # the workspace's models/cnn against another
+    python benchmarks/cnn_agreement.py --other PLAIN PLAIN_SEED_43   # ... against each of several
 
 The test faces are the workspace's (features/dataset, after `make run`); both CNNs must know the same classes.
 Prints one Markdown table and records it for docs/results.md.
@@ -21,6 +23,7 @@ from sklearn.metrics import f1_score
 
 from face_emotion.cnn import model as cnn
 from face_emotion.core.config import load_params
+from face_emotion.core.errors import UserError
 from face_emotion.core.paths import load_paths
 from face_emotion.data.faces import load_face_cache
 from face_emotion.reporting.results import record_benchmark
@@ -37,24 +40,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     paths = load_paths()
     parser.add_argument("--model", type=Path, default=paths.cnn, help="a CNN folder (default: the workspace's)")
-    parser.add_argument("--other", type=Path, required=True, help="the CNN folder to compare it with")
+    parser.add_argument("--other", type=Path, nargs="+", required=True, help="the CNN folders to compare it with")
     args = parser.parse_args()
+    folders = list(dict.fromkeys([args.model, *args.other]))
+    if len(folders) < 2:
+        parser.error("--other names no CNN folder but --model's")
     classes = load_params().data.classes
-    for folder in (args.model, args.other):
+    for folder in folders:
         if cnn.check_role(folder, cnn.EMOTION_ROLE, "train_cnn").get("classes") != classes:
             parser.error(f"{folder} does not predict data.classes ({', '.join(classes)})")
     faces, labels = load_face_cache(paths.faces, "test", classes)
-    answers = {folder: cnn.predict_proba(cnn.load(folder), faces, tta=True).argmax(axis=1)
-               for folder in (args.model, args.other)}
+    answers = {folder: cnn.predict_proba(cnn.load(folder), faces, tta=True).argmax(axis=1) for folder in folders}
     rows = [{"CNN": describe_cnn(folder), "test faces": len(labels),
              "accuracy (flip averaged)": round(float(np.mean(found == labels)), 4),
              "macro-F1": round(float(f1_score(labels, found, average="macro")), 4),
-             "same answer as the other": round(float(np.mean(found == answers[args.other if folder == args.model
-                                                                                  else args.model])), 4)}
+             **{f"same answer as {other}": "-" if other == folder else round(float(np.mean(found == answers[other])), 4)
+                for other in folders}}
             for folder, found in answers.items()]
     print(record_benchmark("cnn_agreement", "python benchmarks/cnn_agreement.py " + shlex.join(sys.argv[1:]), rows,
-                           "Both on the workspace's test faces, each face averaged with its mirror image."))
+                           "All on the workspace's test faces, each face averaged with its mirror image."))
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except UserError as error:
+        raise SystemExit(f"error: {error}") from None

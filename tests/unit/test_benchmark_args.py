@@ -38,3 +38,23 @@ def test_concept_heads_given_no_concept_cnn_stops_in_one_line_and_records_nothin
     assert result.returncode == 1 and len(lines) == 1 and result.stdout == ""
     assert lines[0].startswith(f"error: {tmp_path}") and lines[0].endswith(message)
     assert (recorded.read_bytes() if recorded.exists() else None) == before
+
+
+CNN_AGREEMENT = AU_EXTRACTION.with_name("cnn_agreement.py")
+
+
+@pytest.mark.parametrize(("model", "others", "message"), [
+    ("same", ["same"], "error: --other names no CNN folder but --model's"),
+    ("nowhere", ["same"], "nowhere is not a model folder: train it with 'dvc repro train_cnn'"),
+    ("same", ["same", "other"], "same/model_info.json not found: run 'dvc repro train_cnn'"),
+])
+def test_cnn_agreement_without_two_cnns_stops_in_one_line_and_records_nothing(tmp_path, model, others, message):
+    (tmp_path / "same").mkdir()
+    recorded = CNN_AGREEMENT.parent / "results" / "cnn_agreement.json"
+    before = recorded.read_bytes()
+    result = subprocess.run([sys.executable, str(CNN_AGREEMENT), "--model", str(tmp_path / model),
+                             "--other", *(str(tmp_path / other) for other in others)],
+                            capture_output=True, text=True, cwd=CNN_AGREEMENT.parents[1])
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode in (1, 2) and lines[-1].endswith(message) and result.stdout == ""
+    assert recorded.read_bytes() == before
