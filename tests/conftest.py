@@ -6,10 +6,13 @@ while the run is made; the short units fill in beside them."""
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePosixPath
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+from tests.helpers import ONE_CORE_PER_WORKER
 
 SHARED_RUN_FIXTURE = "quick_project"
 EXPERIMENTS, PAGES_AND_SHARING = "quick run: experiments on it", "quick run: its pages, sharing, robustness"
@@ -41,6 +44,11 @@ class SharedRunScheduling(LoadScopeScheduling):
             if scope in self.workqueue:
                 self.workqueue.move_to_end(scope, last=False)
         super()._assign_work_unit(node)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """What each worker fits in its own process stays on one core, as the commands it runs do."""
+    os.environ.update(ONE_CORE_PER_WORKER)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> SharedRunScheduling | None:

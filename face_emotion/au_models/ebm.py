@@ -10,7 +10,6 @@ on average over the training faces), so a term says how far this face moves the 
 
 from __future__ import annotations
 
-import os
 import warnings
 from functools import cached_property
 from typing import NamedTuple
@@ -72,7 +71,7 @@ class EbmModel(AuModel):
             feature_names=self.features_, feature_types=["continuous"] * len(self.features_),
             interactions=self.interactions, max_bins=self.max_bins,
             max_interaction_bins=self.max_interaction_bins, outer_bags=self.outer_bags,
-            random_state=self.seed, n_jobs=len(os.sched_getaffinity(0)))
+            random_state=self.seed, n_jobs=-1)  # bags on every core joblib sees (the affinity, LOKY_MAX_CPU_COUNT)
         weights = balanced_weights(labels) if self.class_weight == "balanced" else None
         with warnings.catch_warnings():  # "cannot visualize multiclass pairs": this model shows them itself
             warnings.filterwarnings("ignore", message="For multiclass we cannot currently visualize pairs")
