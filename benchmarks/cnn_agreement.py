@@ -42,7 +42,10 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=paths.cnn, help="a CNN folder (default: the workspace's)")
     parser.add_argument("--other", type=Path, nargs="+", required=True, help="the CNN folders to compare it with")
     args = parser.parse_args()
-    folders = list(dict.fromkeys([args.model, *args.other]))
+    folders: list[Path] = []  # each folder once, however it is spelled
+    for folder in (args.model, *args.other):
+        if folder.resolve() not in {seen.resolve() for seen in folders}:
+            folders.append(folder)
     if len(folders) < 2:
         parser.error("--other names no CNN folder but --model's")
     classes = load_params().data.classes

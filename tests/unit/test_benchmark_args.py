@@ -43,12 +43,13 @@ def test_concept_heads_given_no_concept_cnn_stops_in_one_line_and_records_nothin
 CNN_AGREEMENT = AU_EXTRACTION.with_name("cnn_agreement.py")
 
 
-@pytest.mark.parametrize(("model", "others", "message"), [
-    ("same", ["same"], "error: --other names no CNN folder but --model's"),
-    ("nowhere", ["same"], "nowhere is not a model folder: train it with 'dvc repro train_cnn'"),
-    ("same", ["same", "other"], "same/model_info.json not found: run 'dvc repro train_cnn'"),
+@pytest.mark.parametrize(("model", "others", "code", "message"), [
+    ("same", ["same"], 2, "error: --other names no CNN folder but --model's"),
+    ("same", ["same/../same"], 2, "error: --other names no CNN folder but --model's"),  # the same folder
+    ("nowhere", ["same"], 1, "nowhere is not a model folder: train it with 'dvc repro train_cnn'"),
+    ("same", ["same", "other"], 1, "same/model_info.json not found: run 'dvc repro train_cnn'"),
 ])
-def test_cnn_agreement_without_two_cnns_stops_in_one_line_and_records_nothing(tmp_path, model, others, message):
+def test_cnn_agreement_without_two_cnns_stops_in_one_line_and_records_nothing(tmp_path, model, others, code, message):
     (tmp_path / "same").mkdir()
     recorded = CNN_AGREEMENT.parent / "results" / "cnn_agreement.json"
     before = recorded.read_bytes()
@@ -56,5 +57,5 @@ def test_cnn_agreement_without_two_cnns_stops_in_one_line_and_records_nothing(tm
                              "--other", *(str(tmp_path / other) for other in others)],
                             capture_output=True, text=True, cwd=CNN_AGREEMENT.parents[1])
     lines = result.stderr.strip().splitlines()
-    assert result.returncode in (1, 2) and lines[-1].endswith(message) and result.stdout == ""
+    assert result.returncode == code and lines[-1].endswith(message) and result.stdout == ""
     assert recorded.read_bytes() == before
