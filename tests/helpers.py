@@ -73,8 +73,9 @@ def add_bad_files(root: Path) -> dict[str, str]:
 
 ONE_CORE_PER_WORKER = {"LOKY_MAX_CPU_COUNT": "1"}
 """The suite runs one pytest-xdist worker per core, so a fit that spreads over every core (the EBM's bags in joblib
-processes) only adds their start-up: on the quick run's table an EBM fit took 10.1 s of CPU in one process, 14.5 s
-in two, the same model. Set in the workers (tests/conftest.py) and in the commands they run."""
+processes) only adds their start-up: `/usr/bin/time python -m stages.train_au_model` on the quick run took 9.7-10.5 s
+of CPU on one core, 14.2-15.9 s on two, for the same model. Set in the workers (tests/conftest.py) and in the commands
+they run."""
 
 
 def project_env() -> dict[str, str]:
