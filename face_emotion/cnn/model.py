@@ -33,11 +33,11 @@ def check_role(folder: str | Path, role: str, stage: str) -> dict:
     if not Path(folder).is_dir():
         raise UserError(f"{folder} is not a model folder: train it with 'dvc repro {stage}'")
     if (Path(folder) / "model.json").is_file() and not (Path(folder) / INFO_FILE).is_file():
-        raise UserError(f"{folder} holds an AU model (model.json), not '{role}': name a {role} folder")
+        raise UserError(f"{folder} holds an AU model (model.json), not '{role}': name a folder holding the {role}")
     info = read_json(Path(folder) / INFO_FILE, stage)
     if recorded_role(info) != role:
         held = f"'{recorded_role(info)}'" if recorded_role(info) else "not recorded"
-        raise UserError(f"{folder} holds a model whose role is {held}, not '{role}': name a {role} folder, or "
+        raise UserError(f"{folder} holds a model whose role is {held}, not '{role}': name a folder holding the {role}, or "
                         f"retrain this one with 'dvc repro --force {stage}'")
     return info
 
