@@ -1,14 +1,15 @@
 """Benchmark: CNNs the pipeline trained, on the same test faces: each one's accuracy and macro-F1 with flip
 averaging (as cnn_tta) and the share of faces each pair answers alike. Made to compare the concept CNN (the default,
 cnn.concepts) with the plain CNN trained with the same params (cnn.concepts=null): does reading its answer through
-named movements change what it answers? A second plain CNN trained with another seed gives the yardstick: how alike
-two CNNs answer that differ in nothing but the seed.
+named movements change what it answers? A second plain CNN trained with another seed (cnn.seed) gives the yardstick:
+how alike two CNNs answer that differ in nothing but the seed.
 
     python benchmarks/cnn_agreement.py --other ../plain/models/cnn   # the workspace's models/cnn against another
     python benchmarks/cnn_agreement.py --other PLAIN PLAIN_SEED_43   # ... against each of several
 
-The test faces are the workspace's (features/dataset, after `make run`); both CNNs must know the same classes.
-Prints one Markdown table and records it for docs/results.md.
+Each folder is a models/cnn copied aside after its run, e.g. `dvc exp run -S cnn.concepts=null -S cnn.class_bias=null
+-S cnn.seed=43 && cp -r models/cnn ../plain_seed_43`. The test faces are the workspace's (features/dataset, after
+`make run`); both CNNs must know the same classes. Prints one Markdown table and records it for docs/results.md.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def main(params: Params, paths: Paths) -> None:
     if not isinstance(params.data, FaceImageData):
         skip(f"data.kind={params.data.kind} has no images", paths)
         return
-    classes = params.data.classes
+    classes, seed = params.data.classes, params.cnn_seed
     train = load_face_cache(paths.faces, "train", classes)
     val = load_face_cache(paths.faces, "val", classes)
     concepts = data = None
@@ -42,11 +42,11 @@ def main(params: Params, paths: Paths) -> None:
         data = training.ConceptData(concepts.targets(table, face_paths(paths.faces, "train")),
                                          concepts.targets(table, face_paths(paths.faces, "val")),
                                          concepts.hidden_by_mask())
-    model = training.train(train, val, len(classes), params.cnn, params.mask, params.seed, paths.cnn_training,
+    model = training.train(train, val, len(classes), params.cnn, params.mask, seed, paths.cnn_training,
                            params.compute.cnn_threads, data)
-    offsets, bias_metrics = class_bias.fit(model, val[0], val[1], params.cnn.class_bias, params.seed)
+    offsets, bias_metrics = class_bias.fit(model, val[0], val[1], params.cnn.class_bias, seed)
     val_accuracy = round(float(np.mean(predict_proba(model, val[0]).argmax(axis=1) == val[1])), 4)
-    masked_val = mask_faces(val[0], np.random.default_rng(params.seed), 1.0, [params.mask.test_style],
+    masked_val = mask_faces(val[0], np.random.default_rng(seed), 1.0, [params.mask.test_style],
                             (params.mask.test_height, params.mask.test_height))
     val_masked_accuracy = round(float(np.mean(predict_proba(model, masked_val).argmax(axis=1) == val[1])), 4)
     with atomic_path(paths.cnn / MODEL_FILE) as tmp:
@@ -56,7 +56,7 @@ def main(params: Params, paths: Paths) -> None:
             "input": "48x48 grayscale, uint8 0-255 (the model rescales); (n, 48, 48, 1)",
             "preprocessing": "face found and cropped square around its landmarks, 1.15x wider (face-emotion "
                              "predict); FER2013 crops used as they are; resized to 48x48 bilinear, grayscale",
-            "seed": params.seed, "class_bias": dict(zip(classes, np.round(offsets, 2).tolist(), strict=True))}
+            "seed": seed, "class_bias": dict(zip(classes, np.round(offsets, 2).tolist(), strict=True))}
     metrics = {"val_accuracy": val_accuracy, "val_masked_accuracy": val_masked_accuracy, **bias_metrics,
                "size_mb": size_mb(paths.cnn / MODEL_FILE)}
     if concepts is not None:
@@ -67,10 +67,10 @@ def main(params: Params, paths: Paths) -> None:
         predicted = concept_outputs(model, val[0])[1]
         scores = concept_model.fidelity(concepts.in_units(predicted), concepts.in_units(data.val), concepts.columns)
         metrics["val_concept_fidelity"] = concept_model.median_au_r(scores)
-        masked_train = mask_faces(train[0], np.random.default_rng(params.seed + 1), 1.0, params.mask.styles,
+        masked_train = mask_faces(train[0], np.random.default_rng(seed + 1), 1.0, params.mask.styles,
                                   params.mask.height_range())
         masked_head = concept_model.fit_masked_head(model, concepts, masked_train, train[1], classes,
-                                                    params.cnn.concepts, params.seed)
+                                                    params.cnn.concepts, seed)
         info[concept_model.MASKED_HEAD] = masked_head.to_dict()
         answers = concept_model.masked_head_outputs(model, masked_head, concepts, masked_val).argmax(axis=1)
         metrics["val_masked_head_accuracy"] = round(float(np.mean(answers == val[1])), 4)

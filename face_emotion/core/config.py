@@ -306,6 +306,9 @@ class CnnParams:
     """null: the emotion layer's biases as trained; macro_f1: one offset per emotion added to them, chosen on the
     validation faces to raise macro-F1 without lowering accuracy, kept where they also raised it on held-out halves of
     those faces (face_emotion.cnn.class_bias)."""
+    seed: StrictInt | None
+    """null: the experiment's seed; an integer: the seed of every random draw of the CNN's training instead (weights,
+    order, augmentation, masks), the split kept, so two runs differ by chance alone."""
 
     def __post_init__(self) -> None:
         if self.arch == "vgg" and self.dense_units < 1:
@@ -404,6 +407,11 @@ class Params:
     evaluate: EvaluateParams
     practice: PracticeParams
     compute: ComputeParams
+
+    @property
+    def cnn_seed(self) -> int:
+        """The seed the CNN trains with: cnn.seed, else the experiment's."""
+        return self.seed if self.cnn.seed is None else self.cnn.seed
 
     def __post_init__(self) -> None:
         if isinstance(self.data, FaceImageData) and self.data.val_fraction == 0:

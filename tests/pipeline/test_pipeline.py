@@ -216,10 +216,12 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
     assert list(default_offsets) == CLASSES
     plain = ["cnn.concepts=null", "cnn=vgg", "cnn.epochs=30", "cnn.patience=30", "cnn.mask_prob=0",  # answers 2+ classes
              "cnn.class_bias=null"]
-    for name, overrides in (("sequential", ["cnn.concept_training=sequential"]), ("plain", plain)):
+    for name, overrides in (("sequential", ["cnn.concept_training=sequential", "cnn.seed=43"]), ("plain", plain)):
         result = run(["dvc", "exp", "run", "--name", name, *QUICK, *(f for o in overrides for f in ("-S", o))],
                      cwd=project_copy)
         assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "surrogates", "train_cnn"]
+        seed = json.loads((paths.cnn / "model_info.json").read_text())["seed"]
+        assert seed == (43 if name == "sequential" else 42)  # cnn.seed, else the experiment's (the split's: 42)
     table = exp_show(project_copy).loc[["first", "sequential", "plain"]]
     assert list(table["cnn.concept_training"]) == ["joint", "sequential", "joint"]
     for column in ("cnn_concepts.concept_fidelity", "cnn_concepts.intervention_accuracy", "cnn_concepts.facs_agreement",
@@ -227,6 +229,7 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
         assert table[column].iloc[:2].notna().all() and pd.isna(table.loc["plain", column]), column
     assert not (paths.cnn / "coefficients.csv").exists() and pd.notna(table.loc["plain", "cnn.accuracy"])
     assert json.loads((paths.cnn / "model_info.json").read_text())["class_bias"] == dict.fromkeys(CLASSES, 0.0)
+    assert table.loc["sequential", "cnn.seed"] == 43 and table.loc[["first", "plain"], "cnn.seed"].isna().all()
     assert table[["cnn.val_macro_f1", "cnn.val_class_bias_heldout_gain.macro_f1"]].notna().all().all()
     # the plain CNN, a black box, gets an AU surrogate; the Teachable Machine export of random weights answers one
     # class on every face, so it gets none, and the run says so and goes on

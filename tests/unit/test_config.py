@@ -90,6 +90,11 @@ def test_quick_experiment_caps_data_and_epochs():
     assert params.data.max_per_class == 40 and params.cnn.epochs == 1
 
 
+def test_the_cnn_trains_with_the_experiments_seed_unless_cnn_seed_names_another():
+    assert parse_params(conf()).cnn_seed == parse_params(conf()).seed == 42
+    assert parse_params(conf("cnn.seed=43")).cnn_seed == 43 and parse_params(conf("cnn.seed=43")).seed == 42
+
+
 @pytest.mark.parametrize("override", ["cnn=resnet", "cnn.nope=1", "cnn=="])
 def test_bad_override_gives_one_line(override):
     """What a benchmark's -S gets wrong is named in one line, as the stages name bad params."""
@@ -175,6 +180,8 @@ def test_bad_override_gives_one_line(override):
          r"cnn: class_weight must be null with concepts \(Keras weighs classes only"),
         (lambda r: r["cnn"].update(concepts="au17", concept_training="sequential", concept_weight=0),
          r"cnn: concept_weight must be above 0 with concept_training=sequential \(the"),
+        (lambda r: r["cnn"].update(seed="43"), r"cnn\.seed: input should be a valid integer, got '43'"),
+        (lambda r: r["cnn"].update(seed=4.0), r"cnn\.seed: input should be a valid integer, got 4\.0"),
         (lambda r: r.pop("seed"), "missing key 'seed'"),
         (lambda r: r.update(logreg={}), "unknown key 'logreg'"),
     ],
