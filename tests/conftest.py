@@ -7,6 +7,8 @@ while the run is made; the short units fill in beside them."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import PurePosixPath
 
 import pytest
@@ -23,6 +25,9 @@ SHARED_RUN_UNITS = {
 }
 """The test files whose tests use the quick run, and the unit of work each is in; a test elsewhere that uses the run
 is a collection error."""
+SUITE_DISK_GIB = 3
+"""Free disk the suite needs under the temporary folder: the most it held at once in a run of `make test`, rounded up
+(docs/development.md)."""
 LONGEST_FIRST = (EXPERIMENTS, "tests/pipeline/test_other_inputs.py", PAGES_AND_SHARING)
 """The units that take minutes (a pipeline run each, or several), handed out before any other, in this order."""
 
@@ -47,8 +52,21 @@ class SharedRunScheduling(LoadScopeScheduling):
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """What each worker fits in its own process stays on one core, as the commands it runs do."""
+    """Enough free disk for the suite, checked before any test starts; what each worker fits in its own process stays
+    on one core, as the commands it runs do."""
+    shortfall = disk_shortfall(tempfile.gettempdir(), SUITE_DISK_GIB)
+    if shortfall:
+        raise pytest.UsageError(shortfall)
     os.environ.update(ONE_CORE_PER_WORKER)
+
+
+def disk_shortfall(folder: str, need_gib: float) -> str | None:
+    """One line saying how much disk is missing under ``folder``, or None when ``need_gib`` GiB are free there."""
+    free_gib = shutil.disk_usage(folder).free / 2**30
+    if free_gib >= need_gib:
+        return None
+    return (f"only {free_gib:.1f} GiB free under {folder}: the suite needs {need_gib} GiB there (quick runs, DVC "
+            "caches, an S3 remote); free some first")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log) -> SharedRunScheduling | None:
