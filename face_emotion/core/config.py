@@ -64,6 +64,8 @@ POSITIVE = Gt(0)
 PROBABILITY = Interval(ge=0, le=1)
 SHARE = Interval(ge=0, lt=1)
 """0 (none) up to, not including, 1 (all)."""
+SEED = Interval(ge=0, le=2**32 - 1)
+"""What numpy, scikit-learn and Keras all take as a seed."""
 OPEN_SHARE = Interval(gt=0, lt=1)
 Emotion = Literal[EMOTIONS]
 Classes = Annotated[list[Emotion], Field(min_length=2), DISTINCT]
@@ -306,7 +308,7 @@ class CnnParams:
     """null: the emotion layer's biases as trained; macro_f1: one offset per emotion added to them, chosen on the
     validation faces to raise macro-F1 without lowering accuracy, kept where they also raised it on held-out halves of
     those faces (face_emotion.cnn.class_bias)."""
-    seed: StrictInt | None
+    seed: Annotated[StrictInt, SEED] | None
     """null: the experiment's seed; an integer: the seed of every random draw of the CNN's training instead (weights,
     order, augmentation, masks), the split kept, so two runs differ by chance alone."""
 
@@ -378,7 +380,7 @@ class PracticeParams:
     """The explaining model's probability for the face's true emotion, at least."""
     round_length: Annotated[StrictInt, Interval(ge=1, le=100)]
     """Faces per round of practice."""
-    seed: StrictInt
+    seed: Annotated[StrictInt, SEED]
     """Which of the qualifying faces the decks draw."""
 
 
@@ -398,7 +400,7 @@ class ComputeParams:
 class Params:
     """All parameters of one experiment."""
 
-    seed: StrictInt
+    seed: Annotated[StrictInt, SEED]
     data: DataParams
     au: AuParams
     au_model: AuModelParams

@@ -47,6 +47,7 @@ def project(quick_project, tmp_path_factory):
     ("au_model.interactions=abc", "error: params: au_model.interactions: input should be a valid integer, got 'abc'"),
     ("data.classes=[happy,joy]", "error: params: data.classes[1]: input should be 'angry', 'disgust'"),
     ("cnn.epochs=0", "error: params: cnn.epochs: input should be greater than or equal to 1, got 0"),
+    ("seed=-1", "error: params: seed: input should be greater than or equal to 0, got -1"),  # numpy would refuse it mid-run
     ("compute.au_workers=0", "error: params: compute.au_workers: input should be greater than or equal to 1"),
     ("practice.min_confidence=2", "error: params: practice.min_confidence: input should be less than or equal to 1, got 2"),
     ("+au_model.foo=1", "error: params: unknown key 'au_model.foo'"),
