@@ -41,7 +41,7 @@ def main(params: Params, paths: Paths) -> None:
         cnn_reasons=(dict(read_csv_with_text(paths.concept_reasons, ("predicted", "reasons"))[["path", "reasons"]]
                           .itertuples(index=False)) if paths.concept_reasons.is_file() else {}),
         concept_fidelity=pd.read_csv(paths.concept_fidelity) if paths.concept_fidelity.is_file() else None,
-        concept_agreement=read_json(paths.concept_facs_agreement, "evaluate") if paths.concept_facs_agreement.is_file()
+        concept_agreement=read_json(paths.concept_facs_agreement, "answer_faces") if paths.concept_facs_agreement.is_file()
         else None,
     )
     write_text(render(inputs), paths.report)

@@ -3,46 +3,27 @@ the AU model (au_model) fitted to its answers on the training faces, saved as an
 and how much of its behaviour the measured movements explain (surrogate_agreement: the share of test faces where
 the surrogate gives the black box's answer). A concept CNN gives its own reasons and gets none."""
 
-import numpy as np
-
 from face_emotion import au_models
-from face_emotion.cnn import model as cnn
-from face_emotion.core.config import FaceImageData, Params
+from face_emotion.core.config import Params
 from face_emotion.core.io import read_json, write_json
 from face_emotion.core.paths import Paths
 from face_emotion.core.stage import run_stage
-from face_emotion.core.tables import CNN, read_au_table
-from face_emotion.data.faces import face_paths, load_face_cache
-from face_emotion.evaluation.comparison import FaceModel, cnn_face_models
+from face_emotion.core.tables import read_au_table
+from face_emotion.evaluation.face_answers import TEST, TRAIN, FaceAnswers
 from face_emotion.evaluation.surrogate import agreement, answered, fit_surrogate, with_answers
-from face_emotion.evaluation.teachable_machine import find_exports, load_export
-
-
-def black_boxes(params: Params, paths: Paths) -> dict[str, FaceModel]:
-    """The models on raw faces that give no reasons of their own: a plain CNN (flip averaged with evaluate.tta) and
-    the Teachable Machine exports."""
-    models: dict[str, FaceModel] = {}
-    if (paths.cnn / cnn.MODEL_FILE).is_file() and not cnn.is_concept_model(model := cnn.load(paths.cnn)):
-        models[CNN] = cnn_face_models(model, params.data.classes, params.evaluate.tta)[
-            "cnn_tta" if params.evaluate.tta else CNN]
-    for folder in find_exports(paths.teachable_machine):
-        export = load_export(folder)
-        models[export.name] = export.predict_labels
-    return models
 
 
 def main(params: Params, paths: Paths) -> None:
-    models = black_boxes(params, paths) if isinstance(params.data, FaceImageData) else {}  # a bad export: stop here
+    found = FaceAnswers.read(paths)
+    models = found.black_boxes if TRAIN in found.tables else []  # AU-table data: no faces to answer
     paths.surrogates.mkdir(parents=True, exist_ok=True)
     metrics: dict[str, dict[str, float]] = {}
     if models:
         table = read_au_table(paths.au_table)
         classes = params.data.classes
-        faces = {split: (load_face_cache(paths.faces, split, classes)[0], face_paths(paths.faces, split))
-                 for split in ("train", "test")}
-        for name, model in models.items():
-            answers = {split: with_answers(table, found, np.asarray(model(pixels), dtype=object))
-                       for split, (pixels, found) in faces.items()}
+        for name in models:
+            answers = {split: with_answers(table, found.tables[split].path.to_numpy(), found.tables[split][name].to_numpy())
+                       for split in (TRAIN, TEST)}
             if len(given := answered(answers["train"], classes)) < 2:  # counted and said, the run goes on
                 metrics[name] = {"classes_answered": len(given)}
                 print(f"surrogates: {name} gives {', '.join(given) or 'none of data.classes'} on every measured "

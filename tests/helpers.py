@@ -228,8 +228,8 @@ def build_teachable_machine_export(folder: Path, labels: list[str], seed: int = 
 QUICK = ["-S", "experiment=quick", "-S", "data.root=faces"]
 """The quick experiment on a project's own small folder of real faces."""
 ALL_STAGES = ["check_params", "prepare", "extract_au", "au_validity", "mask_faces", "mask_train_faces", "train_au_model",
-              "train_upper_face_au_model", "train_cnn", "train_mask_detector", "surrogates", "explain", "evaluate", "report",
-              "practice"]
+              "train_upper_face_au_model", "train_cnn", "train_mask_detector", "answer_faces", "surrogates", "explain",
+              "evaluate", "report", "practice"]
 
 
 def stages_run(output: str) -> list[str]:

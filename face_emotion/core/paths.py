@@ -44,6 +44,9 @@ class Paths:
     upper_face_au_model: Path
     cnn: Path
     mask_detector: Path
+    face_answers: Path
+    """answer_faces: each model on raw faces, its answer per test face (unmasked and masked) and, for the black boxes,
+    per training face; the mask detector's verdicts; the concept CNN's checks."""
     surrogates: Path
     """surrogates: per black-box model, the AU model fitted to its answers (an AU model folder)."""
     teachable_machine: Path
@@ -154,20 +157,29 @@ class Paths:
         """Every model's full scores, unmasked and masked (the comparison table's source)."""
         return self.evaluate / "comparison.json"
 
+    def face_answers_of(self, face_set: str) -> Path:
+        """One face set's answers (face_emotion.evaluation.face_answers: 'test', a masked test set or 'train')."""
+        return self.face_answers / f"{face_set}.csv"
+
+    @property
+    def face_answers_info(self) -> Path:
+        """Which face models answered, their sizes and seconds per face set, the concept CNN's headline checks."""
+        return self.face_answers / "answers.json"
+
     @property
     def concept_fidelity(self) -> Path:
         """The concept CNN's concepts against the measured values on the test faces: per concept r and MAE."""
-        return self.evaluate / "concept_fidelity.csv"
+        return self.face_answers / "concept_fidelity.csv"
 
     @property
     def concept_facs_agreement(self) -> Path:
         """The concept CNN's head: which FACS prototype AUs each emotion's five strongest raising concepts show."""
-        return self.evaluate / "concept_facs_agreement.json"
+        return self.face_answers / "concept_facs_agreement.json"
 
     @property
     def concept_reasons(self) -> Path:
         """The concept CNN's answer and reasons for every test face (as predict gives them)."""
-        return self.evaluate / "concept_reasons.csv"
+        return self.face_answers / "concept_reasons.csv"
 
     @property
     def predictions(self) -> Path:

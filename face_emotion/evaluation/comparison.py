@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,14 +11,11 @@ import pandas as pd
 
 from face_emotion import au_models
 from face_emotion.au_models.base import AuModel
-from face_emotion.cnn.model import predict_proba
 from face_emotion.core.tables import AU_MODEL, AU_ROUTE, CNN_ROUTE, CNN_UPPER_FACE, NO_FACE, UPPER_FACE_AU_MODEL
 from face_emotion.evaluation.scores import confusion_pairs, scores
 
 MEASURABLE_R = 0.5
 """An AU stays measurable under the mask when its masked and unmasked intensities correlate at least this much."""
-FaceModel = Callable[[np.ndarray], np.ndarray]
-"""A model on raw faces: (n, 48, 48, 1) uint8 faces in, n class names out."""
 
 
 @dataclass(frozen=True)
@@ -53,31 +49,18 @@ def evaluate_au_model(test: pd.DataFrame, au_table: pd.DataFrame, model: AuModel
     return result
 
 
-def cnn_face_models(model, classes: list[str], tta: bool) -> dict[str, FaceModel]:
-    """A loaded Keras CNN as a FaceModel, and with ``tta`` also as 'cnn_tta' (each face's prediction averaged with
-    its mirror image's)."""
-    names = {"cnn": False, **({"cnn_tta": True} if tta else {})}
-    return {name: (lambda faces, flip=flip: np.asarray(classes)[predict_proba(model, faces, tta=flip).argmax(axis=1)])
-            for name, flip in names.items()}
-
-
-def evaluate_face_model(test: pd.DataFrame, faces: np.ndarray, model: FaceModel, classes: list[str]) -> ModelResult:
-    """A model on raw faces, on the test images decoded once into ``faces``."""
-    start = time.perf_counter()
-    predicted = model(faces)
-    return _result(test, predicted, classes, time.perf_counter() - start)
-
-
-def compare(test: pd.DataFrame, faces: np.ndarray, au_table: pd.DataFrame, au_models: dict[str, AuModel],
-            face_models: dict[str, FaceModel], classes: list[str], said_masked: np.ndarray | None = None
+def compare(test: pd.DataFrame, au_table: pd.DataFrame, au_models: dict[str, AuModel], face_answers: pd.DataFrame,
+            seconds: dict[str, float], classes: list[str], said_masked: np.ndarray | None = None
             ) -> dict[str, ModelResult]:
-    """Every model on the same test images (manifest rows, decoded as ``faces``), the AU models first; with the mask
-    detector's verdict per face (``said_masked``) and both AU models, also the route between them (AU_ROUTE), and
-    with a concept CNN's head of masked faces, its route (CNN_ROUTE)."""
+    """Every model on the same test images (manifest rows): the AU models first, then each model on raw faces from its
+    answers (``face_answers``, a column per model in the rows' order; ``seconds``: the time each took, by name); with
+    the mask detector's verdict per face (``said_masked``) and both AU models, also the route between them
+    (AU_ROUTE), and with a concept CNN's head of masked faces, its route (CNN_ROUTE)."""
     results = {name: evaluate_au_model(test, au_table, model) for name, model in au_models.items()}
     if said_masked is not None and {AU_MODEL, UPPER_FACE_AU_MODEL} <= set(results):
         results[AU_ROUTE] = routed(test, results[AU_MODEL], results[UPPER_FACE_AU_MODEL], said_masked, classes)
-    results.update({name: evaluate_face_model(test, faces, face_model, classes) for name, face_model in face_models.items()})
+    results.update({name: _result(test, face_answers[name].to_numpy(dtype=object), classes, took)
+                    for name, took in seconds.items()})
     if said_masked is not None and CNN_UPPER_FACE in results:
         whole = results["cnn_tta" if "cnn_tta" in results else "cnn"]
         results[CNN_ROUTE] = routed(test, whole, results[CNN_UPPER_FACE], said_masked, classes)

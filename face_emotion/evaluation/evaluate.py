@@ -1,6 +1,6 @@
 """The evaluate stage's work: every model on the same test faces, unmasked and under each test mask (mask.test_style,
 mask.unseen_style), and the mask detector on both: headline metrics, confusion matrices, the full comparison table
-and every face's answers; the concept CNN's checks beside them."""
+and every face's answers. The models on raw faces come as their answers (answer_faces), the AU models run here."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ import pandas as pd
 
 from face_emotion import au_models
 from face_emotion.au_models.base import AuModel
-from face_emotion.cnn import concepts as concept_model
-from face_emotion.cnn import mask_detector
-from face_emotion.cnn import model as cnn
 from face_emotion.core.config import AuTableData, Params
 from face_emotion.core.io import atomic_dir, size_mb, write_csv, write_json, write_text
 from face_emotion.core.paths import Paths
@@ -28,20 +25,8 @@ from face_emotion.core.tables import (
     read_manifest,
     usable,
 )
-from face_emotion.data.faces import decode_faces, load_face_cache
-from face_emotion.evaluation.comparison import (
-    FaceModel,
-    ModelResult,
-    answers,
-    au_survival,
-    cnn_face_models,
-    compare,
-    comparison_markdown,
-    headline,
-)
-from face_emotion.evaluation.teachable_machine import MODEL_FILE, find_exports, load_export
-from face_emotion.explain.profiles import agreement_score, facs_agreement
-from face_emotion.explain.reasons import reasoned
+from face_emotion.evaluation.comparison import ModelResult, answers, au_survival, compare, comparison_markdown, headline
+from face_emotion.evaluation.face_answers import MASK_DETECTOR, TEST, FaceAnswers
 
 
 class MaskedResults(NamedTuple):
@@ -61,57 +46,38 @@ def load_au_models(paths: Paths) -> dict[str, AuModel]:
     return models
 
 
-def load_detector(paths: Paths) -> object | None:
-    """The mask detector (None where train_mask_detector trained none)."""
-    return mask_detector.load(paths.mask_detector) if (paths.mask_detector / cnn.MODEL_FILE).is_file() else None
-
-
-def face_models(params: Params, paths: Paths, cnn_model: object | None) -> tuple[dict[str, FaceModel], dict[str, float]]:
-    """The models on raw faces (``cnn_model``, None when the run trained none; any Teachable Machine exports) and
-    every model's size in MB (the AU route's: both AU models and the mask detector)."""
-    models: dict[str, FaceModel] = {}
+def sizes_mb(paths: Paths, found: FaceAnswers) -> dict[str, float]:
+    """Every model's size in MB: the AU models', the models' on raw faces (answer_faces), and each route's (a model of
+    masked faces and the mask detector that routes to it, the AU route with its model of unmasked faces)."""
     sizes = {AU_MODEL: size_mb(paths.au_model / au_models.MODEL_FILE)}
+    detector = found.sizes.get(MASK_DETECTOR)
     if (paths.upper_face_au_model / au_models.MODEL_FILE).is_file():
         sizes[UPPER_FACE_AU_MODEL] = size_mb(paths.upper_face_au_model / au_models.MODEL_FILE)
-        if (paths.mask_detector / cnn.MODEL_FILE).is_file():
-            sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL]
-                                    + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
-    if cnn_model is not None:
-        models.update(cnn_face_models(cnn_model, params.data.classes, params.evaluate.tta))
-        info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
-        if (masked_head := concept_model.masked_head_from_info(info)) is not None:
-            concepts = concept_model.Concepts.from_info(info)
-            models[CNN_UPPER_FACE] = lambda faces: np.asarray(params.data.classes)[concept_model.masked_head_outputs(
-                cnn_model, masked_head, concepts, faces, tta=params.evaluate.tta).argmax(axis=1)]
-        sizes.update(dict.fromkeys(models, size_mb(paths.cnn / cnn.MODEL_FILE)))
-        if CNN_UPPER_FACE in models and (paths.mask_detector / cnn.MODEL_FILE).is_file():
-            sizes[CNN_ROUTE] = round(sizes[CNN_UPPER_FACE] + size_mb(paths.mask_detector / cnn.MODEL_FILE), 2)
-    for folder in find_exports(paths.teachable_machine):
-        export = load_export(folder)
-        unknown = sorted(set(export.labels) - set(params.data.classes))
-        if unknown:
-            print(f"evaluate: {export.name} also predicts {', '.join(unknown)}; those answers count as errors")
-        models[export.name] = export.predict_labels
-        sizes[export.name] = size_mb(folder / MODEL_FILE)
-    return models, sizes
+        if detector is not None:
+            sizes[AU_ROUTE] = round(sizes[AU_MODEL] + sizes[UPPER_FACE_AU_MODEL] + detector, 2)
+    sizes.update({name: found.sizes[name] for name in found.models})
+    if CNN_UPPER_FACE in found.models and detector is not None:
+        sizes[CNN_ROUTE] = round(found.sizes[CNN_UPPER_FACE] + detector, 2)
+    return sizes
 
 
-def said_masked(detector: object | None, faces: np.ndarray) -> np.ndarray | None:
-    """The mask detector's verdict per face (None without a detector)."""
-    return None if detector is None else mask_detector.is_masked(detector, faces)
+def verdicts_of(rows: pd.DataFrame) -> np.ndarray | None:
+    """The mask detector's verdicts in a face set's answers (None: the run has no detector)."""
+    return rows[MASK_DETECTOR].to_numpy(dtype=bool) if MASK_DETECTOR in rows else None
 
 
 def masked_comparison(params: Params, paths: Paths, models: dict[str, AuModel], au_table: pd.DataFrame,
-                      face_models: dict[str, FaceModel], detector: object | None, test_set: str) -> MaskedResults | None:
+                      found: FaceAnswers, test_set: str) -> MaskedResults | None:
     """Every model on one masked test set (MaskParams.test_sets), its summary (with the AUs that survive the mask),
     each face's answers keyed by the unmasked original's path, and the detector's verdicts (None: no masked faces)."""
     masked_test = read_manifest(paths.masked_manifest(test_set))
     if masked_test.empty:
         return None
     masked_table = read_au_table(paths.masked_au_table(test_set))
-    faces = decode_faces(masked_test)
-    verdicts = said_masked(detector, faces)
-    results = compare(masked_test, faces, masked_table, models, face_models, params.data.classes, verdicts)
+    face_answers = found.of(test_set, masked_test.path)
+    verdicts = verdicts_of(face_answers)
+    results = compare(masked_test, masked_table, models, face_answers, found.seconds.get(test_set, {}),
+                      params.data.classes, verdicts)
     survival = au_survival(au_table, masked_table, list(AU_COLUMNS))
     summary = {"style": params.mask.test_sets()[test_set], "height": params.mask.test_height,
                "models": {name: r.scores for name, r in results.items()},
@@ -141,24 +107,6 @@ def detector_verdicts(test: pd.DataFrame, unmasked: np.ndarray, masked: dict[str
     return verdicts
 
 
-def concept_checks(paths: Paths, model, faces: np.ndarray, labels: np.ndarray, test: pd.DataFrame,
-                   au_table: pd.DataFrame, tta: bool) -> dict[str, float]:
-    """The concept CNN's checks on the test faces (fidelity and intervention), its head's FACS agreement and each
-    face's answer with its reasons (as predict gives them), written beside the comparison; the headline numbers."""
-    info = cnn.check_role(paths.cnn, cnn.EMOTION_ROLE, "train_cnn")
-    concepts = concept_model.Concepts.from_info(info)
-    numbers, fidelity = concept_model.concept_check(model, concepts, faces, labels,
-                                                    concepts.targets(au_table, test.path.to_numpy()))
-    write_csv(fidelity, paths.concept_fidelity)
-    head = concept_model.head(model, concepts, info["classes"], info["concept_set"])
-    agreement = facs_agreement(head)
-    write_json(agreement, paths.concept_facs_agreement)
-    answers = reasoned(head, concepts.in_units(cnn.concept_outputs(model, faces, tta=tta)[1]))
-    write_csv(pd.DataFrame({"path": test.path.to_numpy(), "predicted": [a.emotion for a in answers],
-                            "reasons": [a.text for a in answers]}), paths.concept_reasons)
-    return {**numbers, "facs_agreement": agreement_score(agreement)}
-
-
 def evaluate(params: Params, paths: Paths) -> str:
     """Every model on the test faces, unmasked and under each test mask, and the mask detector on both; writes the
     metrics, confusion matrices, comparison details, every face's answers and the comparison table (returned as
@@ -166,15 +114,14 @@ def evaluate(params: Params, paths: Paths) -> str:
     classes = params.data.classes
     models = load_au_models(paths)
     au_table = read_au_table(paths.au_table)
-    cnn_model = cnn.load(paths.cnn) if (paths.cnn / cnn.MODEL_FILE).is_file() else None
-    others, sizes = face_models(params, paths, cnn_model)
-    detector = load_detector(paths)
-    test = usable(read_manifest(paths.manifest), "test")
-    faces, labels = load_face_cache(paths.faces, "test", classes)
-    verdicts = said_masked(detector, faces)
-    results = compare(test, faces, au_table, models, others, classes, verdicts)
+    face_answers = FaceAnswers.read(paths)
+    sizes = sizes_mb(paths, face_answers)
+    test = usable(read_manifest(paths.manifest), TEST)
+    test_answers = face_answers.of(TEST, test.path)
+    verdicts = verdicts_of(test_answers)
+    results = compare(test, au_table, models, test_answers, face_answers.seconds.get(TEST, {}), classes, verdicts)
     masked = {name: found for name in params.mask.test_sets()
-              if (found := masked_comparison(params, paths, models, au_table, others, detector, name)) is not None}
+              if (found := masked_comparison(params, paths, models, au_table, face_answers, name)) is not None}
     detection = mask_detection(verdicts, masked)
     details = {name: {**r.scores, "size_mb": sizes[name]} for name, r in results.items()}
     predictions = answers(test.path, results)
@@ -187,8 +134,8 @@ def evaluate(params: Params, paths: Paths) -> str:
         for name, result in confusions:
             write_csv(result.confusion, folder / f"{name}.csv")
     numbers = headline(results, {name: found.results for name, found in masked.items()}, detection)
-    if cnn_model is not None and cnn.is_concept_model(cnn_model):
-        numbers["cnn_concepts"] = concept_checks(paths, cnn_model, faces, labels, test, au_table, params.evaluate.tta)
+    if face_answers.cnn_concepts is not None:
+        numbers["cnn_concepts"] = face_answers.cnn_concepts
     write_json(numbers, paths.evaluate_metrics)
     summaries = {name: {**found.summary, "mask_detection": detection.get(name)} for name, found in masked.items()}
     write_json({"models": details, "masked": summaries, "concepts": numbers.get("cnn_concepts")},

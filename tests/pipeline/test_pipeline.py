@@ -188,7 +188,8 @@ def test_cnn_architecture_learning_rate_and_tta_compare_in_exp_show(project_copy
     """`-S cnn=vgg -S cnn.learning_rate=0.005 -S evaluate.tta=false`: only the CNN retrains (the face cache stays)."""
     result = run(["dvc", "exp", "run", "--name", "vgg", *QUICK, "-S", "cnn=vgg", "-S", "cnn.learning_rate=0.005",
                   "-S", "evaluate.tta=false"], cwd=project_copy)
-    assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "surrogates", "train_cnn"]
+    assert sorted(stages_run(result.stdout)) == ["answer_faces", "check_params", "evaluate", "report", "surrogates",
+                                                     "train_cnn"]
     table = exp_show(project_copy)
     assert table.loc["first", "cnn.arch"] == "xception" and table.loc["vgg", "cnn.arch"] == "vgg"
     assert float(table.loc["vgg", "cnn.learning_rate"]) == 0.005
@@ -219,7 +220,8 @@ def test_concept_cnn_sequential_and_plain_compare_in_exp_show_and_predict_gives_
     for name, overrides in (("sequential", ["cnn.concept_training=sequential", "cnn.seed=43"]), ("plain", plain)):
         result = run(["dvc", "exp", "run", "--name", name, *QUICK, *(f for o in overrides for f in ("-S", o))],
                      cwd=project_copy)
-        assert sorted(stages_run(result.stdout)) == ["check_params", "evaluate", "report", "surrogates", "train_cnn"]
+        assert sorted(stages_run(result.stdout)) == ["answer_faces", "check_params", "evaluate", "report", "surrogates",
+                                                     "train_cnn"]
         seed = json.loads((paths.cnn / "model_info.json").read_text())["seed"]
         assert seed == (43 if name == "sequential" else 42)  # cnn.seed, else the experiment's (the split's: 42)
     table = exp_show(project_copy).loc[["first", "sequential", "plain"]]
@@ -277,7 +279,7 @@ def test_rewording_a_movement_reruns_only_the_stages_that_write_or_draw_words(qu
     words = project / "face_emotion" / "core" / "words.py"
     words.write_text(words.read_text().replace('"dimples"', '"dimples in the cheeks"'))
     status = json.loads(run(["dvc", "status", "--json"], cwd=project).stdout)
-    assert sorted(status) == ["evaluate", "explain", "practice"]
+    assert sorted(status) == ["answer_faces", "explain", "practice"]  # answer_faces: the concept CNN's reasons
 
 
 def test_plots_render(quick_project, tmp_path):

@@ -84,8 +84,7 @@ def not_an_image_model(export: Path) -> None:
 ])
 def test_a_damaged_teachable_machine_export_loses_no_result(project, tmp_path, damage, message):
     """A damaged export stops the run in check_params, deleting nothing; one that only loading shows wrong stops the
-    first stage that loads it (surrogates), whose uncached metrics persist, and `dvc checkout` brings back the cached
-    outputs DVC removed."""
+    first stage that loads it (answer_faces), and `dvc checkout` brings back the cached outputs DVC removed."""
     export = load_paths(project).teachable_machine / "classroom"
     shutil.copytree(export, tmp_path / "saved")
 
@@ -103,9 +102,8 @@ def test_a_damaged_teachable_machine_export_loses_no_result(project, tmp_path, d
         assert sum(line.startswith("error: ") for line in printed.splitlines()) == 1
         after = outputs()
         failed = stages_run(result.stdout)[-1]
-        if failed in ("surrogates", "evaluate"):  # the first stage that loads the export
-            paths = load_paths(project)
-            assert not {"surrogates": paths.surrogates, "evaluate": paths.evaluate}[failed].exists()  # cached: restored
+        if failed == "answer_faces":  # the first stage that loads the export
+            assert not load_paths(project).face_answers.exists()  # cached: restored
             run(["dvc", "checkout", "--force"], cwd=project)
             after = outputs()
             del before["dvc.lock"], after["dvc.lock"]  # check_params passed: its lock entry records the new export
