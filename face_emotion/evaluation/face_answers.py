@@ -5,6 +5,7 @@ row per face, a column per model, the mask detector's verdicts beside them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -34,16 +35,16 @@ class FaceAnswers:
     def read(cls, paths: Paths) -> FaceAnswers:
         """The answers under Paths.face_answers; a missing or damaged file is one clear error."""
         info = read_json(paths.face_answers_info, "answer_faces")
-        columns = {name: str for name in info["models"]}
-        tables = {}
-        for file in sorted(paths.face_answers.glob("*.csv")):
-            if file.stem in info["seconds"]:
-                try:
-                    tables[file.stem] = pd.read_csv(file, dtype={"path": str, **columns}, keep_default_na=False)
-                except (ValueError, pd.errors.ParserError) as exc:
-                    raise UserError(f"{file} is damaged ({type(exc).__name__}): rerun 'dvc repro --force answer_faces'"
-                                    ) from None
-        return cls(tables, info["models"], info["black_boxes"], info["sizes_mb"], info["seconds"], info["cnn_concepts"])
+        keys = ("models", "black_boxes", "sizes_mb", "seconds", "cnn_concepts")
+        if missing := [key for key in keys if key not in info]:
+            raise UserError(f"{paths.face_answers_info} is damaged (no {missing[0]!r}): rerun 'dvc repro --force "
+                            "answer_faces'")
+        if not isinstance(info["seconds"], dict) or not all(isinstance(v, dict) for v in info["seconds"].values()):
+            raise UserError(f"{paths.face_answers_info} is damaged ('seconds' is not a table per face set): rerun "
+                            "'dvc repro --force answer_faces'")
+        tables = {face_set: _read_table(paths.face_answers_of(face_set), ["path", *answered])
+                  for face_set, answered in info["seconds"].items()}
+        return cls(tables, *(info[key] for key in keys))
 
     def of(self, face_set: str, face_paths: pd.Series) -> pd.DataFrame:
         """The answers of one face set in the order of ``face_paths``; a face without an answer is one clear error
@@ -54,3 +55,19 @@ class FaceAnswers:
             raise UserError(f"{face_set}: some faces have no answer in the answers of the models on raw faces: "
                             "rerun 'dvc repro answer_faces'")
         return rows
+
+
+def _read_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """One face set's answers: a row per face (each path once), a column per model that answered it, read as text (a
+    Teachable Machine label may look like a number); missing or damaged is one line."""
+    try:
+        table = pd.read_csv(path, dtype=dict.fromkeys(columns, str), keep_default_na=False)
+    except FileNotFoundError:
+        raise UserError(f"{path} not found: run 'dvc repro answer_faces'") from None
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is damaged ({type(exc).__name__}): rerun 'dvc repro --force answer_faces'") from None
+    if lacking := [column for column in columns if column not in table]:
+        raise UserError(f"{path} is damaged (no column {lacking[0]!r}): rerun 'dvc repro --force answer_faces'")
+    if table.path.duplicated().any():
+        raise UserError(f"{path} is damaged (a face answered twice): rerun 'dvc repro --force answer_faces'")
+    return table

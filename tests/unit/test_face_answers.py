@@ -63,6 +63,15 @@ def test_answers_older_than_the_faces_are_one_line(paths):
     (lambda paths: paths.face_answers_info.write_text("[1]"), r"answers\.json is damaged .*answer_faces"),
     (lambda paths: paths.face_answers_of(TEST).write_bytes(b'path,cnn\n"a.jpg,happy\n'),
      r"test\.csv is damaged \(ParserError\): rerun 'dvc repro --force answer_faces'"),
+    (lambda paths: paths.face_answers_of(TEST).unlink(), r"test\.csv not found: run 'dvc repro answer_faces'"),
+    (lambda paths: paths.face_answers_of(TEST).write_text("path,tm\na.jpg,happy\n"),
+     r"test\.csv is damaged \(no column 'cnn'\)"),
+    (lambda paths: paths.face_answers_of(TEST).write_text("path,cnn\na.jpg,happy\na.jpg,sad\n"),
+     r"test\.csv is damaged \(a face answered twice\)"),
+    (lambda paths: paths.face_answers_info.write_text('{"models": ["cnn"]}'), r"answers\.json is damaged \(no 'black_boxes'\)"),
+    (lambda paths: paths.face_answers_info.write_text('{"models": [], "black_boxes": [], "sizes_mb": {}, "seconds": [1], '
+                                                      '"cnn_concepts": null}'),
+     r"answers\.json is damaged \('seconds' is not a table per face set\)"),
 ])
 def test_missing_or_damaged_answers_are_one_line(paths, damage, message):
     write_answers(paths, pd.DataFrame({"path": ["a.jpg"], CNN: ["happy"]}), [CNN])
